@@ -1,0 +1,59 @@
+// One error hierarchy for the whole library; tools catch it in one place (tools/common).
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace distkernel {
+
+// Exit codes shared by every tool (documented in README.md).
+enum ExitCode : int {
+	exit_ok = 0,
+	exit_error = 1,
+	exit_usage = 2,
+	exit_nothing_to_do = 77,
+};
+
+// Anything that went wrong: the message is complete and meant for a person
+// ("/etc/kernel/config.d/10-zfs.config:3: ...").
+class Error : public std::runtime_error {
+public:
+	explicit Error(const std::string &message) : std::runtime_error(message) {}
+};
+
+// The caller asked for something that makes no sense (bad option value, bad release string).
+class UsageError : public Error {
+public:
+	using Error::Error;
+};
+
+// Input that cannot be read as what it claims to be; names the file and line.
+class ParseError : public Error {
+public:
+	ParseError(std::filesystem::path file, std::size_t line, const std::string &what);
+	const std::filesystem::path &file() const noexcept { return file_; }
+	std::size_t line() const noexcept { return line_; }
+
+private:
+	std::filesystem::path file_;
+	std::size_t line_;
+};
+
+// A system call failed; carries errno.
+class SystemError : public Error {
+public:
+	SystemError(const std::string &what, int err);
+	int code() const noexcept { return errno_; }
+
+private:
+	int errno_;
+};
+
+// Another process holds the lock we need.
+class LockedError : public Error {
+public:
+	using Error::Error;
+};
+
+} // namespace distkernel

@@ -1,0 +1,13 @@
+// SHA-256 of files and strings, as lowercase hex (manifests and deployment records).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace distkernel {
+
+std::string sha256_hex(std::string_view data);
+std::string sha256_file(const std::filesystem::path &file);
+
+} // namespace distkernel

@@ -1,0 +1,73 @@
+// Paths confined to a root (--root), atomic writes and locks. Every path a tool touches on a
+// system goes through Root: nothing reads or writes "/" behind the caller's back.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace distkernel {
+
+class Root {
+public:
+	explicit Root(std::filesystem::path dir = "/");
+	const std::filesystem::path &dir() const noexcept { return dir_; }
+	bool is_live_system() const noexcept { return dir_ == "/"; }
+
+	// Maps an absolute path inside the root ("/boot/vmlinuz-6.1") to the host path. Symlinks
+	// met on the way are followed as if the root were "/" (an absolute link target stays inside
+	// the root); ".." never climbs above the root. Throws UsageError for a relative input.
+	// follow_last=false leaves a final symlink itself (to remove or replace it).
+	std::filesystem::path path(std::string_view inside, bool follow_last = true) const;
+	// The reverse: a host path under dir() back to its path inside the root ("/boot/...").
+	// Throws Error when host is not under the root.
+	std::string inside(const std::filesystem::path &host) const;
+
+private:
+	std::filesystem::path dir_;
+};
+
+// A kernel release ("6.1.0-56-amd64", "6.12.3-gentoo-dist") as it becomes a path component:
+// non-empty, at most 128 bytes, letters, digits and "._+-~", no leading '.' or '-', no "..".
+// Throws UsageError naming the value otherwise.
+void validate_release(std::string_view release);
+bool is_valid_release(std::string_view release) noexcept;
+
+// Writes content to target atomically: a temporary file beside it, fsync, rename, fsync of the
+// directory. On failure the target is untouched and the temporary removed. mode: permissions.
+void atomic_write(const std::filesystem::path &target, std::string_view content, unsigned mode = 0644);
+// Copies a file atomically in the same way (target's directory must exist).
+void atomic_copy(const std::filesystem::path &from, const std::filesystem::path &target, unsigned mode = 0644);
+// Reads a whole file; throws SystemError naming the path.
+std::string read_file(const std::filesystem::path &file);
+// fsync a file or directory by path (errors ignored only where the filesystem cannot sync).
+void sync_path(const std::filesystem::path &p);
+
+// An exclusive advisory lock (flock) on a lock file, released on destruction or process death,
+// so a killed holder never leaves a stale lock behind. Throws LockedError when another process
+// holds it and wait is false.
+class FileLock {
+public:
+	FileLock(const std::filesystem::path &file, bool wait = false);
+	~FileLock();
+	FileLock(const FileLock &) = delete;
+	FileLock &operator=(const FileLock &) = delete;
+
+private:
+	int fd_ = -1;
+};
+
+// A private temporary directory, removed (recursively) on destruction.
+class TempDir {
+public:
+	explicit TempDir(const std::filesystem::path &parent = {}, std::string_view prefix = "distkernel");
+	~TempDir();
+	TempDir(const TempDir &) = delete;
+	TempDir &operator=(const TempDir &) = delete;
+	const std::filesystem::path &path() const noexcept { return path_; }
+
+private:
+	std::filesystem::path path_;
+};
+
+} // namespace distkernel

@@ -1,0 +1,265 @@
+#include "distkernel/rootfs.hpp"
+#include "distkernel/error.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+Root::Root(fs::path dir)
+{
+	if (dir.empty())
+		dir = "/";
+	std::error_code ec;
+	fs::path abs = fs::absolute(dir, ec);
+	if (ec)
+		throw SystemError("cannot resolve root " + dir.string(), ec.value());
+	dir_ = abs.lexically_normal();
+	if (dir_ != "/" && !dir_.has_filename())
+		dir_ = dir_.parent_path();
+}
+
+fs::path Root::path(std::string_view inside, bool follow_last) const
+{
+	if (inside.empty() || inside.front() != '/')
+		throw UsageError("internal error: path inside the root must be absolute: '" + std::string(inside) + "'");
+	// Resolve component by component, following symlinks relative to the root.
+	std::vector<std::string> todo;
+	for (const auto &c : fs::path(inside).relative_path())
+		todo.push_back(c.string());
+	std::vector<std::string> done;
+	int links = 0;
+	std::size_t i = 0;
+	while (i < todo.size()) {
+		const std::string c = todo[i++];
+		if (c.empty() || c == ".")
+			continue;
+		if (c == "..") {
+			if (!done.empty())
+				done.pop_back();
+			continue;
+		}
+		fs::path host = dir_;
+		for (const auto &d : done)
+			host /= d;
+		host /= c;
+		std::error_code ec;
+		bool last = i == todo.size();
+		if ((follow_last || !last) && fs::is_symlink(fs::symlink_status(host, ec))) {
+			if (++links > 40)
+				throw Error("too many levels of symbolic links under " + dir_.string() + " resolving " + std::string(inside));
+			fs::path target = fs::read_symlink(host, ec);
+			if (ec)
+				throw SystemError("cannot read link " + host.string(), ec.value());
+			std::vector<std::string> rest(todo.begin() + static_cast<long>(i), todo.end());
+			todo.clear();
+			if (target.is_absolute())
+				done.clear();
+			for (const auto &t : target.relative_path())
+				todo.push_back(t.string());
+			todo.insert(todo.end(), rest.begin(), rest.end());
+			i = 0;
+			continue;
+		}
+		done.push_back(c);
+	}
+	fs::path out = dir_;
+	for (const auto &d : done)
+		out /= d;
+	return out;
+}
+
+std::string Root::inside(const fs::path &host) const
+{
+	fs::path h = fs::absolute(host).lexically_normal();
+	fs::path rel = h.lexically_relative(dir_);
+	if (rel.empty() || *rel.begin() == "..")
+		throw Error(host.string() + " is not under the root " + dir_.string());
+	if (rel == ".")
+		return "/";
+	return "/" + rel.string();
+}
+
+bool is_valid_release(std::string_view r) noexcept
+{
+	if (r.empty() || r.size() > 128 || r.front() == '.' || r.front() == '-')
+		return false;
+	if (r.find("..") != std::string_view::npos)
+		return false;
+	for (char c : r) {
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+			  c == '_' || c == '+' || c == '-' || c == '~';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+void validate_release(std::string_view r)
+{
+	if (!is_valid_release(r))
+		throw UsageError("invalid kernel release '" + std::string(r) +
+				 "': it must be letters, digits and ._+-~ only, without '/' or '..'");
+}
+
+void sync_path(const fs::path &p)
+{
+	int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	::fsync(fd);
+	::close(fd);
+}
+
+namespace {
+
+fs::path temp_beside(const fs::path &target)
+{
+	return target.parent_path() / ("." + target.filename().string() + ".distkernel-new-" + std::to_string(::getpid()));
+}
+
+void write_all(int fd, std::string_view data, const fs::path &name)
+{
+	while (!data.empty()) {
+		ssize_t n = ::write(fd, data.data(), data.size());
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			throw SystemError("cannot write " + name.string(), errno);
+		}
+		data.remove_prefix(static_cast<std::size_t>(n));
+	}
+}
+
+} // namespace
+
+void atomic_write(const fs::path &target, std::string_view content, unsigned mode)
+{
+	fs::path tmp = temp_beside(target);
+	int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		throw SystemError("cannot create " + tmp.string(), errno);
+	try {
+		write_all(fd, content, tmp);
+		if (::fsync(fd) != 0)
+			throw SystemError("cannot write " + tmp.string(), errno);
+		if (::fchmod(fd, mode) != 0)
+			throw SystemError("cannot set permissions of " + tmp.string(), errno);
+		if (::close(fd) != 0) {
+			fd = -1;
+			throw SystemError("cannot write " + tmp.string(), errno);
+		}
+		fd = -1;
+		if (::rename(tmp.c_str(), target.c_str()) != 0)
+			throw SystemError("cannot rename " + tmp.string() + " to " + target.string(), errno);
+	} catch (...) {
+		if (fd >= 0)
+			::close(fd);
+		::unlink(tmp.c_str());
+		throw;
+	}
+	sync_path(target.parent_path());
+}
+
+void atomic_copy(const fs::path &from, const fs::path &target, unsigned mode)
+{
+	int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		throw SystemError("cannot open " + from.string(), errno);
+	fs::path tmp = temp_beside(target);
+	int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		int e = errno;
+		::close(in);
+		throw SystemError("cannot create " + tmp.string(), e);
+	}
+	try {
+		std::vector<char> buf(1 << 20);
+		for (;;) {
+			ssize_t n = ::read(in, buf.data(), buf.size());
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				throw SystemError("cannot read " + from.string(), errno);
+			}
+			if (n == 0)
+				break;
+			write_all(out, std::string_view(buf.data(), static_cast<std::size_t>(n)), tmp);
+		}
+		if (::fsync(out) != 0)
+			throw SystemError("cannot write " + tmp.string(), errno);
+		::fchmod(out, mode);
+		if (::close(out) != 0) {
+			out = -1;
+			throw SystemError("cannot write " + tmp.string(), errno);
+		}
+		out = -1;
+		if (::rename(tmp.c_str(), target.c_str()) != 0)
+			throw SystemError("cannot rename " + tmp.string() + " to " + target.string(), errno);
+	} catch (...) {
+		if (out >= 0)
+			::close(out);
+		::close(in);
+		::unlink(tmp.c_str());
+		throw;
+	}
+	::close(in);
+	sync_path(target.parent_path());
+}
+
+std::string read_file(const fs::path &file)
+{
+	std::ifstream in(file, std::ios::binary);
+	if (!in)
+		throw SystemError("cannot read " + file.string(), errno ? errno : ENOENT);
+	std::ostringstream s;
+	s << in.rdbuf();
+	if (in.bad())
+		throw SystemError("cannot read " + file.string(), EIO);
+	return s.str();
+}
+
+FileLock::FileLock(const fs::path &file, bool wait)
+{
+	fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd_ < 0)
+		throw SystemError("cannot open lock file " + file.string(), errno);
+	if (::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+		int e = errno;
+		::close(fd_);
+		fd_ = -1;
+		if (e == EWOULDBLOCK)
+			throw LockedError("another distkernel process holds " + file.string() + "; wait for it to finish and try again");
+		throw SystemError("cannot lock " + file.string(), e);
+	}
+}
+
+FileLock::~FileLock()
+{
+	if (fd_ >= 0)
+		::close(fd_);
+}
+
+TempDir::TempDir(const fs::path &parent, std::string_view prefix)
+{
+	fs::path base = parent.empty() ? fs::temp_directory_path() : parent;
+	std::string tmpl = (base / (std::string(prefix) + ".XXXXXX")).string();
+	if (!::mkdtemp(tmpl.data()))
+		throw SystemError("cannot create a temporary directory in " + base.string(), errno);
+	path_ = tmpl;
+}
+
+TempDir::~TempDir()
+{
+	std::error_code ec;
+	fs::remove_all(path_, ec);
+}
+
+} // namespace distkernel

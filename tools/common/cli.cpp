@@ -1,0 +1,74 @@
+#include "cli.hpp"
+
+#include "distkernel_build_config.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace distkernel::cli {
+
+void add_common(CLI::App &app, CommonOptions &opts, bool with_root)
+{
+	app.add_flag("--json", opts.json, "Print the result as JSON on stdout (human text stays on stderr)");
+	app.add_flag("-v,--verbose", opts.verbose, "Explain more (repeat for debug output)");
+	app.add_flag("-q,--quiet", opts.quiet, "Only print warnings and errors");
+	if (with_root)
+		app.add_option("--root", opts.root, "Work on the system under DIR instead of /")
+			->type_name("DIR");
+}
+
+Logger make_logger(const CommonOptions &opts)
+{
+	if (opts.quiet)
+		return Logger(Verbosity::quiet);
+	if (opts.verbose >= 2)
+		return Logger(Verbosity::debug);
+	if (opts.verbose == 1)
+		return Logger(Verbosity::verbose);
+	return Logger(Verbosity::normal);
+}
+
+void setup_app(CLI::App &app)
+{
+	app.set_version_flag("--version", std::string(app.get_name()) + " " DISTKERNEL_VERSION);
+	app.set_help_all_flag("--help-all", "Show the help of every subcommand");
+	app.require_subcommand(0, 1);
+}
+
+int run_main(CLI::App &app, int argc, char **argv, const std::function<int()> &body)
+{
+	const std::string name = app.get_name();
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForAllHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForVersion &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		std::cerr << name << ": " << e.what() << "\n";
+		std::cerr << "Run " << name << " --help for usage.\n";
+		return exit_usage;
+	}
+	try {
+		return body();
+	} catch (const UsageError &e) {
+		std::cerr << name << ": " << e.what() << "\n";
+		return exit_usage;
+	} catch (const Error &e) {
+		std::cerr << name << ": error: " << e.what() << "\n";
+		return exit_error;
+	} catch (const std::exception &e) {
+		std::cerr << name << ": internal error: " << e.what() << "\n";
+		return exit_error;
+	}
+}
+
+void print_json(const Json &doc)
+{
+	std::cout << doc.dump(2) << "\n";
+	std::cout.flush();
+}
+
+} // namespace distkernel::cli
