@@ -1,14 +1,78 @@
-// distkernel-stage: not written yet (see the issues).
+// distkernel-stage: puts a built kernel into the interim, setup-independent location of a root
+// (src_install). See docs/distkernel-stage.md.
 #include "cli.hpp"
+#include "distkernel/stage.hpp"
+
+#include <iostream>
+
+using namespace distkernel;
 
 int main(int argc, char **argv)
 {
-	CLI::App app{"distkernel-stage", "distkernel-stage"};
-	distkernel::cli::setup_app(app);
-	distkernel::cli::CommonOptions opts;
-	distkernel::cli::add_common(app, opts, true);
-	return distkernel::cli::run_main(app, argc, argv, [&] {
-		throw distkernel::Error("not implemented yet");
+	CLI::App app{"Stage a built kernel into /usr/src/linux-KV and /lib/modules/KV of a destination root",
+		     "distkernel-stage"};
+	cli::setup_app(app);
+	cli::CommonOptions opts;
+	cli::add_common(app, opts, false);
+	app.require_subcommand(1, 1);
+
+	BuildStageOptions b;
+	std::string build_dir, b_compress = "none";
+	auto *build = app.add_subcommand("build", "Stage a kernel built with make (after make) from TREE and O=BUILD");
+	build->add_option("--tree", b.tree, "Kernel source tree")->required()->type_name("SRC");
+	build->add_option("-O", build_dir, "Build directory (make O=), default: the tree")->type_name("BUILD");
+	build->add_option("--dest", b.dest, "Destination root (${ED})")->required()->type_name("DESTROOT");
+	build->add_option("--arch", b.arch, "The kernel's ARCH")->capture_default_str();
+	build->add_option("--cross-compile", b.cross_compile, "CROSS_COMPILE prefix");
+	build->add_flag("--llvm", b.llvm, "Build with LLVM=1");
+	build->add_option("--image-path", b.image_path, "In-tree path of the image (default: the arch's)")->type_name("REL");
+	build->add_option("--variant", b.variant, "Variant name recorded in the manifest");
+	build->add_option("--config-report", b.config_report, "distkernel-config --report output, copied into the manifest")
+		->type_name("FILE");
+	build->add_option("--compress-modules", b_compress, "zstd, xz, gzip or none")->capture_default_str();
+	build->add_flag("--strip-modules", b.strip_modules, "Strip modules (INSTALL_MOD_STRIP=1)");
+	build->add_option("-j,--jobs", b.jobs, "Threads for hashing and compressing (default: CPUs)");
+
+	PrebuiltStageOptions p;
+	std::string p_compress = "none";
+	auto *pre = app.add_subcommand("prebuilt", "Stage an already-built kernel (vmlinuz, modules tree, config)");
+	pre->add_option("--release", p.release, "Kernel release (KV)")->required();
+	pre->add_option("--image", p.image, "Kernel image")->required()->type_name("FILE");
+	pre->add_option("--modules", p.modules, "The /lib/modules/KV directory")->required()->type_name("DIR");
+	pre->add_option("--config", p.config, "The kernel's .config")->required()->type_name("FILE");
+	pre->add_option("--system-map", p.system_map, "System.map (optional)")->type_name("FILE");
+	pre->add_option("--dest", p.dest, "Destination root")->required()->type_name("DESTROOT");
+	pre->add_option("--arch", p.arch, "The kernel's ARCH")->capture_default_str();
+	pre->add_option("--image-path", p.image_path, "In-tree path the image gets (default: the arch's)")->type_name("REL");
+	pre->add_option("--variant", p.variant, "Variant name recorded in the manifest");
+	pre->add_option("--config-report", p.config_report, "distkernel-config --report output")->type_name("FILE");
+	pre->add_option("--compress-modules", p_compress, "zstd, xz, gzip or none")->capture_default_str();
+	pre->add_option("-j,--jobs", p.jobs, "Threads for hashing and compressing (default: CPUs)");
+
+	return cli::run_main(app, argc, argv, [&] {
+		Logger log = cli::make_logger(opts);
+		StageResult r;
+		if (build->parsed()) {
+			b.build_dir = build_dir;
+			b.compression = parse_module_compression(b_compress);
+			r = stage_build(b, log);
+		} else {
+			p.compression = parse_module_compression(p_compress);
+			r = stage_prebuilt(p, log);
+		}
+		log.info("staged {}: {} files, {:.0f} MB, manifest {} (hashing took {:.2f} s)", r.release, r.files,
+			 static_cast<double>(r.bytes) / 1e6, r.manifest.string(), r.hash_seconds);
+		if (opts.json) {
+			Json doc = make_document("distkernel.stage-result", 1, 0);
+			doc["release"] = r.release;
+			doc["manifest"] = r.manifest.string();
+			doc["files"] = r.files;
+			doc["bytes"] = r.bytes;
+			doc["hash_seconds"] = r.hash_seconds;
+			cli::print_json(doc);
+		} else {
+			std::cout << r.release << "\n";
+		}
 		return 0;
 	});
 }

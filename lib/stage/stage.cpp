@@ -1,0 +1,486 @@
+// Staging a kernel into a destination root, from a kernel build or from an already-built kernel.
+#include "distkernel/error.hpp"
+#include "distkernel/process.hpp"
+#include "distkernel/stage.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+ModuleCompression parse_module_compression(std::string_view name)
+{
+	if (name == "none")
+		return ModuleCompression::none;
+	if (name == "gzip")
+		return ModuleCompression::gzip;
+	if (name == "xz")
+		return ModuleCompression::xz;
+	if (name == "zstd")
+		return ModuleCompression::zstd;
+	throw UsageError("unknown module compression '" + std::string(name) + "': use zstd, xz, gzip or none");
+}
+
+std::string_view to_string(ModuleCompression c) noexcept
+{
+	switch (c) {
+	case ModuleCompression::gzip: return "gzip";
+	case ModuleCompression::xz: return "xz";
+	case ModuleCompression::zstd: return "zstd";
+	case ModuleCompression::none: break;
+	}
+	return "none";
+}
+
+std::string default_image_path(std::string_view arch)
+{
+	if (arch == "x86" || arch == "x86_64" || arch == "i386")
+		return "arch/x86/boot/bzImage";
+	if (arch == "arm64" || arch == "riscv")
+		return "arch/" + std::string(arch) + "/boot/Image.gz";
+	if (arch == "arm")
+		return "arch/arm/boot/zImage";
+	if (arch == "loongarch")
+		return "arch/loongarch/boot/vmlinuz.efi";
+	return "vmlinux";
+}
+
+namespace {
+
+// The kernel's SRCARCH for an ARCH value (x86_64 and i386 live in arch/x86).
+std::string src_arch(const std::string &arch)
+{
+	if (arch == "x86_64" || arch == "i386")
+		return "x86";
+	return arch;
+}
+
+void check_relative(const std::string &rel, const char *what)
+{
+	fs::path p(rel);
+	if (rel.empty() || p.is_absolute())
+		throw UsageError(std::string(what) + " must be a relative in-tree path: '" + rel + "'");
+	for (const auto &c : p)
+		if (c == "..")
+			throw UsageError(std::string(what) + " may not contain '..': '" + rel + "'");
+}
+
+void make_dirs(const fs::path &d)
+{
+	std::error_code ec;
+	fs::create_directories(d, ec);
+	if (ec)
+		throw SystemError("cannot create " + d.string(), ec.value());
+}
+
+void stage_file(const fs::path &from, const fs::path &to)
+{
+	make_dirs(to.parent_path());
+	std::error_code ec;
+	fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+	if (ec)
+		throw SystemError("cannot copy " + from.string() + " to " + to.string(), ec.value());
+}
+
+void make_symlink(const fs::path &target, const fs::path &link)
+{
+	std::error_code ec;
+	fs::remove(link, ec);
+	fs::create_symlink(target, link, ec);
+	if (ec)
+		throw SystemError("cannot create the symlink " + link.string() + " -> " + target.string(), ec.value());
+}
+
+// The staged trees of one release, removed again when staging fails half-way, so that a bad
+// input leaves nothing half-written in the destination.
+class StagedDirs {
+public:
+	StagedDirs(const fs::path &dest, const std::string &kv)
+	    : src_(dest / "usr/src" / ("linux-" + kv)), mod_(dest / "lib/modules" / kv)
+	{
+		for (const auto &d : {src_, mod_}) {
+			std::error_code ec;
+			if (fs::exists(fs::symlink_status(d, ec)))
+				throw Error(d.string() + " already exists: stage into an empty destination");
+		}
+	}
+	~StagedDirs()
+	{
+		if (done_)
+			return;
+		std::error_code ec;
+		fs::remove_all(src_, ec);
+		fs::remove_all(mod_, ec);
+	}
+	void done() { done_ = true; }
+	const fs::path &src() const { return src_; }
+	const fs::path &mod() const { return mod_; }
+
+private:
+	fs::path src_, mod_;
+	bool done_ = false;
+};
+
+bool ends_with(const std::string &s, std::string_view suffix)
+{
+	return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<fs::path> find_modules(const fs::path &dir)
+{
+	std::vector<fs::path> out;
+	std::error_code ec;
+	for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+	     it.increment(ec))
+		if (it->is_regular_file() && ends_with(it->path().filename().string(), ".ko"))
+			out.push_back(it->path());
+	if (ec)
+		throw SystemError("cannot list " + dir.string(), ec.value());
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+void compress_modules(const fs::path &moddir, ModuleCompression c, const Logger &log)
+{
+	if (c == ModuleCompression::none)
+		return;
+	auto modules = find_modules(moddir);
+	log.step("compressing {} modules with {} in {}", modules.size(), to_string(c), moddir.string());
+	std::vector<std::string> base;
+	switch (c) {
+	case ModuleCompression::zstd: base = {"zstd", "-q", "--rm", "-T1", "-19"}; break;
+	case ModuleCompression::xz: base = {"xz", "-q", "--check=crc32", "--lzma2=dict=1MiB"}; break;
+	case ModuleCompression::gzip: base = {"gzip", "-n", "-9"}; break;
+	case ModuleCompression::none: return;
+	}
+	// A few hundred files per command: one process per module would cost more than compressing.
+	const std::size_t batch = 200;
+	std::vector<std::vector<std::string>> commands;
+	for (std::size_t i = 0; i < modules.size(); i += batch) {
+		std::vector<std::string> argv = base;
+		argv.push_back("--");
+		for (std::size_t j = i; j < std::min(modules.size(), i + batch); ++j)
+			argv.push_back(modules[j].string());
+		commands.push_back(std::move(argv));
+	}
+	unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+	std::vector<Result> results(commands.size());
+	std::atomic<std::size_t> next{0};
+	auto worker = [&] {
+		for (std::size_t i; (i = next++) < commands.size();)
+			results[i] = run(Command(commands[i]));
+	};
+	std::vector<std::thread> threads;
+	for (unsigned t = 1; t < jobs; ++t)
+		threads.emplace_back(worker);
+	worker();
+	for (auto &t : threads)
+		t.join();
+	for (std::size_t i = 0; i < results.size(); ++i)
+		if (!results[i].ok())
+			throw Error(base[0] + " failed (exit " + std::to_string(results[i].exit_code) + ") compressing modules in " +
+				    moddir.string() + ":\n" + results[i].tail());
+}
+
+void run_depmod(const fs::path &dest, const std::string &kv, const Logger &log)
+{
+	// -C points at an empty directory: the build machine's /etc/depmod.d says nothing about
+	// the staged tree.
+	TempDir noconf;
+	std::vector<std::string> argv = {"depmod", "-b", dest.string(), "-C", noconf.path().string(), kv};
+	log.step("running {}", to_display(argv));
+	Result r = run(Command(argv));
+	if (!r.ok())
+		throw Error("depmod failed (exit " + std::to_string(r.exit_code) + ") on " + (dest / "lib/modules" / kv).string() +
+			    ":\n" + r.tail());
+}
+
+// The symlinks that make /lib/modules/KV find its kernel (installkernel --all, kernel-install
+// and external module builds use them).
+void link_modules_dir(const StagedDirs &dirs, const std::string &kv, const std::string &image_path, bool has_map)
+{
+	const std::string up = "../../../usr/src/linux-" + kv;
+	make_dirs(dirs.mod());
+	make_symlink(up, dirs.mod() / "build");
+	make_symlink(up, dirs.mod() / "source");
+	make_symlink(up + "/" + image_path, dirs.mod() / "vmlinuz");
+	make_symlink(up + "/.config", dirs.mod() / "config");
+	if (has_map)
+		make_symlink(up + "/System.map", dirs.mod() / "System.map");
+}
+
+struct Listing {
+	std::vector<fs::path> files;
+	std::vector<std::pair<fs::path, fs::path>> links;
+};
+
+void list_tree(const fs::path &dir, Listing &out)
+{
+	std::error_code ec;
+	for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+	     it.increment(ec)) {
+		auto st = it->symlink_status();
+		if (fs::is_symlink(st))
+			out.links.emplace_back(it->path(), fs::read_symlink(it->path()));
+		else if (fs::is_regular_file(st))
+			out.files.push_back(it->path());
+	}
+	if (ec)
+		throw SystemError("cannot list " + dir.string(), ec.value());
+}
+
+StageResult write_manifest(const fs::path &dest, const StagedDirs &dirs, Json doc, unsigned jobs, const Logger &log)
+{
+	Root root(dest);
+	Listing l;
+	list_tree(dirs.src(), l);
+	list_tree(dirs.mod(), l);
+	std::sort(l.files.begin(), l.files.end());
+	std::sort(l.links.begin(), l.links.end());
+	StageResult res;
+	log.step("hashing {} staged files", l.files.size());
+	auto t0 = std::chrono::steady_clock::now();
+	auto sums = sha256_files(l.files, jobs);
+	res.hash_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	Json files = Json::array();
+	for (std::size_t i = 0; i < l.files.size(); ++i) {
+		auto size = fs::file_size(l.files[i]);
+		res.bytes += size;
+		files.push_back({{"path", root.inside(l.files[i])}, {"size", size}, {"sha256", sums[i]}});
+	}
+	for (const auto &[link, target] : l.links)
+		files.push_back({{"path", root.inside(link)}, {"link", target.string()}});
+	res.files = l.files.size();
+	log.verbose("hashed {} files ({:.0f} MB) in {:.2f} s", res.files, static_cast<double>(res.bytes) / 1e6, res.hash_seconds);
+	doc["files"] = std::move(files);
+	res.release = doc["release"].get<std::string>();
+	res.manifest = dirs.src() / "distkernel.json";
+	atomic_write(res.manifest, doc.dump(1) + "\n");
+	return res;
+}
+
+Json manifest_head(const std::string &kv, const std::string &variant, const std::string &arch, const char *source,
+		   const std::string &image_path, bool has_map, ModuleCompression c, const fs::path &report)
+{
+	const std::string src = "/usr/src/linux-" + kv;
+	Json doc = make_document(staged_schema, staged_major, staged_minor);
+	doc["release"] = kv;
+	doc["variant"] = variant;
+	doc["arch"] = arch;
+	doc["source"] = source;
+	doc["image"] = src + "/" + image_path;
+	doc["system_map"] = has_map ? Json(src + "/System.map") : Json(nullptr);
+	doc["config"] = src + "/.config";
+	doc["modules_dir"] = "/lib/modules/" + kv;
+	doc["module_compression"] = std::string(to_string(c));
+	if (report.empty()) {
+		doc["config_origin"] = nullptr;
+	} else {
+		// An opaque document from distkernel-config: kept as it is, with its hash.
+		std::string text = read_file(report);
+		Json r;
+		try {
+			r = Json::parse(text);
+		} catch (const Json::parse_error &e) {
+			throw ParseError(report, 0, std::string("not JSON: ") + e.what());
+		}
+		doc["config_origin"] = {{"file", report.string()}, {"sha256", sha256_files({report})[0]}, {"report", r}};
+	}
+	return doc;
+}
+
+bool config_enabled(const fs::path &config, const std::string &symbol)
+{
+	std::string text = read_file(config);
+	return text.find("\n" + symbol + "=y") != std::string::npos || text.rfind(symbol + "=y", 0) == 0;
+}
+
+// What external modules need from the source tree: every Makefile and Kconfig (the build's
+// skeleton), the headers, scripts/, the arch's headers. Everything else of the sources stays out.
+void copy_source_skeleton(const fs::path &tree, const fs::path &to, const std::string &srcarch, const Logger &log)
+{
+	log.step("copying the headers and build skeleton of {} into {}", tree.string(), to.string());
+	const std::vector<fs::path> whole = {"include", "scripts", fs::path("arch") / srcarch / "include"};
+	std::error_code ec;
+	for (auto it = fs::recursive_directory_iterator(tree, ec); !ec && it != fs::recursive_directory_iterator();
+	     it.increment(ec)) {
+		fs::path rel = it->path().lexically_relative(tree);
+		const std::string first = rel.begin()->string();
+		if (it->is_directory()) {
+			// Dotted directories (.git) and other arches hold nothing for this kernel.
+			if (first.front() == '.' || (first == "arch" && std::distance(rel.begin(), rel.end()) == 2 &&
+						     rel.filename() != srcarch))
+				it.disable_recursion_pending();
+			continue;
+		}
+		if (!it->is_regular_file())
+			continue;
+		const std::string name = rel.filename().string();
+		bool in_whole = false;
+		for (const auto &w : whole) {
+			auto m = std::mismatch(w.begin(), w.end(), rel.begin(), rel.end());
+			if (m.first == w.end())
+				in_whole = true;
+		}
+		if (in_whole || name.rfind("Makefile", 0) == 0 || name.rfind("Kconfig", 0) == 0)
+			stage_file(it->path(), to / rel);
+	}
+	if (ec)
+		throw SystemError("cannot list " + tree.string(), ec.value());
+}
+
+// What the build generated that external modules need: generated headers, host tools in
+// scripts/, objtool; no objects, no command files, no private signing key.
+void copy_build_outputs(const fs::path &build, const fs::path &to, const std::string &srcarch, const Logger &log)
+{
+	log.step("copying the generated headers and tools of {} into {}", build.string(), to.string());
+	const std::vector<fs::path> dirs = {"include", "scripts", fs::path("arch") / srcarch / "include", "tools/objtool",
+					    "certs"};
+	for (const auto &d : dirs) {
+		fs::path from = build / d;
+		std::error_code ec;
+		if (!fs::is_directory(from, ec))
+			continue;
+		for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::recursive_directory_iterator();
+		     it.increment(ec)) {
+			if (!it->is_regular_file())
+				continue;
+			const std::string name = it->path().filename().string();
+			if (name.front() == '.' || ends_with(name, ".o") || ends_with(name, ".a") || ends_with(name, ".cmd") ||
+			    name == "Makefile")
+				continue;
+			if (name == "signing_key.pem") {
+				log.warn("not staging the private module signing key {}: keep it out of binary packages",
+					 it->path().string());
+				continue;
+			}
+			if (d == "tools/objtool" && name != "objtool")
+				continue;
+			stage_file(it->path(), to / it->path().lexically_relative(build));
+		}
+		if (ec)
+			throw SystemError("cannot list " + from.string(), ec.value());
+	}
+	for (const char *f : {"Module.symvers", "System.map", ".config", "scripts/module.lds"}) {
+		std::error_code ec;
+		if (fs::is_regular_file(build / f, ec))
+			stage_file(build / f, to / f);
+	}
+}
+
+} // namespace
+
+StageResult stage_build(const BuildStageOptions &o, const Logger &log)
+{
+	fs::path build = o.build_dir.empty() ? o.tree : o.build_dir;
+	std::error_code ec;
+	if (!fs::is_regular_file(o.tree / "Makefile", ec))
+		throw UsageError("--tree " + o.tree.string() + " is not a kernel source tree (no Makefile)");
+	if (!fs::is_regular_file(build / ".config", ec))
+		throw UsageError(build.string() + "/.config does not exist: configure and build the kernel first");
+	std::string image_path = o.image_path.empty() ? default_image_path(o.arch) : o.image_path;
+	check_relative(image_path, "--image-path");
+	if (!fs::is_regular_file(build / image_path, ec))
+		throw Error("no kernel image at " + (build / image_path).string() + ": run make first (or give --image-path)");
+
+	std::vector<std::string> make = {"make", "-s", "-C", o.tree.string()};
+	if (build != o.tree)
+		make.push_back("O=" + build.string());
+	make.push_back("ARCH=" + o.arch);
+	if (!o.cross_compile.empty())
+		make.push_back("CROSS_COMPILE=" + o.cross_compile);
+	if (o.llvm)
+		make.push_back("LLVM=1");
+	std::vector<std::string> argv = make;
+	argv.push_back("kernelrelease");
+	Result r = run(Command(argv));
+	std::string kv = r.out;
+	while (!kv.empty() && (kv.back() == '\n' || kv.back() == ' '))
+		kv.pop_back();
+	if (!r.ok() || kv.empty())
+		throw Error("cannot get the kernel release: " + to_display(argv) + " exited " + std::to_string(r.exit_code) + ":\n" +
+			    r.tail());
+	validate_release(kv);
+	make_dirs(o.dest);
+	fs::path dest = fs::absolute(o.dest).lexically_normal();
+	StagedDirs dirs(dest, kv);
+	const std::string srcarch = src_arch(o.arch);
+
+	bool modules = config_enabled(build / ".config", "CONFIG_MODULES");
+	if (modules) {
+		argv = make;
+		argv.erase(argv.begin() + 1); // a person may watch this one
+		argv.push_back("INSTALL_MOD_PATH=" + dest.string());
+		if (o.strip_modules)
+			argv.push_back("INSTALL_MOD_STRIP=1");
+		// depmod runs below, after compression, against the staged tree only.
+		argv.push_back("DEPMOD=true");
+		argv.push_back("modules_install");
+		log.step("running {}", to_display(argv));
+		Command c(argv);
+		c.output = Command::Output::to_stderr;
+		r = run(c);
+		if (!r.ok())
+			throw Error(to_display(argv) + " failed (exit " + std::to_string(r.exit_code) + ")");
+	}
+	copy_source_skeleton(o.tree, dirs.src(), srcarch, log);
+	copy_build_outputs(build, dirs.src(), srcarch, log);
+	stage_file(build / image_path, dirs.src() / image_path);
+	const bool has_map = fs::is_regular_file(dirs.src() / "System.map", ec);
+	link_modules_dir(dirs, kv, image_path, has_map);
+	if (modules) {
+		compress_modules(dirs.mod(), o.compression, log);
+		run_depmod(dest, kv, log);
+	}
+	Json doc = manifest_head(kv, o.variant, o.arch, "build", image_path, has_map, o.compression, o.config_report);
+	StageResult res = write_manifest(dest, dirs, std::move(doc), o.jobs, log);
+	dirs.done();
+	return res;
+}
+
+StageResult stage_prebuilt(const PrebuiltStageOptions &o, const Logger &log)
+{
+	validate_release(o.release);
+	const std::string &kv = o.release;
+	std::error_code ec;
+	for (const auto &[p, what] : {std::pair{o.image, "--image"}, {o.config, "--config"}})
+		if (!fs::is_regular_file(p, ec))
+			throw UsageError(std::string(what) + " " + p.string() + " is not a file");
+	if (!o.system_map.empty() && !fs::is_regular_file(o.system_map, ec))
+		throw UsageError("--system-map " + o.system_map.string() + " is not a file");
+	if (!fs::is_directory(o.modules, ec))
+		throw UsageError("--modules " + o.modules.string() + " is not a directory");
+	if (o.modules.filename() != kv && fs::path(o.modules).parent_path().filename() != kv)
+		log.warn("--modules {} is not named after the release {}", o.modules.string(), kv);
+	std::string image_path = o.image_path.empty() ? default_image_path(o.arch) : o.image_path;
+	check_relative(image_path, "--image-path");
+
+	make_dirs(o.dest);
+	fs::path dest = fs::absolute(o.dest).lexically_normal();
+	StagedDirs dirs(dest, kv);
+	log.step("copying the modules of {} into {}", o.modules.string(), dirs.mod().string());
+	make_dirs(dirs.mod().parent_path());
+	fs::copy(o.modules, dirs.mod(), fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+	if (ec)
+		throw SystemError("cannot copy " + o.modules.string() + " to " + dirs.mod().string(), ec.value());
+	// The package's own links (build -> a headers package) mean nothing here: ours replace them.
+	for (const char *l : {"build", "source", "vmlinuz", "config", "System.map"})
+		fs::remove(dirs.mod() / l, ec);
+	stage_file(o.image, dirs.src() / image_path);
+	stage_file(o.config, dirs.src() / ".config");
+	if (!o.system_map.empty())
+		stage_file(o.system_map, dirs.src() / "System.map");
+	link_modules_dir(dirs, kv, image_path, !o.system_map.empty());
+	compress_modules(dirs.mod(), o.compression, log);
+	run_depmod(dest, kv, log);
+	Json doc = manifest_head(kv, o.variant, o.arch, "prebuilt", image_path, !o.system_map.empty(), o.compression,
+				 o.config_report);
+	StageResult res = write_manifest(dest, dirs, std::move(doc), o.jobs, log);
+	dirs.done();
+	return res;
+}
+
+} // namespace distkernel
