@@ -1,0 +1,399 @@
+#include "distkernel/config.hpp"
+#include "distkernel/error.hpp"
+#include "distkernel/rootfs.hpp"
+
+#include <algorithm>
+#include <fmt/core.h>
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view config_prefix = "CONFIG_";
+constexpr std::string_view not_set_suffix = " is not set";
+constexpr std::string_view directive_prefix = "# distkernel:";
+
+bool is_symbol_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool is_symbol_name(std::string_view s)
+{
+	return !s.empty() && std::all_of(s.begin(), s.end(), is_symbol_char);
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+std::string_view trim(std::string_view s)
+{
+	while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+		s.remove_prefix(1);
+	while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+		s.remove_suffix(1);
+	return s;
+}
+
+} // namespace
+
+std::string Origin::str() const
+{
+	return line ? file + ":" + std::to_string(line) : file;
+}
+
+std::optional<Value> Value::parse(std::string_view t, std::string *why)
+{
+	auto fail = [&](std::string reason) -> std::optional<Value> {
+		if (why)
+			*why = std::move(reason);
+		return std::nullopt;
+	};
+	if (t == "y")
+		return Value(Kind::yes, "y");
+	if (t == "m")
+		return Value(Kind::module, "m");
+	if (t == "n")
+		return Value(Kind::no, "n");
+	if (t.empty())
+		return fail("empty value (write \"\" for an empty string, or '# CONFIG_X is not set')");
+	if (t.front() == '"') {
+		// Kconfig's own rule: a backslash takes the next character literally, '"' ends the string.
+		std::size_t i = 1;
+		for (; i < t.size(); i++) {
+			if (t[i] == '\\') {
+				i++;
+				continue;
+			}
+			if (t[i] == '"')
+				break;
+		}
+		if (i >= t.size())
+			return fail("string without its closing quote");
+		if (i + 1 != t.size())
+			return fail(fmt::format("unexpected text after the closing quote: '{}'", t.substr(i + 1)));
+		return Value(Kind::string, std::string(t));
+	}
+	std::string_view digits = t;
+	if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+		if (std::all_of(digits.begin() + 2, digits.end(), is_xdigit))
+			return Value(Kind::number, std::string(t));
+	} else {
+		if (digits.front() == '-')
+			digits.remove_prefix(1);
+		if (!digits.empty() && std::all_of(digits.begin(), digits.end(), is_digit))
+			return Value(Kind::number, std::string(t));
+	}
+	return fail("a value must be y, m, n, a \"string\", a decimal or a 0x hexadecimal number");
+}
+
+Value Value::tristate(char c)
+{
+	switch (c) {
+	case 'y':
+		return Value(Kind::yes, "y");
+	case 'm':
+		return Value(Kind::module, "m");
+	default:
+		return Value(Kind::no, "n");
+	}
+}
+
+Value Value::from_string(std::string_view plain)
+{
+	std::string t = "\"";
+	for (char c : plain) {
+		if (c == '"' || c == '\\')
+			t += '\\';
+		t += c;
+	}
+	t += '"';
+	return Value(Kind::string, std::move(t));
+}
+
+std::string Value::plain() const
+{
+	if (kind_ != Kind::string)
+		return text_;
+	std::string out;
+	for (std::size_t i = 1; i + 1 < text_.size(); i++) {
+		if (text_[i] == '\\' && i + 2 < text_.size())
+			i++;
+		out += text_[i];
+	}
+	return out;
+}
+
+std::string format_entry(std::string_view symbol, const Value &value)
+{
+	if (value.is_off())
+		return fmt::format("# {}{}{}", config_prefix, symbol, not_set_suffix);
+	return fmt::format("{}{}={}", config_prefix, symbol, value.text());
+}
+
+Config Config::parse(std::string_view text, const std::string &source)
+{
+	Config c(source);
+	bool optional_fragment = false;
+	std::size_t pending_optional = 0; // line of a "# distkernel: optional" not yet used
+	std::vector<std::size_t> fragment_entries;
+	std::size_t lineno = 0;
+	std::size_t pos = 0;
+	c.final_newline_ = text.empty() || text.back() == '\n';
+	while (pos < text.size()) {
+		std::size_t nl = text.find('\n', pos);
+		std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+		pos = nl == std::string_view::npos ? text.size() : nl + 1;
+		lineno++;
+		if (!line.empty() && line.back() == '\r')
+			line.remove_suffix(1);
+		auto bad = [&](const std::string &what) {
+			return ParseError(source, lineno, fmt::format("{}: '{}'", what, line));
+		};
+
+		Entry e;
+		bool assignment = false;
+		if (line.substr(0, config_prefix.size()) == config_prefix) {
+			std::size_t eq = line.find('=');
+			if (eq == std::string_view::npos)
+				throw bad("assignment without '='");
+			std::string_view name = line.substr(config_prefix.size(), eq - config_prefix.size());
+			if (!is_symbol_name(name))
+				throw bad(fmt::format("'{}' is not a symbol name (CONFIG_[A-Za-z0-9_]+)",
+						      line.substr(0, eq)));
+			std::string why;
+			auto v = Value::parse(line.substr(eq + 1), &why);
+			if (!v)
+				throw bad(why);
+			e.symbol = std::string(name);
+			e.value = *v;
+			assignment = true;
+		} else if (line.substr(0, 2 + config_prefix.size()) == "# CONFIG_") {
+			std::string_view rest = line.substr(2 + config_prefix.size());
+			std::size_t sp = rest.find(' ');
+			std::string_view name = rest.substr(0, sp);
+			std::string_view tail = sp == std::string_view::npos ? std::string_view() : rest.substr(sp);
+			if (tail.substr(0, not_set_suffix.size()) == not_set_suffix) {
+				// Kconfig reads any line starting so as "not set"; merge_config.sh only an exact
+				// one: refuse what the two would read differently.
+				if (tail.size() != not_set_suffix.size())
+					throw bad("unexpected text after 'is not set'");
+				if (!is_symbol_name(name))
+					throw bad(fmt::format("'CONFIG_{}' is not a symbol name (CONFIG_[A-Za-z0-9_]+)", name));
+				e.symbol = std::string(name);
+				e.value = Value::tristate('n');
+				assignment = true;
+			}
+		} else if (line.substr(0, directive_prefix.size()) == directive_prefix) {
+			std::string_view d = trim(line.substr(directive_prefix.size()));
+			if (d == "optional") {
+				if (pending_optional)
+					throw bad(fmt::format("'optional' on line {} is not followed by an assignment", pending_optional));
+				pending_optional = lineno;
+			} else if (d == "optional-fragment") {
+				optional_fragment = true;
+			} else {
+				throw bad("unknown distkernel directive (known: 'optional', 'optional-fragment')");
+			}
+		} else if (!line.empty() && line.front() != '#') {
+			std::string_view t = trim(line);
+			if (!t.empty() && t.front() != '#') {
+				if (t.substr(0, config_prefix.size()) == config_prefix || t.substr(0, 2) == "# ")
+					throw bad("indented assignment (Kconfig ignores it)");
+				throw bad("not a config line (CONFIG_X=value, '# CONFIG_X is not set', a comment or a blank line)");
+			}
+		}
+
+		Line l{std::string(line)};
+		if (assignment) {
+			e.origin = Origin{source, lineno};
+			if (pending_optional) {
+				e.optional = true;
+				pending_optional = 0;
+			}
+			l.entry = c.entries_.size();
+			c.last_[e.symbol] = c.entries_.size();
+			c.entries_.push_back(std::move(e));
+		}
+		c.lines_.push_back(std::move(l));
+	}
+	if (pending_optional)
+		throw ParseError(source, pending_optional, "'# distkernel: optional' is not followed by an assignment");
+	if (optional_fragment)
+		for (auto &e : c.entries_)
+			e.optional = true;
+	return c;
+}
+
+Config Config::read(const fs::path &file)
+{
+	return parse(read_file(file), file.string());
+}
+
+std::string Config::write() const
+{
+	std::string out;
+	out.reserve(lines_.size() * 32);
+	for (const auto &l : lines_) {
+		if (l.rewritten)
+			out += format_entry(entries_[l.entry].symbol, entries_[l.entry].value);
+		else
+			out += l.text;
+		out += '\n';
+	}
+	if (!final_newline_ && !out.empty())
+		out.pop_back();
+	return out;
+}
+
+const Entry *Config::find(std::string_view symbol) const
+{
+	auto it = last_.find(std::string(symbol));
+	return it == last_.end() ? nullptr : &entries_[it->second];
+}
+
+Value Config::value_of(std::string_view symbol) const
+{
+	const Entry *e = find(symbol);
+	return e ? e->value : Value();
+}
+
+void Config::set(const std::string &symbol, const Value &value, const Origin &origin)
+{
+	auto it = last_.find(symbol);
+	if (it == last_.end()) {
+		append(Entry{symbol, value, origin, false});
+		return;
+	}
+	Entry &e = entries_[it->second];
+	e.value = value;
+	e.origin = origin;
+	for (auto &l : lines_)
+		if (l.entry == it->second)
+			l.rewritten = true;
+}
+
+void Config::append(Entry entry)
+{
+	final_newline_ = true;
+	Line l;
+	l.entry = entries_.size();
+	l.rewritten = true;
+	last_[entry.symbol] = entries_.size();
+	entries_.push_back(std::move(entry));
+	lines_.push_back(std::move(l));
+}
+
+LayeredConfig::LayeredConfig(Config base) : base_(std::move(base))
+{
+	for (const auto &e : base_.entries())
+		apply(e);
+}
+
+void LayeredConfig::apply(const Entry &e)
+{
+	auto [it, fresh] = current_.try_emplace(e.symbol, e);
+	if (fresh)
+		return;
+	if (!(it->second.value == e.value))
+		overrides_.push_back(Override{e.symbol, it->second, e});
+	it->second = e;
+}
+
+void LayeredConfig::add_layer(Config layer)
+{
+	for (const auto &e : layer.entries()) {
+		apply(e);
+		if (first_requested_.try_emplace(e.symbol, requested_order_.size()).second)
+			requested_order_.push_back(e.symbol);
+	}
+	layers_.push_back(std::move(layer));
+}
+
+std::vector<Entry> LayeredConfig::requested() const
+{
+	std::vector<Entry> out;
+	out.reserve(requested_order_.size());
+	for (const auto &s : requested_order_)
+		out.push_back(current_.at(s));
+	return out;
+}
+
+std::string LayeredConfig::merged_text() const
+{
+	// The last source (0 = base, i = layer i) that sets each symbol: only its lines survive.
+	std::unordered_map<std::string_view, std::size_t> last_source;
+	last_source.reserve(current_.size());
+	for (const auto &e : base_.entries())
+		last_source[e.symbol] = 0;
+	for (std::size_t i = 0; i < layers_.size(); i++)
+		for (const auto &e : layers_[i].entries())
+			last_source[e.symbol] = i + 1;
+
+	std::string out;
+	out.reserve((base_.entries().size() + current_.size()) * 40);
+	auto emit = [&](const Config &c, std::size_t index) {
+		out += fmt::format("# --- from {}\n", c.source().empty() ? "(base)" : c.source());
+		for (const auto &e : c.entries()) {
+			if (last_source[e.symbol] != index)
+				continue;
+			out += format_entry(e.symbol, e.value);
+			out += '\n';
+		}
+	};
+	emit(base_, 0);
+	for (std::size_t i = 0; i < layers_.size(); i++)
+		emit(layers_[i], i + 1);
+	return out;
+}
+
+std::vector<fs::path> expand_layers(const std::vector<fs::path> &args)
+{
+	std::vector<fs::path> out;
+	for (const auto &a : args) {
+		std::error_code ec;
+		if (fs::is_directory(a, ec)) {
+			std::vector<fs::path> files;
+			for (const auto &d : fs::directory_iterator(a)) {
+				const auto &p = d.path();
+				if (p.extension() == ".config" && d.is_regular_file(ec))
+					files.push_back(p);
+			}
+			std::sort(files.begin(), files.end(),
+				  [](const fs::path &x, const fs::path &y) { return x.filename().string() < y.filename().string(); });
+			out.insert(out.end(), files.begin(), files.end());
+		} else if (fs::is_regular_file(a, ec)) {
+			out.push_back(a);
+		} else {
+			throw Error(fmt::format("{}: no such fragment file or directory", a.string()));
+		}
+	}
+	return out;
+}
+
+ConfigDiff diff_configs(const Config &a, const Config &b)
+{
+	ConfigDiff d;
+	std::unordered_map<std::string_view, bool> seen;
+	for (const auto &e : a.entries()) {
+		if (seen.count(e.symbol))
+			continue;
+		seen[e.symbol] = true;
+		const Entry *ea = a.find(e.symbol);
+		const Entry *eb = b.find(e.symbol);
+		if (!eb)
+			d.removed.push_back({e.symbol, ea->value, std::nullopt});
+		else if (!(ea->value == eb->value))
+			d.changed.push_back({e.symbol, ea->value, eb->value});
+	}
+	for (const auto &e : b.entries()) {
+		if (seen.count(e.symbol))
+			continue;
+		seen[e.symbol] = true;
+		d.added.push_back({e.symbol, std::nullopt, b.find(e.symbol)->value});
+	}
+	return d;
+}
+
+} // namespace distkernel

@@ -1,0 +1,160 @@
+// The .config / fragment model: parse what Kconfig and users write, write it back byte for byte,
+// apply layers in order with every value remembering where it came from (file:line).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace distkernel {
+
+// Where a value was written: the file as the user named it and the 1-based line.
+struct Origin {
+	std::string file;
+	std::size_t line = 0;
+	std::string str() const; // "file:line"
+	bool operator==(const Origin &) const = default;
+};
+
+// One value as Kconfig spells it after "CONFIG_X=".
+class Value {
+public:
+	enum class Kind { no, module, yes, string, number };
+
+	Value() = default; // n
+	// Kconfig's spelling: y, m, n, "text with \"escapes\"" (quotes included), -12, 64, 0x1f.
+	// nullopt when the text is none of these; why (if given) then says what is wrong.
+	static std::optional<Value> parse(std::string_view text, std::string *why = nullptr);
+	static Value tristate(char c); // 'y', 'm' or 'n'
+	// A string value from its plain text: quotes added, '"' and '\' escaped as Kconfig does.
+	static Value from_string(std::string_view plain);
+
+	Kind kind() const noexcept { return kind_; }
+	bool is_tristate() const noexcept { return kind_ == Kind::no || kind_ == Kind::module || kind_ == Kind::yes; }
+	bool is_off() const noexcept { return kind_ == Kind::no; }
+	// Exactly as written after '=' ("n" for "is not set").
+	const std::string &text() const noexcept { return text_; }
+	// The string with its quotes and escapes undone; text() for other kinds.
+	std::string plain() const;
+	// "n" and "is not set" are the same value; otherwise the spelling decides.
+	bool operator==(const Value &o) const noexcept { return kind_ == o.kind_ && text_ == o.text_; }
+
+private:
+	Value(Kind k, std::string t) : kind_(k), text_(std::move(t)) {}
+	Kind kind_ = Kind::no;
+	std::string text_ = "n";
+};
+
+// One assignment: CONFIG_<symbol>=<value> or "# CONFIG_<symbol> is not set".
+struct Entry {
+	std::string symbol; // without the CONFIG_ prefix
+	Value value;
+	Origin origin;
+	// Marked optional by a "# distkernel: optional" line before it, or by
+	// "# distkernel: optional-fragment" anywhere in its file: verification reports it, never fails on it.
+	bool optional = false;
+};
+
+// "CONFIG_X=y" or "# CONFIG_X is not set", as Kconfig writes it (no newline).
+std::string format_entry(std::string_view symbol, const Value &value);
+
+// A .config or fragment as written, comments and blank lines included, so that write()
+// gives back the same bytes (CRLF line ends come back as LF, which Kconfig reads the same).
+class Config {
+public:
+	Config() = default;
+	explicit Config(std::string source) : source_(std::move(source)) {}
+
+	// Throws ParseError naming source:line and the offending text for a line that is not a
+	// Kconfig assignment, comment or blank line, a bad symbol name, a string without its
+	// closing quote, a value of no Kconfig kind or an unknown "# distkernel:" directive.
+	static Config parse(std::string_view text, const std::string &source);
+	static Config read(const std::filesystem::path &file);
+
+	std::string write() const;
+	const std::string &source() const noexcept { return source_; }
+
+	// Every assignment in file order, a symbol written twice appears twice.
+	const std::vector<Entry> &entries() const noexcept { return entries_; }
+	// The assignment that counts (the last one of the symbol), or null.
+	const Entry *find(std::string_view symbol) const;
+	// The value that counts; n when the symbol is absent.
+	Value value_of(std::string_view symbol) const;
+	// Number of distinct symbols.
+	std::size_t symbol_count() const noexcept { return last_.size(); }
+
+	// Replaces the value of the assignment that counts (in place) or appends one.
+	void set(const std::string &symbol, const Value &value, const Origin &origin);
+	// Appends an assignment line.
+	void append(Entry entry);
+
+private:
+	struct Line {
+		std::string text;                                // as written, without the line end
+		std::size_t entry = static_cast<std::size_t>(-1); // index into entries_, or none
+		bool rewritten = false;                          // set() changed it: write canonically
+	};
+	std::string source_;
+	std::vector<Line> lines_;
+	std::vector<Entry> entries_;
+	std::unordered_map<std::string, std::size_t> last_; // symbol -> index of its last entry
+	bool final_newline_ = true;
+};
+
+// A layer's value replaced an earlier one (merge_config.sh's "Value of X is redefined").
+struct Override {
+	std::string symbol;
+	Entry before;
+	Entry after;
+};
+
+// A base config with layers applied in order: a later layer overrides an earlier one.
+class LayeredConfig {
+public:
+	explicit LayeredConfig(Config base);
+	void add_layer(Config layer);
+
+	const Config &base() const noexcept { return base_; }
+	const std::vector<Config> &layers() const noexcept { return layers_; }
+	// Every replaced value, in the order the layers replaced them (repeats of the same value
+	// are not overrides).
+	const std::vector<Override> &overrides() const noexcept { return overrides_; }
+	// What the layers ask for: the assignment that counts for each symbol any layer sets, in the
+	// order the symbols were first requested.
+	std::vector<Entry> requested() const;
+	// The merged input for olddefconfig: the same assignments in the same order as
+	// `merge_config.sh -m BASE LAYERS...` leaves them (an earlier source's lines of a symbol
+	// that a later source sets are removed, each source's remaining lines follow in order), so
+	// Kconfig (where order matters for choices and repeats) reads the same thing.
+	std::string merged_text() const;
+
+private:
+	void apply(const Entry &e);
+	Config base_;
+	std::vector<Config> layers_;
+	std::vector<Override> overrides_;
+	std::unordered_map<std::string, Entry> current_;
+	std::unordered_map<std::string, std::size_t> first_requested_;
+	std::vector<std::string> requested_order_;
+};
+
+// Expands layer arguments: a file stays, a directory gives its "*.config" files in lexical
+// order. Throws Error for a path that is neither.
+std::vector<std::filesystem::path> expand_layers(const std::vector<std::filesystem::path> &args);
+
+// Symbol-level difference of two configs ("is not set" and absent are not the same here:
+// a symbol only one side mentions is added or removed).
+struct ConfigDiff {
+	struct Change {
+		std::string symbol;
+		std::optional<Value> a, b; // absent on one side for removed / added
+	};
+	std::vector<Change> added, removed, changed;
+};
+ConfigDiff diff_configs(const Config &a, const Config &b);
+
+} // namespace distkernel
