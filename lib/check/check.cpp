@@ -1,0 +1,551 @@
+// The check itself: root reachable, hardware covered, external modules built for this kernel,
+// room in /boot. Every answer comes from the new kernel's own module tree through libkmod.
+#include "distkernel/check.hpp"
+#include "distkernel/error.hpp"
+#include "distkernel/kmod.hpp"
+#include "distkernel/process.hpp"
+
+#include <algorithm>
+#include <fmt/core.h>
+#include <map>
+#include <set>
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+int verdict_exit_code(Verdict v)
+{
+	switch (v) {
+	case Verdict::ok:
+		return 0;
+	case Verdict::losses:
+		return 4;
+	case Verdict::no_boot:
+		return 5;
+	}
+	return 1;
+}
+
+std::string verdict_text(Verdict v)
+{
+	switch (v) {
+	case Verdict::ok:
+		return "ok";
+	case Verdict::losses:
+		return "will boot with losses";
+	case Verdict::no_boot:
+		return "will not boot";
+	}
+	return "?";
+}
+
+namespace {
+
+const char *severity_name(Finding::Severity s)
+{
+	switch (s) {
+	case Finding::Severity::error:
+		return "error";
+	case Finding::Severity::loss:
+		return "loss";
+	case Finding::Severity::warning:
+		return "warning";
+	case Finding::Severity::info:
+		return "info";
+	}
+	return "?";
+}
+
+bool exists_file(const fs::path &p)
+{
+	std::error_code ec;
+	return fs::is_regular_file(p, ec);
+}
+
+std::uint64_t size_of(const fs::path &p)
+{
+	std::error_code ec;
+	auto s = fs::file_size(p, ec);
+	return ec ? 0 : s;
+}
+
+std::string join(const std::vector<std::string> &v, const char *sep = ", ")
+{
+	std::string out;
+	for (const auto &s : v)
+		out += (out.empty() ? "" : sep) + s;
+	return out;
+}
+
+fs::path find_module_dir(const Root &root, const std::string &kv)
+{
+	for (const char *base : {"/lib/modules/", "/usr/lib/modules/"}) {
+		fs::path p = root.path(base + kv);
+		std::error_code ec;
+		if (fs::is_directory(p, ec))
+			return p;
+	}
+	throw Error(fmt::format("no module tree for {0} under {1} (looked in /lib/modules/{0} and /usr/lib/modules/{0})", kv,
+				root.dir().string()));
+}
+
+// BLS and UKI layouts keep the kernel's files in directories named by entry token.
+std::vector<fs::path> boot_dirs(const Root &root)
+{
+	std::vector<fs::path> out;
+	for (const char *d : {"/boot", "/boot/efi", "/efi"}) {
+		fs::path p = root.path(d);
+		std::error_code ec;
+		if (fs::is_directory(p, ec) && std::find(out.begin(), out.end(), p) == out.end())
+			out.push_back(p);
+	}
+	return out;
+}
+
+fs::path find_initramfs(const Root &root, const std::string &kv)
+{
+	for (const auto &boot : boot_dirs(root)) {
+		for (const std::string &n : {"initramfs-" + kv + ".img", "initrd.img-" + kv, "initrd-" + kv, "initrd-" + kv + ".img",
+					     "initramfs-" + kv})
+			if (exists_file(boot / n))
+				return boot / n;
+		std::error_code ec;
+		for (const auto &e : fs::directory_iterator(boot, ec))
+			if (exists_file(e.path() / kv / "initrd"))
+				return e.path() / kv / "initrd";
+	}
+	return {};
+}
+
+fs::path find_uki(const Root &root, const std::string &kv)
+{
+	for (const auto &boot : boot_dirs(root)) {
+		std::error_code ec;
+		for (const auto &e : fs::directory_iterator(boot / "EFI" / "Linux", ec)) {
+			std::string n = e.path().filename().string();
+			if (n.size() > 4 && n.compare(n.size() - 4, 4, ".efi") == 0 && n.find(kv) != std::string::npos)
+				return e.path();
+		}
+	}
+	return {};
+}
+
+fs::path find_image(const Root &root, const std::string &kv, bool &installed)
+{
+	installed = false;
+	for (const auto &boot : boot_dirs(root)) {
+		if (exists_file(boot / ("vmlinuz-" + kv))) {
+			installed = true;
+			return boot / ("vmlinuz-" + kv);
+		}
+		std::error_code ec;
+		for (const auto &e : fs::directory_iterator(boot, ec))
+			if (exists_file(e.path() / kv / "linux")) {
+				installed = true;
+				return e.path() / kv / "linux";
+			}
+	}
+	for (const std::string &p : {"/lib/modules/" + kv + "/vmlinuz", "/usr/lib/modules/" + kv + "/vmlinuz",
+				     "/usr/src/linux-" + kv + "/arch/x86/boot/bzImage", "/usr/src/linux-" + kv + "/vmlinuz"})
+		if (exists_file(root.path(p)))
+			return root.path(p);
+	return {};
+}
+
+struct Checker {
+	const Root &root;
+	const Machine &machine;
+	const CheckOptions &opts;
+	const Logger &log;
+	CheckReport &report;
+	const ModuleTree &tree;
+	std::optional<InitramfsContents> initramfs;
+	std::string initramfs_name;
+
+	void add(Finding::Severity s, const char *area, std::string msg, Json detail = Json::object())
+	{
+		report.findings.push_back(Finding{s, area, std::move(msg), std::move(detail)});
+	}
+
+	// Why a module cannot be loaded before root is mounted; empty when it can.
+	std::string unusable(const std::string &name) const
+	{
+		if (tree.is_builtin(name))
+			return {};
+		if (!initramfs)
+			return name + " is a module and no initramfs was found";
+		if (!initramfs->has_module(name))
+			return name + " is a module missing from " + initramfs_name;
+		std::vector<std::string> missing;
+		for (const auto &d : tree.dependencies(name))
+			if (!tree.is_builtin(d) && !initramfs->has_module(d))
+				missing.push_back(d);
+		if (!missing.empty())
+			return name + " is in " + initramfs_name + " but not its dependencies " + join(missing);
+		return {};
+	}
+
+	// One thing root needs: any of the candidate modules usable before root is mounted.
+	void need(const std::string &what, const std::vector<std::string> &candidates)
+	{
+		Json detail;
+		detail["needs"] = what;
+		detail["candidates"] = candidates;
+		if (candidates.empty()) {
+			add(Finding::Severity::error, "root", fmt::format("{}: {} has no driver for it (neither built in nor a module)", what, report.release),
+			    detail);
+			return;
+		}
+		std::vector<std::string> why;
+		for (const auto &c : candidates) {
+			std::string u = unusable(c);
+			if (u.empty()) {
+				log.verbose("root: {} -> {} ({})", what, c, tree.is_builtin(c) ? "built in" : "in the initramfs");
+				return;
+			}
+			why.push_back(u);
+		}
+		if (!initramfs) {
+			add(Finding::Severity::warning, "root",
+			    fmt::format("{}: needs {} from an initramfs, and none was found for {}: the one built at install must hold it", what,
+					join(candidates, " or "), report.release),
+			    detail);
+			return;
+		}
+		add(Finding::Severity::error, "root", fmt::format("{}: {}", what, join(why, "; ")), detail);
+	}
+
+	std::vector<std::string> names(const std::vector<ModuleRef> &refs)
+	{
+		std::vector<std::string> out;
+		for (const auto &r : refs)
+			if (std::find(out.begin(), out.end(), r.name) == out.end())
+				out.push_back(r.name);
+		return out;
+	}
+
+	void check_mount(const Mount &mt)
+	{
+		static const std::set<std::string> virtual_fs{"rootfs", "tmpfs", "ramfs", "proc", "sysfs", "devtmpfs"};
+		if (!virtual_fs.count(mt.fstype)) {
+			auto c = names(tree.lookup("fs-" + mt.fstype));
+			if (c.empty())
+				if (auto m = tree.find(mt.fstype))
+					c.push_back(m->name);
+			need(fmt::format("{} filesystem of {} ({})", mt.fstype, mt.target, mt.source), c);
+		}
+		static const std::map<std::string, std::string> personality{
+			{"raid0", "raid0"}, {"raid1", "raid1"}, {"raid10", "raid10"}, {"raid4", "raid456"},
+			{"raid5", "raid456"}, {"raid6", "raid456"}, {"linear", "linear"}};
+		for (const auto &l : mt.chain) {
+			std::string where = fmt::format("{} of {}", l.name, mt.target);
+			if (l.kind == "dm-crypt") {
+				need("dm-crypt (LUKS) device " + where, {"dm_crypt"});
+				need("device mapper for " + where, {"dm_mod"});
+			} else if (l.kind == "lvm" || l.kind == "dm") {
+				need("device mapper for " + where, {"dm_mod"});
+			} else if (l.kind == "md") {
+				need("md RAID " + where, {"md_mod"});
+				if (auto p = personality.find(l.level); p != personality.end())
+					need(fmt::format("md {} personality for {}", l.level, where), {p->second});
+			} else if (l.kind == "zfs") {
+				auto m = tree.find("zfs");
+				need("ZFS pool " + l.name + " of " + mt.target, m ? std::vector<std::string>{m->name} : std::vector<std::string>{});
+			} else if (l.kind == "disk") {
+				for (const auto &d : l.devices) {
+					std::vector<std::string> c;
+					if (!d.modalias.empty())
+						c = names(tree.lookup(d.modalias));
+					if (c.empty() && !d.module.empty())
+						if (auto m = tree.find(d.module))
+							c.push_back(m->name);
+					if (c.empty() && !d.driver.empty())
+						if (auto m = tree.find(d.driver))
+							c.push_back(m->name);
+					need(fmt::format("{} device {} (driver {}, {})", where, d.path, d.driver.empty() ? "none" : d.driver,
+							 d.modalias.empty() ? "no modalias" : d.modalias),
+					     c);
+				}
+			}
+		}
+	}
+
+	void check_root()
+	{
+		fs::path image = opts.initramfs;
+		if (image.empty())
+			image = find_initramfs(root, report.release);
+		if (image.empty()) {
+			if (fs::path uki = find_uki(root, report.release); !uki.empty()) {
+				// The UKI's .initrd section is the initramfs; objcopy cuts it out.
+				TempDir tmp;
+				fs::path out = tmp.path() / "initrd";
+				Result r = run(Command({"objcopy", "-O", "binary", "--only-section=.initrd", uki.string(), out.string()}));
+				if (!r.ok() || size_of(out) == 0)
+					throw Error(fmt::format("{}: cannot extract its .initrd section: {}", uki.string(), r.tail(3)));
+				initramfs = read_initramfs(out, log);
+				initramfs_name = uki.string() + " (.initrd)";
+			}
+		} else {
+			log.step("reading the initramfs {}", image.string());
+			initramfs = read_initramfs(image, log);
+			initramfs_name = image.string();
+		}
+		if (initramfs) {
+			report.summary["initramfs"] = initramfs_name;
+			report.summary["initramfs_segments"] = initramfs->segments;
+			report.summary["initramfs_modules"] = initramfs->modules.size();
+			if (!initramfs->releases.empty() &&
+			    std::find(initramfs->releases.begin(), initramfs->releases.end(), report.release) == initramfs->releases.end())
+				add(Finding::Severity::error, "root",
+				    fmt::format("{} holds modules for {}, not for {}", initramfs_name, join(initramfs->releases), report.release));
+		} else {
+			report.summary["initramfs"] = nullptr;
+		}
+		if (!machine.root) {
+			add(Finding::Severity::warning, "root", "the machine description says nothing about the root filesystem: not checked");
+			return;
+		}
+		check_mount(*machine.root);
+		if (machine.boot && machine.boot->target == "/boot" && machine.boot->fstype != "vfat")
+			check_mount(*machine.boot);
+	}
+
+	void check_hardware()
+	{
+		Coverage c = hardware_coverage(tree, machine);
+		report.summary["devices"] = machine.devices.size();
+		report.summary["devices_resolved"] = c.resolved;
+		report.summary["devices_unclaimed"] = c.unclaimed.size();
+		report.summary["devices_unverified"] = c.unverified.size();
+		report.summary["loaded_modules"] = machine.loaded_modules.size();
+		if (!c.unverified.empty()) {
+			std::vector<std::string> drivers;
+			for (const Device *d : c.unverified)
+				if (std::find(drivers.begin(), drivers.end(), d->driver) == drivers.end())
+					drivers.push_back(d->driver);
+			add(Finding::Severity::info, "hardware",
+			    fmt::format("{} devices use drivers built into the running kernel that {} has no alias for (it may build them in): {}",
+					c.unverified.size(), report.release, join(drivers)));
+		}
+		for (const Device *d : c.lost_devices) {
+			Json detail{{"path", d->path}, {"modalias", d->modalias}, {"driver", d->driver}};
+			add(Finding::Severity::loss, "hardware",
+			    fmt::format("{} loses its driver {}: {} has no module or built-in driver for {}", d->path, d->driver, report.release,
+					d->modalias),
+			    detail);
+		}
+		for (const auto &m : c.lost_modules)
+			add(Finding::Severity::loss, "modules", fmt::format("module {} is loaded now and {} has no counterpart (built in, module or alias)", m, report.release),
+			    Json{{"module", m}});
+	}
+
+	void check_vermagic(const fs::path &file, bool given)
+	{
+		std::map<std::string, std::string> info;
+		try {
+			info = tree.info(file);
+		} catch (const Error &e) {
+			add(Finding::Severity::warning, "external", e.what());
+			return;
+		}
+		std::string vermagic = info.count("vermagic") ? info["vermagic"] : "";
+		std::string built_for = vermagic.substr(0, vermagic.find(' '));
+		if (built_for == report.release)
+			return;
+		add(Finding::Severity::loss, "external",
+		    fmt::format("{}{}: built for {}, not {}: rebuild it before rebooting (emerge @module-rebuild)", file.string(),
+				given ? "" : " (external module)", built_for.empty() ? "an unknown kernel" : built_for, report.release),
+		    Json{{"file", file.string()}, {"vermagic", vermagic}});
+	}
+
+	static bool is_module_file(const fs::path &p)
+	{
+		std::string n = p.filename().string();
+		for (std::string_view ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
+			if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0)
+				return true;
+		return false;
+	}
+
+	// Module files outside kernel/ (extra/, updates/, misc/, what packages install).
+	static std::vector<fs::path> external_files(const fs::path &dir)
+	{
+		std::vector<fs::path> out;
+		std::error_code ec;
+		for (const auto &top : fs::directory_iterator(dir, ec)) {
+			if (!top.is_directory() || top.is_symlink() || top.path().filename() == "kernel")
+				continue;
+			for (fs::recursive_directory_iterator it(top.path(), ec), end; !ec && it != end; it.increment(ec))
+				if (is_module_file(it->path()))
+					out.push_back(it->path());
+		}
+		std::sort(out.begin(), out.end());
+		return out;
+	}
+
+	void check_external()
+	{
+		auto files = external_files(tree.dir());
+		report.summary["external_modules"] = files.size();
+		for (const auto &f : files)
+			check_vermagic(f, false);
+		for (const auto &f : opts.external_modules)
+			check_vermagic(f, true);
+		// What packages built for the running kernel and the new one lacks.
+		if (machine.release.empty() || machine.release == report.release || !is_valid_release(machine.release))
+			return;
+		std::error_code ec;
+		fs::path running = root.path("/lib/modules/" + machine.release);
+		if (!fs::is_directory(running, ec))
+			return;
+		for (const auto &f : external_files(running)) {
+			std::string n = normalise_module_name(f.filename().string());
+			if (!tree.find(n))
+				add(Finding::Severity::loss, "external",
+				    fmt::format("{} was built for the running kernel {}; {} has no {}: rebuild it for {} (emerge @module-rebuild)",
+						root.inside(f), machine.release, report.release, n, report.release),
+				    Json{{"file", root.inside(f)}, {"module", n}});
+		}
+	}
+
+	void check_room()
+	{
+		bool installed = false;
+		fs::path image = opts.image.empty() ? find_image(root, report.release, installed) : opts.image;
+		if (installed && opts.image.empty()) {
+			report.summary["boot_needed_bytes"] = 0;
+			add(Finding::Severity::info, "room", fmt::format("{} is already installed ({})", report.release, image.string()));
+			return;
+		}
+		std::uint64_t need = 0;
+		std::vector<std::string> parts;
+		if (image.empty()) {
+			add(Finding::Severity::warning, "room", fmt::format("no kernel image found for {}: counting the initramfs only", report.release));
+		} else {
+			need += size_of(image);
+			parts.push_back(fmt::format("image {} bytes", size_of(image)));
+		}
+		for (const std::string &p : {"/usr/src/linux-" + report.release + "/System.map", "/usr/src/linux-" + report.release + "/.config"})
+			if (exists_file(root.path(p))) {
+				need += size_of(root.path(p));
+				parts.push_back(fmt::format("{} {} bytes", fs::path(p).filename().string(), size_of(root.path(p))));
+			}
+		// The initramfs is not built yet: the largest one in /boot is the best estimate.
+		std::uint64_t initrd = opts.initramfs.empty() ? 0 : size_of(opts.initramfs);
+		if (!initrd)
+			for (const auto &boot : boot_dirs(root)) {
+				std::error_code ec;
+				for (const auto &e : fs::directory_iterator(boot, ec)) {
+					std::string n = e.path().filename().string();
+					if (n.rfind("initramfs-", 0) == 0 || n.rfind("initrd", 0) == 0)
+						initrd = std::max(initrd, size_of(e.path()));
+				}
+			}
+		if (!initrd)
+			initrd = 64ull << 20; // dracut's generic image of a distribution kernel is 40-60 MiB
+		need += initrd;
+		parts.push_back(fmt::format("initramfs about {} bytes", initrd));
+		report.summary["boot_needed_bytes"] = need;
+		if (!machine.boot || !machine.boot->free_bytes) {
+			add(Finding::Severity::warning, "room", fmt::format("free space in /boot unknown; {} needs about {} bytes ({})", report.release, need, join(parts)));
+			return;
+		}
+		std::uint64_t free = *machine.boot->free_bytes;
+		report.summary["boot_free_bytes"] = free;
+		if (need > free)
+			add(Finding::Severity::error, "room",
+			    fmt::format("/boot has {} bytes free, {} needs about {} ({}): run distkernel-clean --pretend", free, report.release, need,
+					join(parts)),
+			    Json{{"needed", need}, {"free", free}});
+		else
+			log.verbose("room: {} bytes needed, {} free in /boot", need, free);
+	}
+};
+
+} // namespace
+
+Coverage hardware_coverage(const ModuleTree &tree, const Machine &machine)
+{
+	Coverage c;
+	for (const auto &d : machine.devices) {
+		if (d.modalias.empty())
+			continue;
+		if (!tree.lookup(d.modalias).empty()) {
+			++c.resolved;
+			continue;
+		}
+		// A device driven now by a driver the new kernel still has (builtin without aliases).
+		if (!d.driver.empty() && (tree.find(d.module.empty() ? d.driver : d.module))) {
+			++c.resolved;
+			continue;
+		}
+		(d.driver.empty() ? c.unclaimed : d.module.empty() ? c.unverified : c.lost_devices).push_back(&d);
+	}
+	for (const auto &m : machine.loaded_modules)
+		if (!tree.find(m))
+			c.lost_modules.push_back(m);
+	return c;
+}
+
+CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOptions &opts, const Logger &log)
+{
+	validate_release(opts.release);
+	CheckReport report;
+	report.release = opts.release;
+	fs::path dir = opts.module_dir.empty() ? find_module_dir(root, opts.release) : opts.module_dir;
+	std::vector<fs::path> config_dirs;
+	if (opts.use_modprobe_d)
+		for (const char *d : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d", "/usr/lib/modprobe.d"})
+			if (fs::path p = root.path(d); fs::is_directory(p))
+				config_dirs.push_back(p);
+	log.step("checking {} against the {} with the module tree {}", opts.release, machine.origin, dir.string());
+	ModuleTree tree(dir, config_dirs);
+	report.summary["machine"] = machine.origin;
+	report.summary["module_tree"] = dir.string();
+	Checker ck{root, machine, opts, log, report, tree, std::nullopt, {}};
+	for (const auto &u : machine.unreadable)
+		ck.add(Finding::Severity::warning, "machine", "could not read " + u);
+	ck.check_root();
+	ck.check_hardware();
+	ck.check_external();
+	ck.check_room();
+	for (const auto &f : report.findings) {
+		if (f.severity == Finding::Severity::error)
+			report.verdict = Verdict::no_boot;
+		else if (f.severity == Finding::Severity::loss && report.verdict == Verdict::ok)
+			report.verdict = Verdict::losses;
+	}
+	return report;
+}
+
+Json CheckReport::to_json() const
+{
+	Json j = make_document("distkernel.check", 1, 0);
+	j["release"] = release;
+	j["verdict"] = verdict_text(verdict);
+	j["exit_code"] = verdict_exit_code(verdict);
+	j["findings"] = Json::array();
+	for (const auto &f : findings) {
+		Json fj;
+		fj["severity"] = severity_name(f.severity);
+		fj["area"] = f.area;
+		fj["message"] = f.message;
+		fj["detail"] = f.detail;
+		j["findings"].push_back(fj);
+	}
+	j["summary"] = summary;
+	return j;
+}
+
+std::string CheckReport::to_text() const
+{
+	std::string out = fmt::format("{}: {}\n", release, verdict_text(verdict));
+	for (auto s : {Finding::Severity::error, Finding::Severity::loss, Finding::Severity::warning, Finding::Severity::info})
+		for (const auto &f : findings)
+			if (f.severity == s)
+				out += fmt::format("  {} [{}]: {}\n", severity_name(f.severity), f.area, f.message);
+	return out;
+}
+
+} // namespace distkernel

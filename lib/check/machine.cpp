@@ -1,0 +1,409 @@
+// The machine a kernel is checked against: read live from a root's /sys and /proc, or from a
+// snapshot made on the target ("distkernel.machine" 1.0) so a binhost can check for it.
+#include "distkernel/check.hpp"
+#include "distkernel/error.hpp"
+#include "distkernel/kmod.hpp"
+
+#include <fmt/core.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+namespace {
+
+const char *const machine_schema = "distkernel.machine";
+
+std::string trim(std::string s)
+{
+	while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0'))
+		s.pop_back();
+	return s;
+}
+
+// Reads a small file; on failure notes why in m.unreadable and returns nullopt.
+std::optional<std::string> read_noting(const Root &root, const std::string &inside, Machine &m)
+{
+	try {
+		return read_file(root.path(inside));
+	} catch (const Error &e) {
+		m.unreadable.push_back(inside + ": " + e.what());
+		return std::nullopt;
+	}
+}
+
+std::string link_name(const fs::path &link)
+{
+	std::error_code ec;
+	fs::path t = fs::read_symlink(link, ec);
+	return ec ? std::string() : t.filename().string();
+}
+
+std::string read_small(const fs::path &p)
+{
+	std::ifstream in(p);
+	if (!in)
+		return {};
+	std::stringstream s;
+	s << in.rdbuf();
+	return trim(s.str());
+}
+
+Device device_at(const Root &root, const fs::path &dir)
+{
+	Device d;
+	d.path = root.inside(dir);
+	d.modalias = read_small(dir / "modalias");
+	d.driver = link_name(dir / "driver");
+	if (!d.driver.empty())
+		d.module = link_name(dir / "driver" / "module");
+	return d;
+}
+
+// The disk's device and the controllers above it that have a driver, up to the first PCI
+// device (the controller; bridges above it are not the disk's business).
+std::vector<Device> disk_devices(const Root &root, const fs::path &disk)
+{
+	std::vector<Device> out;
+	std::error_code ec;
+	fs::path dev = fs::canonical(disk / "device", ec);
+	if (ec)
+		return out;
+	fs::path top = root.path("/sys/devices");
+	while (!dev.empty() && dev != top && dev.string().rfind(top.string(), 0) == 0) {
+		if (fs::exists(dev / "driver", ec)) {
+			out.push_back(device_at(root, dev));
+			if (link_name(dev / "subsystem") == "pci")
+				break;
+		}
+		dev = dev.parent_path();
+	}
+	return out;
+}
+
+void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> &chain, int depth)
+{
+	if (depth > 16)
+		return;
+	std::error_code ec;
+	BlockLayer l;
+	l.name = dir.filename().string();
+	if (fs::exists(dir / "partition", ec)) {
+		l.kind = "partition";
+		chain.push_back(l);
+		block_chain(root, dir.parent_path(), chain, depth + 1);
+		return;
+	}
+	std::string uuid = read_small(dir / "dm" / "uuid");
+	std::string level = read_small(dir / "md" / "level");
+	bool stacked = false;
+	if (fs::exists(dir / "dm", ec)) {
+		l.kind = uuid.rfind("CRYPT-", 0) == 0 ? "dm-crypt" : uuid.rfind("LVM-", 0) == 0 ? "lvm" : "dm";
+		stacked = true;
+	} else if (fs::exists(dir / "md", ec)) {
+		l.kind = "md";
+		l.level = level;
+		stacked = true;
+	} else if (l.name.rfind("loop", 0) == 0) {
+		l.kind = "loop";
+	} else {
+		l.kind = "disk";
+		l.devices = disk_devices(root, dir);
+	}
+	chain.push_back(l);
+	if (stacked && fs::is_directory(dir / "slaves", ec))
+		for (const auto &s : fs::directory_iterator(dir / "slaves", ec))
+			block_chain(root, fs::canonical(s.path(), ec), chain, depth + 1);
+}
+
+std::string unescape_mount(const std::string &s)
+{
+	std::string out;
+	for (std::size_t i = 0; i < s.size(); ++i) {
+		if (s[i] == '\\' && i + 3 < s.size()) {
+			out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+			i += 3;
+		} else {
+			out += s[i];
+		}
+	}
+	return out;
+}
+
+void read_mounts(const Root &root, Machine &m)
+{
+	auto text = read_noting(root, "/proc/self/mountinfo", m);
+	if (!text)
+		return;
+	std::istringstream in(*text);
+	std::string line;
+	std::optional<Mount> best_root, best_boot;
+	while (std::getline(in, line)) {
+		std::istringstream f(line);
+		std::string id, parent, majmin, subroot, target, opts, field;
+		f >> id >> parent >> majmin >> subroot >> target >> opts;
+		while (f >> field && field != "-") {
+		}
+		Mount mt;
+		f >> mt.fstype >> mt.source;
+		mt.target = unescape_mount(target);
+		mt.source = unescape_mount(mt.source);
+		mt.device = majmin;
+		if (mt.target == "/")
+			best_root = mt;
+		if ((mt.target == "/" || mt.target == "/boot") && (!best_boot || mt.target.size() >= best_boot->target.size()))
+			best_boot = mt;
+	}
+	auto fill = [&](Mount &mt) {
+		// btrfs and others report an anonymous 0:N device: the source names the real one.
+		if (mt.device.rfind("0:", 0) == 0 && mt.source.rfind("/dev/", 0) == 0) {
+			struct stat st {};
+			if (::stat(root.path(mt.source).c_str(), &st) == 0 && S_ISBLK(st.st_mode))
+				mt.device = fmt::format("{}:{}", major(st.st_rdev), minor(st.st_rdev));
+		}
+		if (mt.fstype == "zfs") {
+			mt.chain.push_back(BlockLayer{mt.source.substr(0, mt.source.find('/')), "zfs", "", {}});
+			return;
+		}
+		if (mt.device.rfind("0:", 0) == 0)
+			return; // not on a block device (overlay, tmpfs, nfs)
+		std::error_code ec;
+		fs::path dev = root.path("/sys/dev/block/" + mt.device);
+		if (!fs::exists(dev, ec)) {
+			m.unreadable.push_back("/sys/dev/block/" + mt.device + ": absent (block device of " + mt.target + ")");
+			return;
+		}
+		block_chain(root, dev, mt.chain, 0);
+	};
+	if (best_root) {
+		fill(*best_root);
+		m.root = best_root;
+	} else {
+		m.unreadable.push_back("/proc/self/mountinfo: no mount at /");
+	}
+	if (best_boot) {
+		if (best_boot->target == "/boot")
+			fill(*best_boot);
+		else
+			best_boot->chain = m.root ? m.root->chain : std::vector<BlockLayer>{};
+		struct statvfs sv {};
+		if (::statvfs(root.path("/boot").c_str(), &sv) == 0) {
+			best_boot->free_bytes = std::uint64_t(sv.f_bavail) * sv.f_frsize;
+			best_boot->size_bytes = std::uint64_t(sv.f_blocks) * sv.f_frsize;
+		} else {
+			m.unreadable.push_back("/boot: statvfs failed: " + std::string(std::strerror(errno)));
+		}
+		m.boot = best_boot;
+	}
+}
+
+Json device_json(const Device &d)
+{
+	Json j;
+	j["path"] = d.path;
+	j["modalias"] = d.modalias;
+	j["driver"] = d.driver;
+	j["module"] = d.module;
+	return j;
+}
+
+Json mount_json(const Mount &mt)
+{
+	Json j;
+	j["target"] = mt.target;
+	j["fstype"] = mt.fstype;
+	j["source"] = mt.source;
+	j["device"] = mt.device;
+	j["chain"] = Json::array();
+	for (const auto &l : mt.chain) {
+		Json lj;
+		lj["name"] = l.name;
+		lj["kind"] = l.kind;
+		if (!l.level.empty())
+			lj["level"] = l.level;
+		lj["devices"] = Json::array();
+		for (const auto &d : l.devices)
+			lj["devices"].push_back(device_json(d));
+		j["chain"].push_back(lj);
+	}
+	if (mt.free_bytes)
+		j["free_bytes"] = *mt.free_bytes;
+	if (mt.size_bytes)
+		j["size_bytes"] = *mt.size_bytes;
+	return j;
+}
+
+// Field access that names the snapshot and the field in errors.
+struct Reader {
+	const std::string &source;
+	std::string str(const Json &j, const char *key, const std::string &where, bool required = false) const
+	{
+		if (!j.contains(key)) {
+			if (required)
+				throw ParseError(source, 0, fmt::format("{}: missing \"{}\"", where, key));
+			return {};
+		}
+		if (!j[key].is_string())
+			throw ParseError(source, 0, fmt::format("{}.{}: expected a string, got {}", where, key, j[key].dump()));
+		return j[key].get<std::string>();
+	}
+	const Json &array(const Json &j, const char *key, const std::string &where) const
+	{
+		static const Json empty = Json::array();
+		if (!j.contains(key))
+			return empty;
+		if (!j[key].is_array())
+			throw ParseError(source, 0, fmt::format("{}.{}: expected an array", where, key));
+		return j[key];
+	}
+	Device device(const Json &j, const std::string &where) const
+	{
+		if (!j.is_object())
+			throw ParseError(source, 0, where + ": expected an object, got " + j.dump());
+		return Device{str(j, "path", where), str(j, "modalias", where), str(j, "driver", where), str(j, "module", where)};
+	}
+	Mount mount(const Json &j, const std::string &where) const
+	{
+		if (!j.is_object())
+			throw ParseError(source, 0, where + ": expected an object");
+		Mount mt;
+		mt.target = str(j, "target", where, true);
+		mt.fstype = str(j, "fstype", where, true);
+		mt.source = str(j, "source", where);
+		mt.device = str(j, "device", where);
+		std::size_t i = 0;
+		for (const auto &lj : array(j, "chain", where)) {
+			std::string w = fmt::format("{}.chain[{}]", where, i++);
+			BlockLayer l{str(lj, "name", w, true), str(lj, "kind", w, true), str(lj, "level", w), {}};
+			std::size_t k = 0;
+			for (const auto &dj : array(lj, "devices", w))
+				l.devices.push_back(device(dj, fmt::format("{}.devices[{}]", w, k++)));
+			mt.chain.push_back(std::move(l));
+		}
+		for (const char *key : {"free_bytes", "size_bytes"}) {
+			if (!j.contains(key))
+				continue;
+			if (!j[key].is_number_unsigned())
+				throw ParseError(source, 0, fmt::format("{}.{}: expected a byte count, got {}", where, key, j[key].dump()));
+			(std::string(key) == "free_bytes" ? mt.free_bytes : mt.size_bytes) = j[key].get<std::uint64_t>();
+		}
+		return mt;
+	}
+};
+
+} // namespace
+
+Machine read_live_machine(const Root &root, const Logger &log)
+{
+	Machine m;
+	m.origin = "live system under " + root.dir().string();
+	log.verbose("reading the machine under {}", root.dir().string());
+	if (auto r = read_noting(root, "/proc/sys/kernel/osrelease", m))
+		m.release = trim(*r);
+	if (auto c = read_noting(root, "/proc/cmdline", m))
+		m.cmdline = trim(*c);
+	if (auto mods = read_noting(root, "/proc/modules", m)) {
+		std::istringstream in(*mods);
+		std::string line;
+		while (std::getline(in, line))
+			if (auto sp = line.find(' '); sp != std::string::npos && sp > 0)
+				m.loaded_modules.push_back(line.substr(0, sp));
+	}
+	std::error_code ec;
+	fs::path sys = root.path("/sys/devices");
+	if (!fs::is_directory(sys, ec)) {
+		m.unreadable.push_back("/sys/devices: not there (sysfs not mounted under this root)");
+	} else {
+		std::size_t denied = 0;
+		fs::recursive_directory_iterator it(sys, fs::directory_options::skip_permission_denied, ec), end;
+		for (; !ec && it != end; it.increment(ec)) {
+			if (it->path().filename() != "modalias")
+				continue;
+			std::error_code fe;
+			if (!it->is_regular_file(fe))
+				continue;
+			Device d = device_at(root, it->path().parent_path());
+			if (d.modalias.empty()) {
+				++denied;
+				continue;
+			}
+			m.devices.push_back(std::move(d));
+		}
+		if (ec)
+			m.unreadable.push_back("/sys/devices: walk stopped: " + ec.message());
+		if (denied)
+			m.unreadable.push_back(fmt::format("/sys/devices: {} modalias files could not be read", denied));
+	}
+	read_mounts(root, m);
+	return m;
+}
+
+Json machine_to_json(const Machine &m)
+{
+	Json j = make_document(machine_schema, 1, 0);
+	j["origin"] = m.origin;
+	j["release"] = m.release;
+	j["cmdline"] = m.cmdline;
+	j["devices"] = Json::array();
+	for (const auto &d : m.devices)
+		j["devices"].push_back(device_json(d));
+	j["loaded_modules"] = m.loaded_modules;
+	j["mounts"] = Json::object();
+	if (m.root)
+		j["mounts"]["root"] = mount_json(*m.root);
+	if (m.boot)
+		j["mounts"]["boot"] = mount_json(*m.boot);
+	j["unreadable"] = m.unreadable;
+	return j;
+}
+
+Machine machine_from_json(const Json &doc, const std::string &source)
+{
+	check_document(doc, machine_schema, 1, source);
+	Reader r{source};
+	Machine m;
+	m.origin = "snapshot " + source;
+	m.release = r.str(doc, "release", "machine");
+	m.cmdline = r.str(doc, "cmdline", "machine");
+	std::size_t i = 0;
+	for (const auto &d : r.array(doc, "devices", "machine"))
+		m.devices.push_back(r.device(d, fmt::format("devices[{}]", i++)));
+	i = 0;
+	for (const auto &n : r.array(doc, "loaded_modules", "machine")) {
+		if (!n.is_string())
+			throw ParseError(source, 0, fmt::format("loaded_modules[{}]: expected a module name, got {}", i, n.dump()));
+		m.loaded_modules.push_back(n.get<std::string>());
+		++i;
+	}
+	if (doc.contains("mounts")) {
+		const Json &mounts = doc["mounts"];
+		if (!mounts.is_object())
+			throw ParseError(source, 0, "mounts: expected an object");
+		if (mounts.contains("root"))
+			m.root = r.mount(mounts["root"], "mounts.root");
+		if (mounts.contains("boot"))
+			m.boot = r.mount(mounts["boot"], "mounts.boot");
+	}
+	for (const auto &u : r.array(doc, "unreadable", "machine"))
+		if (u.is_string())
+			m.unreadable.push_back(u.get<std::string>());
+	return m;
+}
+
+Machine read_machine_snapshot(const fs::path &file)
+{
+	Json doc;
+	std::string text = read_file(file);
+	try {
+		doc = Json::parse(text);
+	} catch (const nlohmann::json::parse_error &e) {
+		throw ParseError(file, 0, std::string("not valid JSON: ") + e.what());
+	}
+	return machine_from_json(doc, file.string());
+}
+
+} // namespace distkernel

@@ -1,0 +1,132 @@
+// "Will this kernel boot this machine, and drive its hardware?": the machine's description (live
+// or a snapshot), the initramfs reader, and the check itself. The new kernel's modules are read
+// with libkmod (kmod.hpp) from its own module tree.
+#pragma once
+
+#include "distkernel/json.hpp"
+#include "distkernel/log.hpp"
+#include "distkernel/rootfs.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distkernel {
+
+// ---- the machine ----------------------------------------------------------------------------
+
+// A device in sysfs: what the new kernel must drive.
+struct Device {
+	std::string path;     // "/sys/devices/pci0000:00/0000:00:04.0"
+	std::string modalias; // "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"; may be empty
+	std::string driver;   // the driver bound now ("virtio-pci"); empty when none
+	std::string module;   // the module that driver lives in ("virtio_pci"); empty when built in
+};
+
+// One layer of the stack under a mounted filesystem, from the top (what is mounted) down.
+struct BlockLayer {
+	std::string name;  // "dm-0", "nvme0n1p2", "md0"
+	std::string kind;  // "disk", "partition", "dm-crypt", "lvm", "dm", "md", "zfs", "loop", "other"
+	std::string level; // md: "raid1", ...; empty otherwise
+	std::vector<Device> devices; // a disk: its device and the controllers above it that have a driver
+};
+
+struct Mount {
+	std::string target; // "/", "/boot"
+	std::string fstype;
+	std::string source;     // "/dev/mapper/root", "rpool/ROOT/gentoo"
+	std::string device;     // "MAJ:MIN" from mountinfo
+	std::vector<BlockLayer> chain;
+	std::optional<std::uint64_t> free_bytes; // statvfs, for /boot
+	std::optional<std::uint64_t> size_bytes;
+};
+
+struct Machine {
+	std::string origin;  // "live system under /", "snapshot machine.json"
+	std::string release; // the running kernel ("uname -r" of the machine)
+	std::string cmdline;
+	std::vector<Device> devices; // every device with a modalias
+	std::vector<std::string> loaded_modules;
+	std::optional<Mount> root;
+	std::optional<Mount> boot; // the mount holding /boot (may be the root's)
+	std::vector<std::string> unreadable; // "what: why" for what could not be read
+};
+
+// Reads the machine under root (its /sys, /proc): never fails on what it cannot read, it lists
+// it in unreadable instead.
+Machine read_live_machine(const Root &root, const Logger &log);
+// Schema "distkernel.machine", version 1.0.
+Json machine_to_json(const Machine &m);
+Machine machine_from_json(const Json &doc, const std::string &source);
+Machine read_machine_snapshot(const std::filesystem::path &file);
+
+// ---- the initramfs --------------------------------------------------------------------------
+
+struct InitramfsContents {
+	std::vector<std::string> segments; // "cpio", "cpio (zstd)", ... in file order
+	std::vector<std::string> files;    // every path in the archives
+	std::vector<std::string> modules;  // normalised names of the .ko(.xz|.zst|.gz) files
+	std::vector<std::string> releases; // the KV directories under (usr/)lib/modules/
+	bool has_module(const std::string &name) const;
+};
+
+// Reads concatenated cpio newc archives, uncompressed (dracut's early-microcode prefix) and
+// then compressed (gzip, xz, zstd, lz4, bzip2, lzma: decompressed by the real programs).
+// Throws ParseError naming the image and the offset for a damaged archive.
+InitramfsContents read_initramfs(const std::filesystem::path &image, const Logger &log);
+// The same on bytes already in memory (no compressed part allowed at the top level when
+// decompress is false); name is for errors.
+void parse_cpio(std::string_view data, const std::string &name, InitramfsContents &out);
+
+// ---- the check ------------------------------------------------------------------------------
+
+enum class Verdict { ok, losses, no_boot };
+// Exit statuses of distkernel-check by verdict (docs/distkernel-check.md).
+int verdict_exit_code(Verdict v);
+std::string verdict_text(Verdict v);
+
+struct Finding {
+	enum class Severity { error, loss, warning, info };
+	Severity severity;
+	std::string area; // "root", "hardware", "modules", "external", "room", "machine"
+	std::string message;
+	Json detail = Json::object();
+};
+
+struct CheckOptions {
+	std::string release;
+	std::filesystem::path module_dir;   // host path; empty: ROOT/lib/modules/KV (or /usr/lib/...)
+	std::filesystem::path initramfs;    // host path; empty: looked for in ROOT/boot
+	std::filesystem::path image;        // host path of the kernel image; empty: looked for
+	std::vector<std::filesystem::path> external_modules; // more module files to check (vermagic)
+	bool use_modprobe_d = true;         // honour ROOT/etc/modprobe.d etc. aliases
+};
+
+struct CheckReport {
+	std::string release;
+	Verdict verdict = Verdict::ok;
+	std::vector<Finding> findings;
+	Json summary = Json::object(); // counts and the files used
+	Json to_json() const;          // schema "distkernel.check", 1.0
+	std::string to_text() const;   // verdict line first, then the findings
+};
+
+CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOptions &opts, const Logger &log);
+
+// Hardware coverage alone (the benchmarked part): devices whose modalias the tree cannot
+// resolve although a driver has them now, and loaded modules without a counterpart.
+class ModuleTree;
+struct Coverage {
+	std::size_t resolved = 0;
+	std::vector<const Device *> lost_devices;    // had a driver, none in the new kernel
+	std::vector<const Device *> unclaimed;       // no driver now, none in the new kernel either
+	// Driven now by a driver built into the running kernel, with no alias in the new one: the
+	// new kernel may build it in too (built-in code without module aliases leaves no trace).
+	std::vector<const Device *> unverified;
+	std::vector<std::string> lost_modules;       // loaded now, no counterpart
+};
+Coverage hardware_coverage(const ModuleTree &tree, const Machine &machine);
+
+} // namespace distkernel
