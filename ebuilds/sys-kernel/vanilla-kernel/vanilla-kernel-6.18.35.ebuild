@@ -1,0 +1,42 @@
+# Copyright 2026 The distkernel authors
+# Distributed under the terms of the GNU General Public License v2
+
+EAPI=8
+
+inherit dist-kernel
+
+MY_P=linux-${PV%.*}
+# The base config: Gentoo's fork of Fedora's kernel configs, and Gentoo's dist-kernel fragments.
+CONFIG_VER=6.18.12-gentoo
+GENTOO_CONFIG_VER=g19
+
+DESCRIPTION="Linux kernel built from the upstream sources, with the distkernel tools"
+HOMEPAGE="https://www.kernel.org/"
+SRC_URI="
+	https://cdn.kernel.org/pub/linux/kernel/v${PV%%.*}.x/${MY_P}.tar.xz
+	https://cdn.kernel.org/pub/linux/kernel/v${PV%%.*}.x/patch-${PV}.xz
+	https://gitweb.gentoo.org/fork/fedora/kernel.git/snapshot/kernel-${CONFIG_VER}.tar.bz2
+		-> kernel-config-${CONFIG_VER}.tar.bz2
+	https://github.com/projg2/gentoo-kernel-config/archive/${GENTOO_CONFIG_VER}.tar.gz
+		-> gentoo-kernel-config-${GENTOO_CONFIG_VER}.tar.gz
+"
+S=${WORKDIR}/${MY_P}
+
+LICENSE="GPL-2"
+SLOT="${PV}"
+KEYWORDS="~amd64"
+REQUIRED_USE="!amd64? ( savedconfig )"
+
+GENTOO_CONFIGS=${WORKDIR}/gentoo-kernel-config-${GENTOO_CONFIG_VER}
+DIST_KERNEL_BASE_CONFIGS=( "${WORKDIR}/kernel-${CONFIG_VER}/kernel-x86_64-fedora.config" )
+DIST_KERNEL_FRAGMENTS=( "${GENTOO_CONFIGS}/base.config" "${GENTOO_CONFIGS}/6.12+.config" )
+DIST_KERNEL_NODEBUG_FRAGMENTS=( "${GENTOO_CONFIGS}/no-debug.config" )
+DIST_KERNEL_HARDENED_FRAGMENTS=(
+	"${GENTOO_CONFIGS}/hardened-base.config"
+	"${GENTOO_CONFIGS}/hardened-gcc-plugins.config"
+	"${GENTOO_CONFIGS}/hardened-x86-64.config"
+)
+DIST_KERNEL_LOCALVERSION=-dist
+
+# the stable patch is a plain .xz: the default src_unpack puts it in WORKDIR
+PATCHES=( "${WORKDIR}/patch-${PV}" )

@@ -1,0 +1,461 @@
+# Copyright 2026 The distkernel authors
+# Distributed under the terms of the GNU General Public License v2
+
+# @ECLASS: dist-kernel.eclass
+# @MAINTAINER:
+# The distkernel project
+# @SUPPORTED_EAPIS: 8
+# @BLURB: Build, stage and install a distribution kernel with the distkernel tools.
+# @DESCRIPTION:
+# Maps the ebuild phases onto the distkernel tools (see docs/cli-contracts.md):
+#
+# - src_configure: distkernel-config merge (base config, the variant's fragments, USE=debug and
+#   USE=hardened fragments, savedconfig, ${EROOT}/etc/kernel/config.d), verified; dies with the
+#   tool's report when a requested value did not survive.
+# - src_compile: the kernel's own make.
+# - src_test: boots the built kernel in QEMU (USE=test).
+# - src_install: distkernel-stage into ${ED} (/usr/src/linux-KV, /lib/modules/KV); nothing in
+#   /boot and nothing read from the build machine's /boot or /etc/kernel, so that a binary
+#   package is setup-agnostic.
+# - pkg_postinst, pkg_config, pkg_postrm: distkernel-install add/remove for ${EROOT}, on the
+#   machine where the package is merged.
+#
+# A variant sets DIST_KERNEL_BASE_CONFIGS and usually DIST_KERNEL_FRAGMENTS and
+# DIST_KERNEL_LOCALVERSION, unpacks its sources into ${S} and applies its patches through PATCHES;
+# the eclass does the rest.
+
+case ${EAPI} in
+	8) ;;
+	*) die "${ECLASS}: EAPI ${EAPI:-0} not supported" ;;
+esac
+
+if [[ -z ${_DIST_KERNEL_ECLASS} ]]; then
+_DIST_KERNEL_ECLASS=1
+
+inherit toolchain-funcs
+
+# @ECLASS_VARIABLE: DIST_KERNEL_BASE_CONFIGS
+# @PRE_INHERIT
+# @REQUIRED
+# @DESCRIPTION:
+# Array of the base configuration files: the first is the base (a whole distribution config);
+# the others are merged on it, in order, before the variant's fragments.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of the variant's configuration fragments, merged in order after the base.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_DEBUG_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of fragments merged with USE=debug.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_NODEBUG_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of fragments merged with USE=-debug (for example one that turns debug information off).
+
+# @ECLASS_VARIABLE: DIST_KERNEL_HARDENED_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of fragments merged with USE=hardened. USE=hardened with none set is an error.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_LOCALVERSION
+# @DESCRIPTION:
+# The local version appended to the kernel release (CONFIG_LOCALVERSION); USE=hardened adds
+# -hardened after it.
+: "${DIST_KERNEL_LOCALVERSION=-dist}"
+
+# @ECLASS_VARIABLE: DIST_KERNEL_RELEASE
+# @DESCRIPTION:
+# The kernel release (make kernelrelease) this package promises; src_configure dies when the
+# configured tree says otherwise. Defaults to ${PV} (6.18 as 6.18.0, _rcN as -rcN, _pN as -pN)
+# followed by the local version.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_VARIANT
+# @DESCRIPTION:
+# The variant's name, recorded in the staged manifest (distkernel-install uses it to decide
+# whether /usr/src/linux may be moved). Defaults to ${PN}.
+: "${DIST_KERNEL_VARIANT:=${PN}}"
+
+# @ECLASS_VARIABLE: DIST_KERNEL_IMAGE_PATH
+# @DESCRIPTION:
+# The kernel image's path relative to the build directory, when it is not the architecture's
+# default (arch/x86/boot/bzImage on amd64 and x86, arch/arm64/boot/Image.gz on arm64, ...).
+
+# @ECLASS_VARIABLE: DIST_KERNEL_MODULE_COMPRESSION
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# When set (zstd, xz, gzip or none), distkernel-stage compresses the staged modules with it.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_BUILD_DIR
+# @OUTPUT_VARIABLE
+# @DESCRIPTION:
+# The kernel's out-of-tree build directory (make O=), ${WORKDIR}/build; set by the phases
+# (WORKDIR is not defined in global scope).
+
+# @ECLASS_VARIABLE: KV_FULL
+# @OUTPUT_VARIABLE
+# @DESCRIPTION:
+# The kernel release of the configured tree, set by src_configure and kept in the saved
+# environment so that the pkg_* phases of a binary package know it.
+
+IUSE="debug hardened +initramfs savedconfig test"
+RESTRICT="!test? ( test )"
+
+# The tools run at build time (configure, stage) from BROOT and on the target (install) from
+# the installed system: BDEPEND plus IDEPEND, and RDEPEND so that they are still there for
+# pkg_postrm and emerge --config.
+BDEPEND="
+	sys-kernel/distkernel
+	app-alternatives/bc
+	app-alternatives/cpio
+	app-alternatives/lex
+	dev-lang/perl
+	dev-libs/openssl
+	sys-devel/bison
+	virtual/libelf
+	test? (
+		app-emulation/qemu
+		sys-apps/busybox[static]
+		sys-fs/e2fsprogs
+		sys-kernel/dracut
+	)
+"
+IDEPEND="
+	sys-kernel/distkernel
+	sys-kernel/installkernel
+	initramfs? ( sys-kernel/dracut )
+"
+RDEPEND="${IDEPEND}"
+PDEPEND="~virtual/dist-kernel-${PV}"
+
+# @FUNCTION: _dist-kernel_release
+# @INTERNAL
+# @DESCRIPTION:
+# Prints the release promised by the ebuild.
+_dist-kernel_release() {
+	if [[ -n ${DIST_KERNEL_RELEASE} ]]; then
+		echo "${DIST_KERNEL_RELEASE}"
+		return
+	fi
+	local base=${PV%%_*} suffix=
+	[[ ${PV} == *_* ]] && suffix=-${PV#*_}
+	# 6.18 is released as 6.18.0
+	[[ ${base} == *.*.* ]] || base+=.0
+	echo "${base}${suffix}$(_dist-kernel_localversion)"
+}
+
+# @FUNCTION: _dist-kernel_localversion
+# @INTERNAL
+# @DESCRIPTION:
+# Prints CONFIG_LOCALVERSION: DIST_KERNEL_LOCALVERSION, with -hardened for USE=hardened.
+_dist-kernel_localversion() {
+	echo "${DIST_KERNEL_LOCALVERSION}$(usev hardened -hardened)"
+}
+
+# @FUNCTION: _dist-kernel_image_path
+# @INTERNAL
+# @DESCRIPTION:
+# Prints the kernel image's path in the build directory.
+_dist-kernel_image_path() {
+	if [[ -n ${DIST_KERNEL_IMAGE_PATH} ]]; then
+		echo "${DIST_KERNEL_IMAGE_PATH}"
+		return
+	fi
+	case ${ARCH} in
+		amd64|x86) echo arch/x86/boot/bzImage ;;
+		arm64|riscv) echo "arch/${ARCH}/boot/Image.gz" ;;
+		arm) echo arch/arm/boot/zImage ;;
+		loong) echo arch/loongarch/boot/vmlinux.elf ;;
+		hppa|ppc|ppc64|s390|sparc) echo vmlinux ;;
+		*) die "${ECLASS}: no default image path for ARCH=${ARCH}, set DIST_KERNEL_IMAGE_PATH" ;;
+	esac
+}
+
+# @FUNCTION: _dist-kernel_toolchain_args
+# @INTERNAL
+# @DESCRIPTION:
+# Sets _DIST_KERNEL_TOOL_ARGS (the toolchain options of distkernel-config and distkernel-stage)
+# and _DIST_KERNEL_MAKE_ARGS (the same for the kernel's make). The compiler comes from
+# CROSS_COMPILE (or LLVM=1), not from CC=: its identity is part of .config
+# (CONFIG_CC_VERSION_TEXT), so configure and build must see the same one, or kbuild would
+# re-run Kconfig after the configuration was verified.
+_dist-kernel_toolchain_args() {
+	DIST_KERNEL_BUILD_DIR=${WORKDIR}/build
+	local karch
+	karch=$(tc-arch-kernel)
+	_DIST_KERNEL_TOOL_ARGS=( --arch "${karch}" --cross-compile "${CHOST}-" )
+	_DIST_KERNEL_MAKE_ARGS=(
+		-C "${S}"
+		O="${DIST_KERNEL_BUILD_DIR}"
+		ARCH="${karch}"
+		CROSS_COMPILE="${CHOST}-"
+		HOSTCC="$(tc-getBUILD_CC)"
+		HOSTCXX="$(tc-getBUILD_CXX)"
+	)
+	if tc-is-clang; then
+		_DIST_KERNEL_TOOL_ARGS+=( --llvm )
+		_DIST_KERNEL_MAKE_ARGS+=( LLVM=1 )
+	fi
+}
+
+# @FUNCTION: _dist-kernel_find_savedconfig
+# @INTERNAL
+# @DESCRIPTION:
+# Prints the saved config to use, looked up in savedconfig.eclass's order: under
+# ${PORTAGE_CONFIGROOT}/etc/portage/savedconfig/, in ${CTARGET}/, ${CHOST}/, then directly,
+# ${CATEGORY}/${PF}, then ${P}, then ${PN}. Returns 1 when there is none.
+_dist-kernel_find_savedconfig() {
+	local base=${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig
+	local prefix name
+	for prefix in ${CTARGET:+"${CTARGET}/"} "${CHOST}/" ""; do
+		for name in "${PF}" "${P}" "${PN}"; do
+			if [[ -f ${base}/${prefix}${CATEGORY}/${name} ]]; then
+				echo "${base}/${prefix}${CATEGORY}/${name}"
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+
+# @FUNCTION: dist-kernel_src_prepare
+# @DESCRIPTION:
+# Applies PATCHES and the user's patches; nothing machine-specific.
+dist-kernel_src_prepare() {
+	default
+}
+
+# @FUNCTION: dist-kernel_src_configure
+# @DESCRIPTION:
+# Merges the configuration layers with distkernel-config merge into ${DIST_KERNEL_BUILD_DIR},
+# dies with the tool's report when a requested value was dropped, then checks that the
+# configured tree's kernel release is the one the ebuild promises and sets KV_FULL.
+dist-kernel_src_configure() {
+	[[ ${#DIST_KERNEL_BASE_CONFIGS[@]} -gt 0 ]] ||
+		die "${ECLASS}: DIST_KERNEL_BASE_CONFIGS is not set"
+	_dist-kernel_toolchain_args
+
+	local layers=( "${DIST_KERNEL_BASE_CONFIGS[@]:1}" "${DIST_KERNEL_FRAGMENTS[@]}" )
+	if use debug; then
+		layers+=( "${DIST_KERNEL_DEBUG_FRAGMENTS[@]}" )
+	else
+		layers+=( "${DIST_KERNEL_NODEBUG_FRAGMENTS[@]}" )
+	fi
+	if use hardened; then
+		[[ ${#DIST_KERNEL_HARDENED_FRAGMENTS[@]} -gt 0 ]] ||
+			die "${ECLASS}: USE=hardened but ${PN} names no DIST_KERNEL_HARDENED_FRAGMENTS"
+		layers+=( "${DIST_KERNEL_HARDENED_FRAGMENTS[@]}" )
+	fi
+	if use savedconfig; then
+		local saved
+		saved=$(_dist-kernel_find_savedconfig) ||
+			die "${ECLASS}: USE=savedconfig but no saved config in ${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig/${CATEGORY}/ (${PF}, ${P} or ${PN})"
+		elog "Applying the saved config ${saved}"
+		layers+=( "${saved}" )
+	fi
+	local user=${EROOT%/}/etc/kernel/config.d user_file
+	for user_file in "${user}"/*.config; do
+		[[ -f ${user_file} ]] || continue
+		elog "Applying the user config ${user_file}"
+		layers+=( "${user_file}" )
+	done
+	# Last, so that the release this package promises wins over a stale savedconfig or a
+	# user fragment; the kernelrelease check below would catch it otherwise.
+	printf 'CONFIG_LOCALVERSION="%s"\n# CONFIG_LOCALVERSION_AUTO is not set\n' \
+		"$(_dist-kernel_localversion)" > "${T}/localversion.config" || die
+	layers+=( "${T}/localversion.config" )
+
+	mkdir -p "${DIST_KERNEL_BUILD_DIR}" || die
+	einfo "Merging the kernel configuration (distkernel-config merge)"
+	local status=0
+	distkernel-config merge --tree "${S}" -O "${DIST_KERNEL_BUILD_DIR}" \
+		"${_DIST_KERNEL_TOOL_ARGS[@]}" --report "${T}/config-report.json" \
+		"${DIST_KERNEL_BASE_CONFIGS[0]}" "${layers[@]}" || status=$?
+	case ${status} in
+		0) ;;
+		3) die "${ECLASS}: a requested kernel configuration value did not make it into the final .config (the report above; JSON in ${T}/config-report.json)" ;;
+		*) die "${ECLASS}: distkernel-config merge failed (exit ${status})" ;;
+	esac
+
+	# kernelrelease reads include/config/auto.conf, which only syncconfig writes.
+	emake -s "${_DIST_KERNEL_MAKE_ARGS[@]}" syncconfig
+	KV_FULL=$(emake -s "${_DIST_KERNEL_MAKE_ARGS[@]}" kernelrelease)
+	local want
+	want=$(_dist-kernel_release)
+	[[ ${KV_FULL} == "${want}" ]] ||
+		die "${ECLASS}: make kernelrelease says '${KV_FULL}', ${PF} promises '${want}'"
+	einfo "Kernel release: ${KV_FULL}"
+}
+
+# @FUNCTION: dist-kernel_src_compile
+# @DESCRIPTION:
+# Builds the kernel and its modules with the kernel's own make (MAKEOPTS honoured by emake).
+dist-kernel_src_compile() {
+	_dist-kernel_toolchain_args
+	emake "${_DIST_KERNEL_MAKE_ARGS[@]}" all
+}
+
+# @FUNCTION: dist-kernel_src_test
+# @DESCRIPTION:
+# Boots the built kernel in QEMU with a generic (not host-only) dracut initramfs made from its
+# own modules and a tiny ext4 root whose init prints a marker and powers off. Skipped, with a
+# warning, when QEMU for the architecture is missing.
+dist-kernel_src_test() {
+	local qemu
+	case ${ARCH} in
+		amd64) qemu="qemu-system-x86_64" ;;
+		x86) qemu="qemu-system-i386" ;;
+		arm64) qemu="qemu-system-aarch64" ;;
+		*) qemu="qemu-system-${ARCH}" ;;
+	esac
+	if ! type -P "${qemu}" >/dev/null; then
+		ewarn "${qemu} not found: not booting the kernel"
+		return 0
+	fi
+	[[ ${ARCH} == amd64 || ${ARCH} == x86 ]] || {
+		ewarn "src_test boots only amd64 and x86 kernels for now"
+		return 0
+	}
+	_dist-kernel_toolchain_args
+	local t=${T}/boot-test
+	rm -rf "${t}" || die
+	mkdir -p "${t}"/{confdir,root/bin,root/sbin,root/etc,root/proc,root/sys,root/dev} || die
+	emake "${_DIST_KERNEL_MAKE_ARGS[@]}" INSTALL_MOD_PATH="${t}/modules" modules_install
+
+	einfo "Making a generic initramfs with dracut"
+	: > "${t}/dracut.conf" || die
+	# An empty configuration: the build machine's dracut.conf.d says nothing about the target.
+	dracut --conf "${t}/dracut.conf" --confdir "${t}/confdir" --no-hostonly \
+		--kver "${KV_FULL}" --kmoddir "${t}/modules/lib/modules/${KV_FULL}" \
+		--omit "crypt dm dmraid lvm mdraid multipath nbd network network-manager nfs plymouth" \
+		--no-early-microcode --force "${t}/initrd" || die "dracut failed"
+
+	cp "$(type -P busybox)" "${t}/root/bin/busybox" || die
+	# shellcheck disable=SC2016 # expanded by the guest's shell
+	printf '%s\n' '#!/bin/busybox sh' '/bin/busybox mount -t proc proc /proc' \
+		'echo "DIST-KERNEL-BOOTED $(/bin/busybox uname -r)" > /dev/console' \
+		'/bin/busybox poweroff -f' > "${t}/root/sbin/init" || die
+	chmod +x "${t}/root/sbin/init" || die
+	printf 'NAME=dist-kernel-test\nID=dist-kernel-test\n' > "${t}/root/etc/os-release" || die
+	mkfs.ext4 -q -F -L dktestroot -d "${t}/root" "${t}/root.img" 32M || die "mkfs.ext4 failed"
+
+	einfo "Booting ${KV_FULL} in QEMU (TCG)"
+	timeout 600 "${qemu}" -accel tcg -m 512M -nographic -no-reboot \
+		-kernel "${DIST_KERNEL_BUILD_DIR}/$(_dist-kernel_image_path)" -initrd "${t}/initrd" \
+		-append "root=LABEL=dktestroot rw console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff" \
+		-drive "file=${t}/root.img,if=virtio,format=raw" < /dev/null > "${t}/serial.log" 2>&1
+	grep -q "DIST-KERNEL-BOOTED ${KV_FULL}" "${t}/serial.log" ||
+		die "the kernel did not boot in QEMU (serial log: ${t}/serial.log)"
+	einfo "The kernel booted in QEMU"
+}
+
+# @FUNCTION: dist-kernel_src_install
+# @DESCRIPTION:
+# Stages the built kernel into ${ED} with distkernel-stage build, and with USE=savedconfig
+# installs the final config as /etc/portage/savedconfig/${CATEGORY}/${PF}.
+dist-kernel_src_install() {
+	_dist-kernel_toolchain_args
+	local args=(
+		build --tree "${S}" -O "${DIST_KERNEL_BUILD_DIR}" --dest "${ED}"
+		"${_DIST_KERNEL_TOOL_ARGS[@]}"
+		--image-path "$(_dist-kernel_image_path)"
+		--variant "${DIST_KERNEL_VARIANT}"
+		--config-report "${T}/config-report.json"
+	)
+	use debug || args+=( --strip-modules )
+	[[ -n ${DIST_KERNEL_MODULE_COMPRESSION} ]] &&
+		args+=( --compress-modules "${DIST_KERNEL_MODULE_COMPRESSION}" )
+	einfo "Staging ${KV_FULL} into the image (distkernel-stage build)"
+	local staged
+	staged=$(distkernel-stage "${args[@]}") || die "${ECLASS}: distkernel-stage build failed"
+	[[ ${staged} == "${KV_FULL}" ]] ||
+		die "${ECLASS}: distkernel-stage staged '${staged}', src_configure found '${KV_FULL}'"
+	# The modules are stripped (or kept for USE=debug) by distkernel-stage; Portage's strip
+	# would break module signatures.
+	dostrip -x "/lib/modules/${KV_FULL}" "/usr/src/linux-${KV_FULL}"
+
+	if use savedconfig; then
+		insinto "/etc/portage/savedconfig/${CATEGORY}"
+		newins "${DIST_KERNEL_BUILD_DIR}/.config" "${PF}"
+	fi
+}
+
+# @FUNCTION: dist-kernel_pkg_preinst
+# @DESCRIPTION:
+# Checks that the image holds the staged kernel this package promises.
+dist-kernel_pkg_preinst() {
+	[[ -n ${KV_FULL} ]] || die "${ECLASS}: KV_FULL is not set (was src_configure run?)"
+	[[ -f ${ED}/usr/src/linux-${KV_FULL}/distkernel.json ]] ||
+		die "${ECLASS}: the image has no staged kernel ${KV_FULL}"
+}
+
+# @FUNCTION: _dist-kernel_install_args
+# @INTERNAL
+# @DESCRIPTION:
+# Prints nothing; sets _DIST_KERNEL_INSTALL_ARGS for distkernel-install add.
+_dist-kernel_install_args() {
+	_DIST_KERNEL_INSTALL_ARGS=( add "${KV_FULL}" --root "${EROOT:-/}" )
+	use initramfs || _DIST_KERNEL_INSTALL_ARGS+=( --no-initramfs )
+}
+
+# @FUNCTION: dist-kernel_pkg_postinst
+# @DESCRIPTION:
+# Installs the kernel into the machine's boot layout with distkernel-install add (initramfs
+# with USE=initramfs) and points /usr/src/linux at it when that is missing or points at this
+# variant. A failure does not fail the merge: it says how to retry with emerge --config.
+dist-kernel_pkg_postinst() {
+	_dist-kernel_install_args
+	if ! distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" --src-symlink; then
+		eerror "Installing kernel ${KV_FULL} into the boot layout failed (the messages above)."
+		eerror "The previously installed kernels are untouched. After fixing the cause, run:"
+		eerror "  emerge --config '=${CATEGORY}/${PF}'"
+	fi
+}
+
+# @FUNCTION: dist-kernel_pkg_config
+# @DESCRIPTION:
+# Runs the install of pkg_postinst again (emerge --config).
+dist-kernel_pkg_config() {
+	_dist-kernel_install_args
+	distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" ||
+		die "${ECLASS}: distkernel-install add ${KV_FULL} failed"
+}
+
+# @FUNCTION: dist-kernel_pkg_postrm
+# @DESCRIPTION:
+# Removes what distkernel-install deployed for this kernel (never the running kernel: the tool
+# refuses it). Nothing when the same version was merged again over this one.
+dist-kernel_pkg_postrm() {
+	[[ -n ${REPLACED_BY_VERSION} ]] && return 0
+	local status=0
+	distkernel-install remove "${KV_FULL}" --root "${EROOT:-/}" || status=$?
+	case ${status} in
+		0) ;;
+		77) einfo "Kernel ${KV_FULL} was not deployed by distkernel-install: nothing to remove" ;;
+		*) ewarn "Removing the deployed kernel ${KV_FULL} failed; see distkernel-clean" ;;
+	esac
+}
+
+# @FUNCTION: dist-kernel_reinstall_initramfs
+# @USAGE: <kv-dir> <kv-full>
+# @DESCRIPTION:
+# For external-module packages (ZFS, nvidia): rebuilds the initramfs of kernel <kv-full> so
+# that it contains the newly merged modules. The arguments are those of Gentoo's
+# dist-kernel-utils.eclass; <kv-dir> is not needed. A failure is reported, not fatal.
+dist-kernel_reinstall_initramfs() {
+	[[ ${#} -eq 2 ]] || die "Usage: ${FUNCNAME[0]} <kv-dir> <kv-full>"
+	[[ ${MERGE_TYPE} == buildonly ]] && return 0
+	local kv_full=${2}
+	einfo "Rebuilding the initramfs of ${kv_full}"
+	if ! distkernel-install reinstall "${kv_full}" --root "${EROOT:-/}"; then
+		eerror "Rebuilding the initramfs of ${kv_full} failed; retry with:"
+		eerror "  distkernel-install reinstall ${kv_full}"
+	fi
+}
+
+fi
+
+EXPORT_FUNCTIONS src_prepare src_configure src_compile src_test src_install pkg_preinst pkg_postinst pkg_config pkg_postrm

@@ -1,0 +1,23 @@
+# Shared set-up of the eclass tests (sourced after tests/lib.sh and harness.sh).
+# shellcheck shell=bash
+
+DK_ECLASS_FIXTURES=$DK_SOURCE_ROOT/tests/fixtures/eclass
+# The harness's toolchain-funcs stand-in first, the project's eclasses over it.
+PMS_ECLASSDIRS="$DK_ECLASS_FIXTURES/eclass $DK_SOURCE_ROOT/eclass"
+export PMS_ECLASSDIRS
+
+# dk_tree_version: the kernel version of $DK_TREE (VERSION.PATCHLEVEL.SUBLEVEL).
+dk_tree_version() {
+	awk -F' *= *' '$1=="VERSION"{v=$2} $1=="PATCHLEVEL"{p=$2} $1=="SUBLEVEL"{s=$2}
+		END{print v "." p "." s}' "$DK_TREE/Makefile"
+}
+
+# dk_test_ebuild DIR: the test kernel's ebuild, named after the tree's version, in a repository
+# under DIR; prints its path.
+dk_test_ebuild() {
+	local dir=$1/repo/sys-kernel/dktest-kernel
+	mkdir -p "$dir"
+	ln -sfn "$DK_ECLASS_FIXTURES/dktest-kernel/files" "$dir/files"
+	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$dir/dktest-kernel-$(dk_tree_version).ebuild"
+	echo "$dir/dktest-kernel-$(dk_tree_version).ebuild"
+}
