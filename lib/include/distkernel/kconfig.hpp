@@ -1,0 +1,152 @@
+// The kernel's Kconfig, read from a source tree: every symbol with its type, prompt, dependencies
+// (its own "depends on" and those of the enclosing if/menu/choice blocks), defaults,
+// select/imply (and the reverse: who selects me), help text and enclosing menus. Expressions can
+// be evaluated against a final .config to name the symbols that keep a condition off.
+// Also runs the kernel's own `make olddefconfig`.
+#pragma once
+
+#include "distkernel/config.hpp"
+#include "distkernel/log.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace distkernel::kconfig {
+
+enum class Tristate : int { no = 0, mod = 1, yes = 2 };
+
+// A Kconfig expression. y, m and n are symbols named so; a quoted string or number is a
+// constant; $(...) is a macro we do not run (a compiler test): it evaluates to y.
+struct Expr;
+using ExprPtr = std::shared_ptr<const Expr>;
+struct Expr {
+	enum class Op { symbol, constant, macro, op_not, op_and, op_or, equal, unequal, less, less_equal, greater, greater_equal };
+	Op op = Op::symbol;
+	std::string text; // symbol name, constant text or macro text
+	ExprPtr left, right;
+};
+
+// Parses an expression as written after "depends on"; throws Error saying what is wrong.
+ExprPtr parse_expr(std::string_view text);
+// Kconfig's own spelling, parenthesised only where needed.
+std::string to_string(const Expr &e);
+// a && b, where a null operand means "no condition".
+ExprPtr expr_and(ExprPtr a, ExprPtr b);
+
+enum class Type { unknown, boolean, tristate, string, integer, hex };
+std::string_view type_name(Type t);
+
+struct Location {
+	std::string file; // relative to the tree
+	std::size_t line = 0;
+	std::string str() const { return file + ":" + std::to_string(line); }
+};
+
+// "default VALUE if COND", "select SYMBOL if COND", "range LOW HIGH if COND".
+struct Conditional {
+	ExprPtr value;
+	ExprPtr high; // range only
+	ExprPtr condition; // null: always
+	Location where;
+};
+
+// One "config SYMBOL" block (a symbol may be defined in several places, e.g. per arch).
+struct Definition {
+	Location where;
+	Type type = Type::unknown;
+	std::string prompt;       // empty: none (the symbol cannot be set by a user)
+	ExprPtr prompt_condition; // "prompt ... if C" and the "visible if" of enclosing menus
+	ExprPtr depends;          // own "depends on" and the enclosing if/menu/choice blocks', ANDed
+	std::vector<Conditional> defaults, selects, implies, ranges;
+	std::string help;
+	std::vector<std::string> menus; // titles of the enclosing menus, outermost first
+	int choice = -1;                // index into Kconfig::choices(), -1 when not in a choice
+	bool menuconfig = false;
+};
+
+// A symbol that selects (or implies) another: "selected by S if COND".
+struct ReverseDependency {
+	std::string symbol;
+	ExprPtr condition; // null: always
+	Location where;
+};
+
+struct Symbol {
+	std::string name;
+	std::vector<Definition> definitions;
+	std::vector<ReverseDependency> selected_by, implied_by;
+
+	Type type() const;
+	// The first prompt of any definition, or null.
+	const Definition *prompted() const;
+};
+
+struct Choice {
+	std::string prompt;
+	Location where;
+	ExprPtr depends;
+	std::vector<std::string> members;
+};
+
+// The kernel's ARCH as the Kconfig tree names its directory (x86_64 -> x86).
+std::string src_arch(std::string_view arch);
+
+class Kconfig {
+public:
+	// Reads TREE/Kconfig and every file it sources ($(SRCARCH) and the like expanded for
+	// arch). Throws Error naming file:line for what cannot be read.
+	static Kconfig read(const std::filesystem::path &tree, const std::string &arch);
+
+	const Symbol *find(std::string_view name) const;
+	const std::vector<Choice> &choices() const noexcept { return choices_; }
+	// Symbol names in the order of their first definition.
+	const std::vector<std::string> &names() const noexcept { return order_; }
+	std::size_t file_count() const noexcept { return files_; }
+
+private:
+	friend class Reader;
+	Symbol &target(const std::string &name); // created when only selected, never defined
+	std::unordered_map<std::string, Symbol> symbols_;
+	std::vector<std::string> order_;
+	std::vector<Choice> choices_;
+	std::size_t files_ = 0;
+};
+
+// Evaluates expressions against a final .config (absent symbols are n, or "" for strings and
+// numbers when the Kconfig says so).
+class Evaluator {
+public:
+	Evaluator(const Config &values, const Kconfig *kconfig = nullptr) : values_(values), kconfig_(kconfig) {}
+	Tristate eval(const Expr &e) const;
+	Tristate symbol(std::string_view name) const;
+	// The value of a symbol as Kconfig prints it in comparisons ("y", "n", "64", "text").
+	std::string string_of(const Expr &e) const;
+	// Why e stays below want: the atoms that keep it there ("X86_64 is n", "COMPILE_TEST is y",
+	// "NR_CPUS > 64 is false (NR_CPUS is 8)"). Empty when e reaches want.
+	std::vector<std::string> blockers(const Expr &e, Tristate want) const;
+
+private:
+	void collect(const Expr &e, Tristate want, bool negated, std::vector<std::string> &out) const;
+	const Config &values_;
+	const Kconfig *kconfig_;
+};
+
+// The kernel's own make, as the kernel's build wants it.
+struct MakeOptions {
+	std::filesystem::path tree;  // SRC
+	std::filesystem::path build; // O=, empty: in the tree
+	std::string arch;            // ARCH=, empty: the make default
+	std::string cross_compile;   // CROSS_COMPILE=
+	bool llvm = false;           // LLVM=1
+};
+// make -C SRC [O=BUILD] [ARCH=..] [CROSS_COMPILE=..] [LLVM=1] TARGET
+std::vector<std::string> make_argv(const MakeOptions &o, const std::string &target);
+// Runs `make olddefconfig` on the .config already in BUILD; throws Error with make's last lines.
+void run_olddefconfig(const MakeOptions &o, const Logger &log);
+
+} // namespace distkernel::kconfig

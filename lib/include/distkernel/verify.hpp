@@ -1,0 +1,85 @@
+// Verification: every value the layers request, checked against the final .config that the
+// kernel's own olddefconfig produced, with the reason when it did not survive; and the whole
+// configure pipeline (layers -> merged input -> olddefconfig -> verification).
+#pragma once
+
+#include "distkernel/config.hpp"
+#include "distkernel/json.hpp"
+#include "distkernel/kconfig.hpp"
+#include "distkernel/log.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distkernel {
+
+// Exit status of `distkernel-config merge/verify` when a required value did not survive.
+constexpr int exit_config_dropped = 3;
+
+struct Finding {
+	enum class Status { kept, changed, dropped, unknown };
+	std::string symbol;
+	Value requested;
+	Origin origin;
+	bool optional = false;
+	std::optional<Value> final_value; // absent from the final .config
+	Status status = Status::kept;
+	// What the final .config holds is what was asked ("n" and absent are the same value).
+	bool survived = true;
+	// Why, from the tree's Kconfig, when it could be found ("depends on X86 && PCI (PCI is n)").
+	std::string reason;
+	// Counts against the exit status: did not survive and not optional.
+	bool fails() const noexcept { return !survived && !optional; }
+};
+std::string_view status_name(Finding::Status s);
+
+struct VerifyReport {
+	std::vector<Finding> findings; // in the order the symbols were first requested
+	std::size_t count(Finding::Status s) const;
+	std::size_t failures() const;
+	bool ok() const { return failures() == 0; }
+};
+
+// Classifies each requested value against the final .config. kconfig (may be null) tells
+// unknown symbols apart and explains drops and changes.
+VerifyReport verify(const std::vector<Entry> &requested, const Config &final_config, const kconfig::Kconfig *kconfig);
+
+// The reason a requested value became another one, from the Kconfig and the final values; empty
+// when none was found.
+std::string explain(const kconfig::Symbol &sym, const Value &requested, const Config &final_config,
+		    const kconfig::Kconfig &kconfig);
+
+// "dropped: CONFIG_X=y requested by FILE:LINE became n: depends on Y (Y is n)"
+std::string describe(const Finding &f);
+// Short human report: one line per finding that is not kept, then a count line.
+void print_report(const VerifyReport &r, const Logger &log);
+
+struct MergeOptions {
+	kconfig::MakeOptions make; // tree, O=, ARCH, CROSS_COMPILE, LLVM
+	std::filesystem::path base;
+	std::vector<std::filesystem::path> layers; // files and directories, as given
+	bool olddefconfig = true; // false: write the merged input only (timing, debugging)
+};
+
+struct MergeResult {
+	std::filesystem::path final_config; // BUILD/.config
+	std::vector<std::filesystem::path> layer_files;
+	std::vector<Override> overrides;
+	VerifyReport report;
+	bool verified = false; // false when olddefconfig was skipped
+	// Seconds spent in each step.
+	double parse_seconds = 0, olddefconfig_seconds = 0, kconfig_seconds = 0, verify_seconds = 0;
+};
+
+// Reads and merges the layers (any bad line fails before anything is written), writes the merged
+// input to BUILD/.config, runs the kernel's olddefconfig, verifies. Kconfig is read only when some
+// value did not survive (to tell why).
+MergeResult merge(const MergeOptions &o, const Logger &log);
+
+// The JSON report (schema distkernel.config-report 1.0).
+Json report_json(const MergeOptions &o, const MergeResult &r);
+Json findings_json(const VerifyReport &r);
+
+} // namespace distkernel

@@ -1,0 +1,541 @@
+// Reads a kernel tree's Kconfig files into a symbol table. Not a full Kconfig implementation:
+// it keeps what explains a value (types, prompts, dependencies, defaults, selects, help, menus)
+// and does not evaluate macros ($(shell,...), $(cc-option,...)).
+#include "distkernel/error.hpp"
+#include "distkernel/kconfig.hpp"
+#include "distkernel/rootfs.hpp"
+#include "lexer.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fmt/core.h>
+
+namespace distkernel::kconfig {
+namespace fs = std::filesystem;
+
+std::string_view type_name(Type t)
+{
+	switch (t) {
+	case Type::boolean:
+		return "bool";
+	case Type::tristate:
+		return "tristate";
+	case Type::string:
+		return "string";
+	case Type::integer:
+		return "int";
+	case Type::hex:
+		return "hex";
+	default:
+		return "unknown";
+	}
+}
+
+Type Symbol::type() const
+{
+	for (const auto &d : definitions)
+		if (d.type != Type::unknown)
+			return d.type;
+	return Type::unknown;
+}
+
+const Definition *Symbol::prompted() const
+{
+	for (const auto &d : definitions)
+		if (!d.prompt.empty())
+			return &d;
+	return nullptr;
+}
+
+std::string src_arch(std::string_view arch)
+{
+	if (arch == "x86_64" || arch == "i386" || arch == "x86")
+		return "x86";
+	if (arch == "sparc32" || arch == "sparc64")
+		return "sparc";
+	if (arch == "sh64")
+		return "sh";
+	if (arch == "parisc64")
+		return "parisc";
+	return std::string(arch);
+}
+
+Symbol &Kconfig::target(const std::string &name)
+{
+	auto [it, fresh] = symbols_.try_emplace(name);
+	if (fresh)
+		it->second.name = name;
+	return it->second;
+}
+
+const Symbol *Kconfig::find(std::string_view name) const
+{
+	auto it = symbols_.find(std::string(name));
+	return it == symbols_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+// Columns of leading whitespace, tabs to the next multiple of 8 (Kconfig's help rule).
+std::size_t indentation(std::string_view line)
+{
+	std::size_t col = 0;
+	for (char c : line) {
+		if (c == ' ')
+			col++;
+		else if (c == '\t')
+			col = (col & ~std::size_t(7)) + 8;
+		else
+			break;
+	}
+	return col;
+}
+
+bool blank(std::string_view line)
+{
+	return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+} // namespace
+
+class Reader {
+public:
+	Reader(Kconfig &k, fs::path tree, const std::string &arch) : k_(k), tree_(std::move(tree))
+	{
+		vars_["SRCARCH"] = src_arch(arch);
+		vars_["ARCH"] = arch;
+		vars_["HEADER_ARCH"] = arch == "um" ? "x86" : src_arch(arch);
+		vars_["srctree"] = tree_.string();
+	}
+
+	void read_file(const std::string &rel, const Location &from)
+	{
+		std::string text;
+		fs::path p = tree_ / rel;
+		std::error_code ec;
+		if (!fs::is_regular_file(p, ec)) {
+			if (from.line)
+				throw ParseError(tree_ / from.file, from.line, fmt::format("sourced file '{}' does not exist", rel));
+			throw Error(fmt::format("{}: no Kconfig file (is this a kernel source tree?)", p.string()));
+		}
+		text = read_file_text(p);
+		k_.files_++;
+		std::size_t depth = blocks_.size();
+		parse(text, rel);
+		finish_entry();
+		if (blocks_.size() != depth)
+			throw ParseError(p, 0, "a menu, choice or if block is not closed in this file");
+	}
+
+private:
+	static std::string read_file_text(const fs::path &p) { return distkernel::read_file(p); }
+
+	struct Block {
+		enum class Kind { menu, choice, cond } kind;
+		std::string title;
+		ExprPtr depends, visible;
+		int choice = -1;
+	};
+	enum class EntryKind { none, symbol, menu, choice, comment };
+
+	// $(VAR) for the variables we know; everything else stays as written.
+	std::string expand(std::string_view s) const
+	{
+		std::string out;
+		for (std::size_t i = 0; i < s.size(); i++) {
+			if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '(') {
+				std::size_t close = s.find(')', i);
+				if (close != std::string_view::npos) {
+					auto it = vars_.find(std::string(s.substr(i + 2, close - i - 2)));
+					if (it != vars_.end()) {
+						out += it->second;
+						i = close;
+						continue;
+					}
+				}
+			}
+			out += s[i];
+		}
+		return out;
+	}
+
+	void parse(std::string_view text, const std::string &file)
+	{
+		std::size_t pos = 0, lineno = 0;
+		bool in_help = false;
+		std::size_t help_indent = 0;
+		std::string help;
+		auto end_help = [&] {
+			while (!help.empty() && help.back() == '\n')
+				help.pop_back();
+			if (entry_ == EntryKind::symbol)
+				def_.help = std::move(help);
+			help.clear();
+			in_help = false;
+		};
+		while (pos < text.size()) {
+			std::size_t nl = text.find('\n', pos);
+			std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+			pos = nl == std::string_view::npos ? text.size() : nl + 1;
+			lineno++;
+			if (!line.empty() && line.back() == '\r')
+				line.remove_suffix(1);
+
+			if (in_help) {
+				if (blank(line)) {
+					if (help_indent)
+						help += '\n';
+					continue;
+				}
+				std::size_t ind = indentation(line);
+				if (!help_indent)
+					help_indent = ind;
+				if (ind >= help_indent && ind > 0) {
+					// keep what is indented beyond the first line's indentation
+					std::size_t skip = 0, col = 0;
+					while (skip < line.size() && col < help_indent) {
+						col = line[skip] == '\t' ? (col & ~std::size_t(7)) + 8 : col + 1;
+						skip++;
+					}
+					help += std::string(col > help_indent ? col - help_indent : 0, ' ');
+					help += line.substr(skip);
+					help += '\n';
+					continue;
+				}
+				end_help();
+			}
+
+			std::size_t start = lineno;
+			std::string logical(line);
+			while (!logical.empty() && logical.back() == '\\' && pos < text.size()) {
+				logical.pop_back();
+				std::size_t n2 = text.find('\n', pos);
+				std::string_view next = text.substr(pos, n2 == std::string_view::npos ? text.size() - pos : n2 - pos);
+				pos = n2 == std::string_view::npos ? text.size() : n2 + 1;
+				lineno++;
+				if (!next.empty() && next.back() == '\r')
+					next.remove_suffix(1);
+				logical += next;
+			}
+			try {
+				if (statement(logical, Location{file, start})) {
+					in_help = true;
+					help_indent = 0;
+					help.clear();
+				}
+			} catch (const ParseError &) {
+				throw;
+			} catch (const Error &e) {
+				throw ParseError(tree_ / file, start, e.what());
+			}
+		}
+		if (in_help)
+			end_help();
+	}
+
+	// One logical line; true when it starts help text.
+	bool statement(const std::string &line, const Location &at)
+	{
+		if (assignment(line))
+			return false;
+		std::vector<Token> t = tokenize(line);
+		if (t.empty())
+			return false;
+		if (t[0].kind == Token::Kind::macro) // $(error-if,...) and the like: checks we do not run
+			return false;
+		if (t[0].kind != Token::Kind::word)
+			throw Error(fmt::format("unexpected '{}'", t[0].text));
+		const std::string &kw = t[0].text;
+		auto rest = [&](std::size_t from) { return std::vector<Token>(t.begin() + std::min(from, t.size()), t.end()); };
+		auto need_word = [&](std::size_t i) -> const std::string & {
+			if (i >= t.size() || t[i].kind != Token::Kind::word)
+				throw Error(fmt::format("'{}' needs a name", kw));
+			return t[i].text;
+		};
+		auto need_string = [&](std::size_t i) -> std::string {
+			if (i >= t.size() || t[i].kind != Token::Kind::string)
+				throw Error(fmt::format("'{}' needs a quoted text", kw));
+			return expand(t[i].text);
+		};
+
+		if (kw == "config" || kw == "menuconfig") {
+			finish_entry();
+			start_symbol(need_word(1), at, kw == "menuconfig");
+			return false;
+		}
+		if (kw == "choice") {
+			finish_entry();
+			Choice c;
+			c.where = at;
+			k_.choices_.push_back(std::move(c));
+			blocks_.push_back(Block{Block::Kind::choice, {}, nullptr, nullptr, int(k_.choices_.size() - 1)});
+			entry_ = EntryKind::choice;
+			return false;
+		}
+		if (kw == "endchoice" || kw == "endmenu" || kw == "endif") {
+			finish_entry();
+			Block::Kind want = kw == "endchoice" ? Block::Kind::choice
+					   : kw == "endmenu" ? Block::Kind::menu
+							     : Block::Kind::cond;
+			if (blocks_.empty() || blocks_.back().kind != want)
+				throw Error(fmt::format("'{}' without its opening statement", kw));
+			if (want == Block::Kind::choice) {
+				Choice &c = k_.choices_[blocks_.back().choice];
+				c.depends = block_depends(blocks_.size());
+			}
+			blocks_.pop_back();
+			return false;
+		}
+		if (kw == "menu") {
+			finish_entry();
+			blocks_.push_back(Block{Block::Kind::menu, need_string(1), nullptr, nullptr, -1});
+			entry_ = EntryKind::menu;
+			return false;
+		}
+		if (kw == "if") {
+			finish_entry();
+			auto r = rest(1);
+			blocks_.push_back(Block{Block::Kind::cond, {}, parse_tokens(r.data(), r.data() + r.size()), nullptr, -1});
+			return false;
+		}
+		if (kw == "comment") {
+			finish_entry();
+			entry_ = EntryKind::comment;
+			return false;
+		}
+		if (kw == "mainmenu") {
+			finish_entry();
+			return false;
+		}
+		if (kw == "source") {
+			finish_entry();
+			read_file(need_string(1), at);
+			return false;
+		}
+		if (t.size() == 1 && (kw == "help" || kw == "---help---"))
+			return true;
+		if (kw == "depends") {
+			if (t.size() < 2 || t[1].text != "on")
+				throw Error("'depends' without 'on'");
+			auto r = rest(2);
+			ExprPtr e = parse_tokens(r.data(), r.data() + r.size());
+			if (entry_ == EntryKind::symbol)
+				own_depends_ = expr_and(own_depends_, e);
+			else if ((entry_ == EntryKind::menu || entry_ == EntryKind::choice) && !blocks_.empty())
+				blocks_.back().depends = expr_and(blocks_.back().depends, e);
+			return false;
+		}
+		if (kw == "visible") {
+			auto r = rest(2);
+			if (entry_ == EntryKind::menu && !blocks_.empty())
+				blocks_.back().visible = expr_and(blocks_.back().visible, parse_tokens(r.data(), r.data() + r.size()));
+			return false;
+		}
+		static const std::pair<std::string_view, Type> types[] = {
+			{"bool", Type::boolean},   {"boolean", Type::boolean}, {"tristate", Type::tristate},
+			{"string", Type::string},  {"int", Type::integer},      {"hex", Type::hex},
+			{"def_bool", Type::boolean}, {"def_tristate", Type::tristate}};
+		for (auto [name, type] : types) {
+			if (kw != name)
+				continue;
+			bool is_default = kw.rfind("def_", 0) == 0;
+			if (entry_ == EntryKind::symbol) {
+				def_.type = type;
+				if (is_default)
+					def_.defaults.push_back(conditional(t, 1, at));
+				else if (t.size() > 1)
+					set_prompt(t, 1);
+			} else if (entry_ == EntryKind::choice && t.size() > 1 && t[1].kind == Token::Kind::string) {
+				k_.choices_[blocks_.back().choice].prompt = expand(t[1].text);
+			}
+			return false;
+		}
+		if (kw == "prompt") {
+			if (entry_ == EntryKind::symbol)
+				set_prompt(t, 1);
+			else if (entry_ == EntryKind::choice)
+				k_.choices_[blocks_.back().choice].prompt = need_string(1);
+			return false;
+		}
+		if (kw == "default") {
+			if (entry_ == EntryKind::symbol)
+				def_.defaults.push_back(conditional(t, 1, at));
+			return false;
+		}
+		if (kw == "select" || kw == "imply") {
+			if (entry_ == EntryKind::symbol)
+				(kw == "select" ? def_.selects : def_.implies).push_back(conditional(t, 1, at));
+			return false;
+		}
+		if (kw == "range") {
+			if (entry_ == EntryKind::symbol)
+				def_.ranges.push_back(range(t, at));
+			return false;
+		}
+		if (kw == "option" || kw == "modules" || kw == "optional" || kw == "defconfig_list" ||
+		    kw == "allnoconfig_y" || kw == "transitional")
+			return false;
+		throw Error(fmt::format("unknown Kconfig statement '{}'", kw));
+	}
+
+	// NAME := value, NAME = value, NAME += value (Kconfig's macro language): raw text, not tokens.
+	bool assignment(std::string_view line)
+	{
+		std::size_t b = line.find_first_not_of(" \t");
+		if (b == std::string_view::npos)
+			return false;
+		std::size_t e = b;
+		while (e < line.size() && (std::isalnum(static_cast<unsigned char>(line[e])) || line[e] == '_' || line[e] == '-'))
+			e++;
+		if (e == b)
+			return false;
+		std::size_t op = line.find_first_not_of(" \t", e);
+		if (op == std::string_view::npos)
+			return false;
+		bool append = false;
+		if (line.substr(op, 2) == ":=" || line.substr(op, 2) == "+=") {
+			append = line[op] == '+';
+			op += 2;
+		} else if (line[op] == '=') {
+			op += 1;
+		} else {
+			return false;
+		}
+		std::string name(line.substr(b, e - b));
+		std::size_t v = line.find_first_not_of(" \t", op);
+		std::string value = v == std::string_view::npos ? std::string() : expand(line.substr(v));
+		vars_[name] = append && vars_.count(name) ? vars_[name] + " " + value : value;
+		return true;
+	}
+
+	// "[prompt] "text" [if COND]" from token i.
+	void set_prompt(const std::vector<Token> &t, std::size_t i)
+	{
+		if (i >= t.size() || t[i].kind != Token::Kind::string)
+			throw Error("a prompt must be a quoted text");
+		def_.prompt = expand(t[i].text);
+		if (i + 1 < t.size()) {
+			if (t[i + 1].kind != Token::Kind::word || t[i + 1].text != "if")
+				throw Error(fmt::format("unexpected '{}' after the prompt", t[i + 1].text));
+			def_.prompt_condition = parse_tokens(t.data() + i + 2, t.data() + t.size());
+		}
+	}
+
+	// "VALUE [if COND]" from token i.
+	static Conditional conditional(const std::vector<Token> &t, std::size_t i, const Location &at)
+	{
+		std::size_t split = t.size();
+		int depth = 0;
+		for (std::size_t j = i; j < t.size(); j++) {
+			if (t[j].kind == Token::Kind::op && t[j].text == "(")
+				depth++;
+			else if (t[j].kind == Token::Kind::op && t[j].text == ")")
+				depth--;
+			else if (depth == 0 && t[j].kind == Token::Kind::word && t[j].text == "if" && j > i) {
+				split = j;
+				break;
+			}
+		}
+		Conditional c;
+		c.where = at;
+		c.value = parse_tokens(t.data() + i, t.data() + split);
+		if (split < t.size())
+			c.condition = parse_tokens(t.data() + split + 1, t.data() + t.size());
+		return c;
+	}
+
+	static Conditional range(const std::vector<Token> &t, const Location &at)
+	{
+		if (t.size() < 3)
+			throw Error("'range' needs two values");
+		Conditional c;
+		c.where = at;
+		c.value = parse_tokens(t.data() + 1, t.data() + 2);
+		c.high = parse_tokens(t.data() + 2, t.data() + 3);
+		if (t.size() > 3) {
+			if (t[3].text != "if")
+				throw Error(fmt::format("unexpected '{}' after the range", t[3].text));
+			c.condition = parse_tokens(t.data() + 4, t.data() + t.size());
+		}
+		return c;
+	}
+
+	ExprPtr block_depends(std::size_t count) const
+	{
+		ExprPtr d;
+		for (std::size_t i = 0; i < count; i++)
+			d = expr_and(d, blocks_[i].depends);
+		return d;
+	}
+
+	void start_symbol(const std::string &name, const Location &at, bool menuconfig)
+	{
+		entry_ = EntryKind::symbol;
+		name_ = name;
+		def_ = Definition{};
+		def_.where = at;
+		def_.menuconfig = menuconfig;
+		own_depends_ = nullptr;
+	}
+
+	void finish_entry()
+	{
+		if (entry_ == EntryKind::symbol) {
+			def_.depends = expr_and(block_depends(blocks_.size()), own_depends_);
+			ExprPtr visible;
+			for (const auto &b : blocks_) {
+				if (b.kind == Block::Kind::menu) {
+					def_.menus.push_back(b.title);
+					visible = expr_and(visible, b.visible);
+				}
+				if (b.kind == Block::Kind::choice)
+					def_.choice = b.choice;
+			}
+			if (visible && !def_.prompt.empty())
+				def_.prompt_condition = expr_and(visible, def_.prompt_condition);
+			auto [it, fresh] = k_.symbols_.try_emplace(name_);
+			if (fresh) {
+				it->second.name = name_;
+				k_.order_.push_back(name_);
+			}
+			if (def_.choice >= 0) {
+				auto &members = k_.choices_[def_.choice].members;
+				if (std::find(members.begin(), members.end(), name_) == members.end())
+					members.push_back(name_);
+			}
+			it->second.definitions.push_back(std::move(def_));
+			def_ = Definition{};
+		}
+		entry_ = EntryKind::none;
+	}
+
+	Kconfig &k_;
+	fs::path tree_;
+	std::unordered_map<std::string, std::string> vars_;
+	std::vector<Block> blocks_;
+	EntryKind entry_ = EntryKind::none;
+	std::string name_;
+	Definition def_;
+	ExprPtr own_depends_;
+};
+
+Kconfig Kconfig::read(const fs::path &tree, const std::string &arch)
+{
+	Kconfig k;
+	Reader r(k, tree, arch.empty() ? "x86_64" : arch);
+	r.read_file("Kconfig", Location{});
+	// the reverse dependencies: who selects / implies each symbol
+	for (const auto &name : k.order_) {
+		for (const auto &d : k.symbols_.at(name).definitions) {
+			for (const auto &s : d.selects)
+				if (s.value && s.value->op == Expr::Op::symbol)
+					k.target(s.value->text).selected_by.push_back({name, s.condition, s.where});
+			for (const auto &s : d.implies)
+				if (s.value && s.value->op == Expr::Op::symbol)
+					k.target(s.value->text).implied_by.push_back({name, s.condition, s.where});
+		}
+	}
+	return k;
+}
+
+} // namespace distkernel::kconfig
