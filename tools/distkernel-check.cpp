@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 	cli::setup_app(app);
 	cli::CommonOptions opts;
 	cli::add_common(app, opts, true);
+	app.fallthrough(); // "snapshot --root DIR" as well as "--root DIR snapshot"
 	std::string release, machine_file, modules, initramfs, image;
 	std::vector<std::string> external;
 	bool no_modprobe_d = false;
@@ -25,6 +26,9 @@ int main(int argc, char **argv)
 	app.add_option("--module", external, "A module file that must match the kernel's vermagic (repeatable)")->type_name("FILE");
 	app.add_flag("--no-modprobe-d", no_modprobe_d, "Ignore the root's modprobe.d aliases");
 	auto *snapshot = app.add_subcommand("snapshot", "Describe this machine as JSON (distkernel.machine 1.0) on stdout");
+	auto *list = app.add_subcommand("initramfs", "List the kernel modules an initramfs image holds");
+	std::string list_image;
+	list->add_option("IMAGE", list_image, "The initramfs image")->required();
 
 	return cli::run_main(app, argc, argv, [&] {
 		Logger log = cli::make_logger(opts);
@@ -34,6 +38,22 @@ int main(int argc, char **argv)
 			for (const auto &u : m.unreadable)
 				log.warn("could not read {}", u);
 			cli::print_json(machine_to_json(m));
+			return 0;
+		}
+		if (*list) {
+			InitramfsContents c = read_initramfs(list_image, log);
+			if (opts.json) {
+				Json j = make_document("distkernel.initramfs", 1, 0);
+				j["image"] = list_image;
+				j["segments"] = c.segments;
+				j["releases"] = c.releases;
+				j["files"] = c.files.size();
+				j["modules"] = c.modules;
+				cli::print_json(j);
+			} else {
+				for (const auto &m : c.modules)
+					std::cout << m << "\n";
+			}
 			return 0;
 		}
 		if (release.empty())

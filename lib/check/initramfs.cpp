@@ -102,14 +102,15 @@ std::size_t parse_plain(std::string_view data, const std::string &name, Initramf
 		}
 		if (compression_of(data.substr(pos)))
 			return pos;
+		std::string_view magic = data.substr(pos, 6);
+		if (magic != "070701" && magic != "070702") {
+			std::string bytes;
+			for (unsigned char c : data.substr(pos, 4))
+				bytes += fmt::format("{}{:02x}", bytes.empty() ? "" : " ", c);
+			throw ParseError(name, 0, fmt::format("byte {}: '{}' is neither a cpio newc header nor a known compression", pos, bytes));
+		}
 		if (data.size() - pos < 110)
 			throw ParseError(name, 0, fmt::format("truncated cpio header at byte {}", pos));
-		std::string_view magic = data.substr(pos, 6);
-		if (magic != "070701" && magic != "070702")
-			throw ParseError(name, 0, fmt::format("byte {}: '{}' is neither a cpio newc header nor a known compression", pos,
-							       fmt::format("{:02x} {:02x} {:02x} {:02x}", static_cast<unsigned char>(data[pos]),
-									   static_cast<unsigned char>(data[pos + 1]), static_cast<unsigned char>(data[pos + 2]),
-									   static_cast<unsigned char>(data[pos + 3]))));
 		std::uint64_t filesize = hex_field(data.substr(pos + 54, 8), name, pos);
 		std::uint64_t namesize = hex_field(data.substr(pos + 94, 8), name, pos);
 		if (namesize == 0 || pos + 110 + namesize > data.size())
