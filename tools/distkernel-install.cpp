@@ -1,14 +1,147 @@
-// distkernel-install: not written yet (see the issues).
+// distkernel-install: a staged kernel into the machine's /boot layout with an initramfs, and out
+// of it again (pkg_postinst, pkg_config, pkg_postrm). See docs/distkernel-install.md.
 #include "cli.hpp"
+#include "distkernel/install.hpp"
+
+#include <iostream>
+
+using namespace distkernel;
+
+namespace {
+
+Json result_json(const InstallResult &r)
+{
+	Json doc = r.deployment.to_json();
+	doc["layout_reason"] = r.layout_reason;
+	doc["initramfs_seconds"] = r.initramfs_seconds;
+	doc["installer_seconds"] = r.installer_seconds;
+	doc["total_seconds"] = r.total_seconds;
+	doc["rolled_back_previous"] = r.rolled_back_previous;
+	return doc;
+}
+
+void print_installed(const Logger &log, const InstallResult &r)
+{
+	log.info("installed {} ({} layout, {} files):", r.deployment.release, to_string(r.deployment.layout),
+		 r.deployment.files.size());
+	for (const auto &f : r.deployment.files)
+		log.info("  {} ({} bytes)", f.path, f.size);
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
-	CLI::App app{"distkernel-install", "distkernel-install"};
-	distkernel::cli::setup_app(app);
-	distkernel::cli::CommonOptions opts;
-	distkernel::cli::add_common(app, opts, true);
-	return distkernel::cli::run_main(app, argc, argv, [&] {
-		throw distkernel::Error("not implemented yet");
-		return 0;
+	CLI::App app{"Install a staged kernel into the machine's /boot layout with an initramfs, or remove it",
+		     "distkernel-install"};
+	cli::setup_app(app);
+	cli::CommonOptions opts;
+	cli::add_common(app, opts, true);
+	app.require_subcommand(1, 1);
+	// The common options may follow the subcommand ("add KV --root DIR", as the contracts write it).
+	app.fallthrough();
+
+	InstallOptions io;
+	std::string layout = "auto";
+	bool no_initramfs = false;
+	auto programs = [&](CLI::App *s) {
+		s->add_option("--dracut", io.dracut, "dracut program")->capture_default_str();
+		s->add_option("--installkernel", io.installkernel, "installkernel program")->capture_default_str();
+		s->add_option("--kernel-install", io.kernel_install, "kernel-install program")->capture_default_str();
+		s->add_option("--dracut-arg", io.dracut_args, "Extra dracut argument (repeatable)")->allow_extra_args(false);
+		s->add_flag("--hostonly", io.hostonly, "Build a host-only initramfs (for this machine only)");
+		s->add_option("-j,--jobs", io.jobs, "Threads for hashing (default: CPUs)");
+	};
+
+	std::string kv;
+	auto *add_cmd = app.add_subcommand("add", "Install staged kernel KV");
+	add_cmd->add_option("KV", kv, "Kernel release")->required();
+	add_cmd->add_option("--layout", layout, "auto, installkernel, bls or custom")->capture_default_str();
+	add_cmd->add_flag("--no-initramfs", no_initramfs, "Do not build an initramfs");
+	add_cmd->add_flag("--src-symlink", io.src_symlink, "Point /usr/src/linux at linux-KV");
+	add_cmd->add_flag("--verify-modules", io.verify_modules, "Also verify every staged module's sha256");
+	programs(add_cmd);
+
+	auto *rm_cmd = app.add_subcommand("remove", "Remove what installing KV deployed");
+	rm_cmd->add_option("KV", kv, "Kernel release")->required();
+	rm_cmd->add_flag("--force", io.force, "Even the running kernel");
+
+	std::vector<std::string> kvs;
+	bool all = false;
+	auto *re_cmd = app.add_subcommand("reinstall", "Regenerate the initramfs and redeploy installed kernels");
+	re_cmd->add_option("KV", kvs, "Kernel releases");
+	re_cmd->add_flag("--all", all, "Every installed kernel");
+	re_cmd->add_option("--layout", layout, "auto (the recorded one), installkernel, bls or custom")->capture_default_str();
+	programs(re_cmd);
+
+	auto *ls_cmd = app.add_subcommand("list", "List the kernels distkernel installed");
+
+	return cli::run_main(app, argc, argv, [&]() -> int {
+		Logger log = cli::make_logger(opts);
+		Root root(opts.root);
+		io.layout = parse_layout(layout);
+		io.initramfs = !no_initramfs;
+		if (add_cmd->parsed()) {
+			InstallResult r = add(root, kv, io, log);
+			print_installed(log, r);
+			if (opts.json)
+				cli::print_json(result_json(r));
+			return exit_ok;
+		}
+		if (rm_cmd->parsed()) {
+			RemoveResult r = remove(root, kv, io, log);
+			if (!r.was_installed) {
+				log.info("{} was not installed by distkernel under {}: nothing to do", kv, root.dir().string());
+				return exit_nothing_to_do;
+			}
+			for (const auto &p : r.removed)
+				log.verbose("removed {}", p);
+			for (const auto &p : r.kept)
+				log.info("kept {}: another installed kernel uses it", p);
+			log.info("removed {} ({} files)", kv, r.removed.size());
+			if (opts.json) {
+				Json doc = make_document("distkernel.remove-result", 1, 0);
+				doc["release"] = kv;
+				doc["removed"] = r.removed;
+				doc["kept"] = r.kept;
+				cli::print_json(doc);
+			}
+			return exit_ok;
+		}
+		if (re_cmd->parsed()) {
+			if (all == !kvs.empty())
+				throw UsageError("reinstall takes either KV... or --all");
+			auto rs = reinstall(root, kvs, io, log);
+			if (rs.empty()) {
+				log.info("no kernel installed by distkernel under {}: nothing to do", root.dir().string());
+				return exit_nothing_to_do;
+			}
+			Json arr = Json::array();
+			for (const auto &r : rs) {
+				print_installed(log, r);
+				arr.push_back(result_json(r));
+			}
+			if (opts.json) {
+				Json doc = make_document("distkernel.reinstall-result", 1, 0);
+				doc["kernels"] = std::move(arr);
+				cli::print_json(doc);
+			}
+			return exit_ok;
+		}
+		(void)ls_cmd;
+		auto ds = list_installed(root);
+		if (opts.json) {
+			Json doc = make_document("distkernel.installed", 1, 0);
+			Json arr = Json::array();
+			for (const auto &d : ds)
+				arr.push_back(d.to_json());
+			doc["kernels"] = std::move(arr);
+			cli::print_json(doc);
+		} else {
+			for (const auto &d : ds)
+				std::cout << d.release << "\t" << to_string(d.layout) << "\t" << d.time << "\t" << d.files.size()
+					  << " files\n";
+		}
+		return exit_ok;
 	});
 }

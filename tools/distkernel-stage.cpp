@@ -15,6 +15,8 @@ int main(int argc, char **argv)
 	cli::CommonOptions opts;
 	cli::add_common(app, opts, false);
 	app.require_subcommand(1, 1);
+	// The common options may follow the subcommand ("add KV --root DIR", as the contracts write it).
+	app.fallthrough();
 
 	BuildStageOptions b;
 	std::string build_dir, b_compress = "none";

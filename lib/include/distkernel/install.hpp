@@ -1,0 +1,120 @@
+// Install: on the target machine, a staged kernel (see stage.hpp) becomes a bootable installation
+// in the machine's /boot layout, with an initramfs, atomically; what was deployed is recorded so
+// that remove deletes exactly that.
+//
+// Atomicity: every layout's installer writes into a private staging directory on the /boot
+// filesystem (ROOT/boot/.distkernel-new-KV); only when the initramfs, the installer and every copy
+// succeeded are the files renamed into place, each old file first renamed into a backup
+// directory beside it. A journal (ROOT/var/lib/distkernel/journal.json), written before the first
+// rename, lets the next run roll back an install that was killed half-way. A lock
+// (ROOT/var/lib/distkernel/lock) keeps two installs from running at once.
+#pragma once
+
+#include "distkernel/json.hpp"
+#include "distkernel/log.hpp"
+#include "distkernel/rootfs.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace distkernel {
+
+inline constexpr const char *deployment_schema = "distkernel.deployment";
+inline constexpr int deployment_major = 1;
+inline constexpr int deployment_minor = 0;
+
+enum class Layout {
+	automatic,     // decided from the root (see choose_layout)
+	installkernel, // installkernel VERSION IMAGE MAP DIR: /boot/vmlinuz-KV, initramfs-KV.img, ...
+	bls,           // systemd's kernel-install add: BOOT/TOKEN/KV/{linux,initrd} + loader entry
+	custom,        // the root's own /usr/local/bin/installkernel
+};
+Layout parse_layout(std::string_view name); // auto|installkernel|bls|custom, else UsageError
+std::string_view to_string(Layout l) noexcept;
+
+struct LayoutChoice {
+	Layout layout = Layout::installkernel;
+	std::string reason; // "ROOT/boot/loader/entries exists", shown at -v
+};
+// auto: ROOT/usr/local/bin/installkernel (executable) -> custom; ROOT/etc/kernel/install.conf with
+// layout=bls, or ROOT/boot/loader/entries -> bls; otherwise installkernel.
+LayoutChoice choose_layout(const Root &root, Layout requested);
+
+struct InstallOptions {
+	Layout layout = Layout::automatic;
+	bool initramfs = true;      // --no-initramfs clears it
+	bool hostonly = false;      // dracut --hostonly (only meaningful on the live system)
+	bool src_symlink = false;   // point /usr/src/linux at linux-KV
+	bool force = false;         // remove: even the running kernel
+	bool verify_modules = false; // add: also verify every staged module's hash (slow: ~400 MB)
+	std::vector<std::string> dracut_args; // extra dracut arguments (after ours)
+	std::string dracut = "dracut";
+	std::string installkernel = "installkernel";
+	std::string kernel_install = "kernel-install";
+	std::string running_release; // remove's running-kernel check; empty: uname -r
+	unsigned jobs = 0;
+};
+
+struct DeployedFile {
+	std::string path; // inside the root ("/boot/vmlinuz-6.1.0-56-amd64")
+	std::uint64_t size = 0;
+	std::string sha256;
+};
+
+// What one install put on the machine (the state record of one kernel).
+struct Deployment {
+	std::string release;
+	std::string variant;
+	Layout layout = Layout::installkernel;
+	std::string time; // UTC, ISO 8601
+	std::vector<DeployedFile> files;
+	std::vector<std::string> dirs; // directories the install created (removed when empty)
+	bool initramfs = false;
+	bool hostonly = false;
+	std::vector<std::string> dracut_args; // the extra dracut arguments (reinstall repeats them)
+	Json to_json() const;
+	static Deployment from_json(const Json &doc, const std::string &source);
+};
+
+struct InstallResult {
+	Deployment deployment;
+	std::string layout_reason;
+	double initramfs_seconds = 0;
+	double installer_seconds = 0;
+	double total_seconds = 0;
+	bool rolled_back_previous = false; // a killed install was found and undone first
+};
+
+// Installs staged kernel KV of the root. Throws Error naming what failed and how to retry; on any
+// failure the root's /boot and state are exactly as before.
+InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
+
+struct RemoveResult {
+	std::vector<std::string> removed; // paths inside the root
+	std::vector<std::string> kept;    // listed but still used by another kernel's record
+	bool was_installed = false;       // false: nothing recorded (tools exit 77)
+};
+// Removes exactly what KV's state record lists, except files another kernel's record also lists.
+// Refuses the running kernel on the live system unless opts.force. Public for distkernel-clean.
+RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
+
+// Regenerates the initramfs (and redeploys) of the named kernels, or every installed one when
+// releases is empty, each with add's atomicity and the layout it was installed with.
+std::vector<InstallResult> reinstall(const Root &root, const std::vector<std::string> &releases,
+				     const InstallOptions &opts, const Logger &log);
+
+// The kernels recorded as installed, newest install first.
+std::vector<Deployment> list_installed(const Root &root);
+std::optional<Deployment> find_installed(const Root &root, const std::string &release);
+
+// Undoes a half-done install recorded in the journal (killed process); true when there was one.
+// add, remove and reinstall call it under the lock first.
+bool recover(const Root &root, const Logger &log);
+
+// ROOT/var/lib/distkernel (created when missing).
+std::filesystem::path state_dir(const Root &root);
+
+} // namespace distkernel

@@ -1,0 +1,36 @@
+// Internals of lib/install shared by its files (not installed).
+#pragma once
+
+#include "distkernel/install.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace distkernel::detail {
+
+std::filesystem::path record_path(const Root &root, const std::string &release);
+void write_record(const Root &root, const Deployment &d);
+std::filesystem::path journal_path(const Root &root);
+
+// What an install is about to change under /boot, written before the first rename so that a
+// killed run can be undone. Paths: boot, staging, backup inside the root; entries relative to boot.
+struct Journal {
+	struct Entry {
+		std::string rel;
+		bool remove = false; // an old file of the same release that the new install drops
+	};
+	std::string release;
+	std::string boot, staging, backup;
+	std::vector<Entry> entries;
+	std::vector<std::string> created_dirs; // inside the root
+	Json previous_record;                  // null: the release had no record
+	Json to_json() const;
+	static Journal from_json(const Json &doc, const std::string &source);
+};
+
+// Puts every entry back as it was before the journal's install (idempotent).
+void roll_back(const Root &root, const Journal &j, const Logger &log);
+void remove_leftovers(const Root &root, const Logger &log);
+
+} // namespace distkernel::detail
