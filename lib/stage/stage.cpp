@@ -373,9 +373,12 @@ void copy_build_outputs(const fs::path &build, const fs::path &to, const std::st
 
 } // namespace
 
-StageResult stage_build(const BuildStageOptions &o, const Logger &log)
+StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 {
-	fs::path build = o.build_dir.empty() ? o.tree : o.build_dir;
+	// make -C changes directory: relative paths would point elsewhere.
+	BuildStageOptions o = opts;
+	o.tree = fs::absolute(o.tree).lexically_normal();
+	fs::path build = o.build_dir.empty() ? o.tree : fs::absolute(o.build_dir).lexically_normal();
 	std::error_code ec;
 	if (!fs::is_regular_file(o.tree / "Makefile", ec))
 		throw UsageError("--tree " + o.tree.string() + " is not a kernel source tree (no Makefile)");
