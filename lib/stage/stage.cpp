@@ -151,7 +151,7 @@ void compress_modules(const fs::path &moddir, ModuleCompression c, const Logger 
 	log.step("compressing {} modules with {} in {}", modules.size(), to_string(c), moddir.string());
 	std::vector<std::string> base;
 	switch (c) {
-	case ModuleCompression::zstd: base = {"zstd", "-q", "--rm", "-T1", "-19"}; break;
+	case ModuleCompression::zstd: base = {"zstd", "-q", "--rm", "-T1"}; break;
 	case ModuleCompression::xz: base = {"xz", "-q", "--check=crc32", "--lzma2=dict=1MiB"}; break;
 	case ModuleCompression::gzip: base = {"gzip", "-n", "-9"}; break;
 	case ModuleCompression::none: return;
