@@ -1,14 +1,53 @@
-// distkernel-clean: not written yet (see the issues).
+// distkernel-clean: keep the newest kernels, remove the rest (docs/distkernel-clean.md).
 #include "cli.hpp"
+
+#include "distkernel/check.hpp"
+#include "distkernel/clean.hpp"
+
+#include <iostream>
+
+using namespace distkernel;
 
 int main(int argc, char **argv)
 {
-	CLI::App app{"distkernel-clean", "distkernel-clean"};
-	distkernel::cli::setup_app(app);
-	distkernel::cli::CommonOptions opts;
-	distkernel::cli::add_common(app, opts, true);
-	return distkernel::cli::run_main(app, argc, argv, [&] {
-		throw distkernel::Error("not implemented yet");
+	CLI::App app{"Remove old kernels from /boot, keeping the newest, the running and the pinned ones", "distkernel-clean"};
+	cli::setup_app(app);
+	cli::CommonOptions opts;
+	cli::add_common(app, opts, true);
+	CleanOptions co;
+	unsigned keep = 0;
+	bool pretend = false;
+	std::string machine;
+	auto *keep_opt = app.add_option("--keep", keep, "Keep the newest N kernels (default: keep in ROOT/etc/distkernel/clean.conf, else 3)")
+				 ->type_name("N");
+	app.add_flag("-p,--pretend", pretend, "Print what would be removed and the bytes freed; remove nothing");
+	app.add_flag("--all", co.all, "Also remove kernels distkernel did not install (plain vmlinuz-*, BLS entries, UKIs)");
+	app.add_option("--pin", co.pinned, "Keep this kernel release too (repeatable; see also pin = in clean.conf)")->type_name("KV");
+	app.add_option("--running", co.running, "The running kernel of the root (default: ROOT/proc/sys/kernel/osrelease)")->type_name("KV");
+	app.add_option("--machine", machine, "Take the running kernel from a machine snapshot (distkernel-check snapshot)")
+		->type_name("SNAPSHOT.json");
+
+	return cli::run_main(app, argc, argv, [&] {
+		Logger log = cli::make_logger(opts);
+		Root root(opts.root);
+		if (*keep_opt)
+			co.keep = keep;
+		if (!co.running.empty())
+			validate_release(co.running);
+		else if (!machine.empty())
+			co.running = read_machine_snapshot(machine).release;
+		CleanPlan plan = plan_clean(root, co, log);
+		if (pretend || plan.nothing_to_do()) {
+			std::cerr << plan.to_text(true);
+			if (opts.json)
+				cli::print_json(plan.to_json(true));
+			return plan.nothing_to_do() ? int(exit_nothing_to_do) : 0;
+		}
+		auto remover = install_remover(plan.running);
+		execute_clean(root, plan, *remover, log);
+		std::cerr << plan.to_text(false);
+		if (opts.json)
+			cli::print_json(plan.to_json(false));
 		return 0;
 	});
 }
