@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <fmt/core.h>
 
 namespace distkernel {
@@ -88,9 +89,11 @@ std::string type_mismatch(const Symbol &sym, const Value &v)
 
 } // namespace
 
-std::string explain(const Symbol &sym, const Value &requested, const Config &final_config, const Kconfig &kconfig)
+std::string explain(const Symbol &sym, const Value &requested, const Config &final_config, const Kconfig &kconfig,
+		    const Config *requested_values)
 {
 	Evaluator ev(final_config, &kconfig);
+	ev.set_requested(requested_values);
 	if (std::string m = type_mismatch(sym, requested); !m.empty())
 		return m;
 	std::vector<std::string> reasons;
@@ -154,6 +157,9 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 {
 	VerifyReport r;
 	r.findings.reserve(requested.size());
+	Config asked;
+	for (const auto &e : requested)
+		asked.append(e);
 	for (const auto &e : requested) {
 		Finding f;
 		f.symbol = e.symbol;
@@ -173,7 +179,7 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 		} else {
 			f.status = !e.value.is_off() && now.is_off() ? Finding::Status::dropped : Finding::Status::changed;
 			if (sym)
-				f.reason = explain(*sym, e.value, final_config, *kconfig);
+				f.reason = explain(*sym, e.value, final_config, *kconfig, &asked);
 			else if (!fin)
 				f.reason = "absent from the final .config (unknown symbol or unmet dependency: give the tree to tell)";
 		}
@@ -238,6 +244,14 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	if (!o.olddefconfig)
 		return r;
 
+	// The Kconfig files are only needed to explain what did not survive, but reading them takes a
+	// few tenths of a second: do it on the other core while make runs.
+	auto kconfig_reader = std::async(std::launch::async, [&o, &r, seconds] {
+		auto t = clock::now();
+		Kconfig k = Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
+		r.kconfig_seconds = seconds(t);
+		return k;
+	});
 	auto t1 = clock::now();
 	run_olddefconfig(o.make, log);
 	r.olddefconfig_seconds = seconds(t1);
@@ -248,13 +262,14 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	r.report = verify(requested, final_config, nullptr);
 	r.verify_seconds = seconds(t2);
 	if (!std::all_of(r.report.findings.begin(), r.report.findings.end(), [](const Finding &f) { return f.survived; })) {
-		auto t3 = clock::now();
-		log.step("reading the Kconfig files of {} to explain what did not survive", o.make.tree.string());
-		Kconfig k = Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
-		r.kconfig_seconds = seconds(t3);
-		auto t4 = clock::now();
-		r.report = verify(requested, final_config, &k);
-		r.verify_seconds += seconds(t4);
+		try {
+			Kconfig k = kconfig_reader.get();
+			auto t4 = clock::now();
+			r.report = verify(requested, final_config, &k);
+			r.verify_seconds += seconds(t4);
+		} catch (const Error &e) {
+			log.warn("cannot read the Kconfig files to explain what did not survive: {}", e.what());
+		}
 	}
 	r.verified = true;
 	return r;

@@ -407,6 +407,11 @@ void Evaluator::collect(const Expr &e, Tristate want, bool negated, std::vector<
 	case Expr::Op::symbol:
 		if (e.text == "n" || e.text == "y" || e.text == "m")
 			add(fmt::format("'{}' is constant", e.text));
+		else if (const Entry *r = requested_ ? requested_->find(e.text) : nullptr)
+			add(r->value == values_.value_of(e.text)
+				    ? fmt::format("{} is {} from {}", e.text, string_of(e), r->origin.str())
+				    : fmt::format("{} is {} though {} asked for {}", e.text, string_of(e), r->origin.str(),
+						  r->value.text()));
 		else
 			add(fmt::format("{} is {}", e.text, string_of(e)));
 		return;

@@ -129,11 +129,14 @@ public:
 	// Why e stays below want: the atoms that keep it there ("X86_64 is n", "COMPILE_TEST is y",
 	// "NR_CPUS > 64 is false (NR_CPUS is 8)"). Empty when e reaches want.
 	std::vector<std::string> blockers(const Expr &e, Tristate want) const;
+	// Blockers that a layer asked for say where: "KVM is n (set by 20-virt.config:1)".
+	void set_requested(const Config *requested) { requested_ = requested; }
 
 private:
 	void collect(const Expr &e, Tristate want, bool negated, std::vector<std::string> &out) const;
 	const Config &values_;
 	const Kconfig *kconfig_;
+	const Config *requested_ = nullptr;
 };
 
 // The kernel's own make, as the kernel's build wants it.

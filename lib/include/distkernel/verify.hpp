@@ -47,9 +47,9 @@ struct VerifyReport {
 VerifyReport verify(const std::vector<Entry> &requested, const Config &final_config, const kconfig::Kconfig *kconfig);
 
 // The reason a requested value became another one, from the Kconfig and the final values; empty
-// when none was found.
+// when none was found. requested_values (may be null) lets it say which layer set a blocker.
 std::string explain(const kconfig::Symbol &sym, const Value &requested, const Config &final_config,
-		    const kconfig::Kconfig &kconfig);
+		    const kconfig::Kconfig &kconfig, const Config *requested_values = nullptr);
 
 // "dropped: CONFIG_X=y requested by FILE:LINE became n: depends on Y (Y is n)"
 std::string describe(const Finding &f);
@@ -74,8 +74,8 @@ struct MergeResult {
 };
 
 // Reads and merges the layers (any bad line fails before anything is written), writes the merged
-// input to BUILD/.config, runs the kernel's olddefconfig, verifies. Kconfig is read only when some
-// value did not survive (to tell why).
+// input to BUILD/.config, runs the kernel's olddefconfig, verifies. The tree's Kconfig files are
+// read while make runs and used when some value did not survive (to tell why).
 MergeResult merge(const MergeOptions &o, const Logger &log);
 
 // The JSON report (schema distkernel.config-report 1.0).

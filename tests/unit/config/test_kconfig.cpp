@@ -164,7 +164,7 @@ TEST_CASE("verification classifies and explains each requested value", "[config]
 	CHECK(f("NETFILTER").reason == "depends on NET_ARCH && NET && NET && !COMPILE_TEST (COMPILE_TEST is y)");
 	CHECK(describe(f("NETFILTER")) == "dropped: CONFIG_NETFILTER=y requested by frag:2 became n (absent): depends on "
 					  "NET_ARCH && NET && NET && !COMPILE_TEST (COMPILE_TEST is y)");
-	CHECK(f("NFT").reason.find("NETFILTER is n") != std::string::npos);
+	CHECK(f("NFT").reason.find("NETFILTER is n though frag:2 asked for y") != std::string::npos);
 	CHECK(f("ZFS").status == Finding::Status::unknown);
 	CHECK_FALSE(f("ZFS").survived);
 	CHECK(f("CRC32").status == Finding::Status::changed);
@@ -176,6 +176,13 @@ TEST_CASE("verification classifies and explains each requested value", "[config]
 	CHECK(f("EXPERT").optional);
 	CHECK_FALSE(f("EXPERT").fails());
 	CHECK(r.failures() == 6);
+
+	// a blocker that a layer turned off names that layer
+	LayeredConfig l2(Config::parse("", "base"));
+	l2.add_layer(Config::parse("# CONFIG_NET is not set\nCONFIG_NETFILTER=y\n", "off"));
+	Config final2 = Config::parse("CONFIG_64BIT=y\nCONFIG_NET_ARCH=y\n# CONFIG_NET is not set\n", "final");
+	VerifyReport r2 = verify(l2.requested(), final2, &k);
+	CHECK(r2.findings.at(1).reason == "depends on NET_ARCH && NET && NET && !COMPILE_TEST (NET is n from off:1)");
 	CHECK_FALSE(r.ok());
 }
 
