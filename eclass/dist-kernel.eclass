@@ -10,7 +10,7 @@
 # Maps the ebuild phases onto the distkernel tools (see docs/cli-contracts.md):
 #
 # - src_configure: distkernel-config merge (base config, the variant's fragments, USE=debug and
-#   USE=hardened fragments, savedconfig, ${EROOT}/etc/kernel/config.d), verified; dies with the
+#   USE=hardened fragments, savedconfig, ${ESYSROOT}/etc/kernel/config.d), verified; dies with the
 #   tool's report when a requested value did not survive.
 # - src_compile: the kernel's own make.
 # - src_test: boots the built kernel in QEMU (USE=test).
@@ -256,7 +256,9 @@ dist-kernel_src_configure() {
 		elog "Applying the saved config ${saved}"
 		layers+=( "${saved}" )
 	fi
-	local user=${EROOT%/}/etc/kernel/config.d user_file
+	# ESYSROOT, not EROOT: PMS defines ROOT and EROOT only in pkg_* phases; the system the
+	# kernel is configured for is SYSROOT (/ for an ordinary emerge, like ROOT).
+	local user=${ESYSROOT%/}/etc/kernel/config.d user_file
 	for user_file in "${user}"/*.config; do
 		[[ -f ${user_file} ]] || continue
 		elog "Applying the user config ${user_file}"

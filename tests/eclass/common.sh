@@ -12,12 +12,27 @@ dk_tree_version() {
 		END{print v "." p "." s}' "$DK_TREE/Makefile"
 }
 
-# dk_test_ebuild DIR: the test kernel's ebuild, named after the tree's version, in a repository
-# under DIR; prints its path.
+# dk_test_ebuild DIR [-rN]: the test kernel's ebuild, named after the tree's version (and a
+# revision), in a repository under DIR; prints its path.
 dk_test_ebuild() {
 	local dir=$1/repo/sys-kernel/dktest-kernel
+	local file=$dir/dktest-kernel-$(dk_tree_version)${2-}.ebuild
 	mkdir -p "$dir"
 	ln -sfn "$DK_ECLASS_FIXTURES/dktest-kernel/files" "$dir/files"
-	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$dir/dktest-kernel-$(dk_tree_version).ebuild"
-	echo "$dir/dktest-kernel-$(dk_tree_version).ebuild"
+	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$file"
+	echo "$file"
+}
+
+# dk_build_key WORKDIR ENVIRONMENT: the cache key of a kernel build: the tree (its extraction
+# stamp), the configured .config, the eclass's make arguments (the functions that make them,
+# from the saved environment) and the build directory's path (kbuild records absolute paths).
+dk_build_key() {
+	local workdir=$1 env=$2
+	{
+		cat "$DK_TREE/.distkernel-extracted"
+		cat "$workdir/build/.config"
+		# shellcheck disable=SC2016
+		env -i bash --norc --noprofile -c 'source "$1" 2>/dev/null; declare -f dist-kernel_src_compile _dist-kernel_toolchain_args; echo "$CHOST"' _ "$env"
+		echo "$workdir"
+	} | sha256sum | cut -c1-16
 }
