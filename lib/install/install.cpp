@@ -80,10 +80,18 @@ void copy_into(const fs::path &from, const fs::path &to)
 	make_dirs(to.parent_path());
 	std::error_code ec;
 	fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-	if (ec)
-		throw SystemError("cannot copy " + from.string() + " to " + to.string() +
-				      (ec.value() == ENOSPC ? " (no space left in /boot)" : ""),
-				  ec.value());
+	if (ec) {
+		// A full filesystem does not always say ENOSPC (sendfile on tmpfs says EIO): compare.
+		std::error_code e2;
+		auto need = fs::file_size(from, e2);
+		auto room = fs::space(to.parent_path(), e2);
+		std::string why;
+		if (ec.value() == ENOSPC || (!e2 && room.available < need))
+			why = " (no space left on " + to.parent_path().parent_path().string() + ": " +
+			      std::to_string(room.available / 1024) + " KiB free, " + std::to_string(need / 1024) + " KiB needed)";
+		fs::remove(to, e2);
+		throw SystemError("cannot copy " + from.string() + " to " + to.string() + why, ec.value());
+	}
 }
 
 std::vector<std::string> list_files(const fs::path &dir)
