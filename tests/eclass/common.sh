@@ -16,7 +16,8 @@ dk_tree_version() {
 # revision), in a repository under DIR; prints its path.
 dk_test_ebuild() {
 	local dir=$1/repo/sys-kernel/dktest-kernel
-	local file=$dir/dktest-kernel-$(dk_tree_version)${2-}.ebuild
+	local file
+	file=$dir/dktest-kernel-$(dk_tree_version)${2-}.ebuild
 	mkdir -p "$dir"
 	ln -sfn "$DK_ECLASS_FIXTURES/dktest-kernel/files" "$dir/files"
 	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$file"
