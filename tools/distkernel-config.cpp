@@ -3,7 +3,10 @@
 
 #include "distkernel/config.hpp"
 #include "distkernel/rootfs.hpp"
+#include "distkernel/upgrade.hpp"
 #include "distkernel/verify.hpp"
+
+#include "distkernel_build_config.h"
 
 #include <fmt/core.h>
 
@@ -37,6 +40,228 @@ std::string value_text(const std::optional<Value> &v)
 {
 	return v ? v->text() : std::string("(absent)");
 }
+
+
+// Configuration across upgrades (issue 6): save, rebase, presets, check-preset, new-options.
+struct UpgradeCommands {
+	CLI::App *save = nullptr, *rebase = nullptr, *presets = nullptr, *check_preset = nullptr, *new_options = nullptr;
+	MakeArgs save_mk, rebase_mk, check_mk, new_mk;
+	std::string final_file, kernel_version, output, base, delta_out, report, old_base, user, new_base;
+	std::vector<std::string> layers;
+	std::string root = "/", preset_dir = std::string(DISTKERNEL_DATADIR) + "/presets", preset_name, config_file;
+	bool list = false;
+	std::string old_config, new_config;
+	std::size_t limit = 0;
+
+	void add(CLI::App &app)
+	{
+		save = app.add_subcommand("save", "Write the user's delta: what FINAL sets differently from BASE and LAYERs "
+						  "after olddefconfig (a savedconfig that survives upgrades)");
+		add_make_options(save, save_mk, true);
+		save->add_option("--config", final_file, "The final .config the user runs")->required()->type_name("FINAL");
+		save->add_option("--kernel-version", kernel_version, "Kernel version for the header (default: FINAL's header)");
+		save->add_option("-o,--output", output, "Write the delta to FILE (default: stdout)")->type_name("FILE");
+		save->add_option("BASE", base, "Base config the final config was built from")->required();
+		save->add_option("LAYER", layers, "Fragment files or directories, as given to merge");
+
+		rebase = app.add_subcommand("rebase", "Carry the user's changes (USER-CONFIG vs OLD-BASE) onto NEW-BASE in the "
+						      "new tree: kept / dropped / conflict (exit 3 unless all kept)");
+		add_make_options(rebase, rebase_mk, true);
+		rebase->add_option("-o,--output", output, "Copy the new .config to FILE")->type_name("FILE");
+		rebase->add_option("--delta", delta_out, "Write the user's delta against NEW-BASE (a savedconfig) to FILE")
+			->type_name("FILE");
+		rebase->add_option("--report", report, "Write the JSON report (distkernel.rebase-report) to FILE")->type_name("FILE");
+		rebase->add_option("OLD-BASE", old_base, "The base the user's config was made from")->required();
+		rebase->add_option("USER-CONFIG", user, "The user's full .config, or a delta written by save")->required();
+		rebase->add_option("NEW-BASE", new_base, "The new version's base config")->required();
+
+		presets = app.add_subcommand("presets", "Print the preset files ROOT/etc/kernel/distkernel-presets selects, one "
+							"per line (layers for merge); --list: every preset");
+		presets->add_option("--root", root, "System root whose /etc/kernel is read")->type_name("DIR");
+		presets->add_option("--preset-dir", preset_dir, "Where the presets are")->type_name("DIR");
+		presets->add_flag("--list", list, "List the available presets with their summary");
+
+		check_preset = app.add_subcommand("check-preset", "Does FINAL satisfy preset NAME: every missing value with its "
+								  "reason (exit 3 when one is missing)");
+		check_preset->add_option("NAME", preset_name, "Preset name (or a fragment file)")->required();
+		check_preset->add_option("--config", config_file, "The .config to check")->required()->type_name("FINAL");
+		check_preset->add_option("--preset-dir", preset_dir, "Where the presets are")->type_name("DIR");
+		add_make_options(check_preset, check_mk, false);
+
+		new_options = app.add_subcommand("new-options", "Symbols of NEW-TREE's Kconfig that OLD does not mention "
+								"(as make listnewconfig), with value, prompt, help, by menu");
+		new_options->add_option("--old-config", old_config, "The previous version's .config")->required()->type_name("OLD");
+		new_options->add_option("--new-config", new_config, "The new .config (values; visibility judged on it)")
+			->type_name("FINAL");
+		add_make_options(new_options, new_mk, true);
+		new_options->add_option("--limit", limit, "Show at most N options in the human output (0: all)");
+	}
+
+	std::optional<int> run(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		if (*save)
+			return run_save(opts, log);
+		if (*rebase)
+			return run_rebase(opts, log);
+		if (*presets)
+			return run_presets(opts, log);
+		if (*check_preset)
+			return run_check_preset(opts, log);
+		if (*new_options)
+			return run_new_options(opts, log);
+		return std::nullopt;
+	}
+
+	int run_save(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		SaveOptions o;
+		o.make = make_options(save_mk);
+		o.final_config = final_file;
+		o.base = base;
+		o.layers.assign(layers.begin(), layers.end());
+		o.kernel_version = kernel_version;
+		SaveResult r = save_delta(o, log);
+		if (!output.empty())
+			atomic_write(output, r.text);
+		if (opts.json) {
+			Json doc = make_document("distkernel.savedconfig", 1, 0);
+			doc["kernel_version"] = r.header.kernel_version;
+			doc["base"] = Json{{"path", r.header.base}, {"sha256", r.header.base_sha256}};
+			doc["layers"] = r.header.layers;
+			Json d = Json::array();
+			for (const auto &e : r.delta)
+				d.push_back(Json{{"symbol", "CONFIG_" + e.symbol}, {"value", e.value.text()}});
+			doc["delta"] = d;
+			cli::print_json(doc);
+		} else if (output.empty()) {
+			fmt::print("{}", r.text);
+		}
+		log.info("{} value(s) of the user's own{}", r.delta.size(), output.empty() ? "" : " written to " + output);
+		return exit_ok;
+	}
+
+	int run_rebase(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		RebaseOptions o;
+		o.make = make_options(rebase_mk);
+		o.old_base = old_base;
+		o.user = user;
+		o.new_base = new_base;
+		RebaseResult r = distkernel::rebase(o, log);
+		Json doc = rebase_json(o, r);
+		if (!output.empty())
+			atomic_copy(r.final_config, output);
+		if (!delta_out.empty())
+			atomic_write(delta_out, r.delta.text);
+		if (!report.empty())
+			atomic_write(report, doc.dump(2) + "\n");
+		if (opts.json)
+			cli::print_json(doc);
+		for (const auto &i : r.items) {
+			if (i.status == RebaseItem::Status::kept) {
+				log.verbose("kept: {}", format_entry(i.change.symbol, *i.change.user));
+				continue;
+			}
+			log.warn("{}: {} (from {}): {}", status_name(i.status), format_entry(i.change.symbol, *i.change.user),
+				 i.change.origin.str(), i.reason);
+		}
+		log.info("rebased {} change(s) of the user: {} kept, {} dropped, {} conflict(s); new config: {}", r.items.size(),
+			 r.count(RebaseItem::Status::kept), r.count(RebaseItem::Status::dropped),
+			 r.count(RebaseItem::Status::conflict), output.empty() ? r.final_config.string() : output);
+		return r.clean() ? exit_ok : exit_config_dropped;
+	}
+
+	int run_presets(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		if (list) {
+			auto all = list_presets(preset_dir);
+			Json a = Json::array();
+			for (const auto &p : all) {
+				a.push_back(Json{{"name", p.name}, {"file", p.file.string()}, {"summary", p.summary},
+						 {"values", p.values.size()}});
+				if (!opts.json)
+					fmt::print("{}\t{}\n", p.name, p.summary);
+			}
+			if (opts.json) {
+				Json doc = make_document("distkernel.presets", 1, 0);
+				doc["presets"] = a;
+				cli::print_json(doc);
+			}
+			return exit_ok;
+		}
+		auto files = selected_presets(Root(root), preset_dir);
+		if (opts.json) {
+			Json doc = make_document("distkernel.presets", 1, 0);
+			Json a = Json::array();
+			for (const auto &f : files)
+				a.push_back(f.string());
+			doc["selected"] = a;
+			cli::print_json(doc);
+		} else {
+			for (const auto &f : files)
+				fmt::print("{}\n", f.string());
+		}
+		log.verbose("{} preset(s) selected in {}{}", files.size(), root, presets_selection_file);
+		return exit_ok;
+	}
+
+	int run_check_preset(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		Preset p = read_preset(preset_name.find('/') != std::string::npos ? fs::path(preset_name)
+										 : preset_file(preset_dir, preset_name));
+		Config cfg = Config::read(config_file);
+		std::optional<kconfig::Kconfig> k;
+		if (!check_mk.tree.empty())
+			k = kconfig::Kconfig::read(check_mk.tree, check_mk.arch.empty() ? "x86_64" : check_mk.arch);
+		VerifyReport r = distkernel::check_preset(p, cfg, k ? &*k : nullptr);
+		if (opts.json)
+			cli::print_json(check_preset_json(p, r));
+		for (std::size_t i = 0; i < r.findings.size(); i++) {
+			const Finding &f = r.findings[i];
+			if (f.survived)
+				continue;
+			std::string line = fmt::format("{} [preset: {}]", describe(f), p.values[i].note);
+			if (f.fails())
+				log.warn("missing: {}", line);
+			else
+				log.info("{}", line);
+		}
+		auto satisfied = std::count_if(r.findings.begin(), r.findings.end(), [](const Finding &f) { return f.survived; });
+		log.info("preset {}: {} of {} value(s) satisfied; {}", p.name, satisfied, r.findings.size(),
+			 r.ok() ? "satisfied" : fmt::format("{} required value(s) missing", r.failures()));
+		return r.ok() ? exit_ok : exit_config_dropped;
+	}
+
+	int run_new_options(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		Config old = Config::read(old_config);
+		std::optional<Config> fin;
+		if (!new_config.empty())
+			fin = Config::read(new_config);
+		log.step("reading the Kconfig files of {}", new_mk.tree);
+		auto k = kconfig::Kconfig::read(new_mk.tree, new_mk.arch.empty() ? "x86_64" : new_mk.arch);
+		auto found = distkernel::new_options(old, k, fin ? *fin : old);
+		if (opts.json) {
+			cli::print_json(new_options_json(found));
+			return exit_ok;
+		}
+		std::string menu;
+		std::size_t shown = 0;
+		for (const auto &o : found) {
+			if (limit && shown++ >= limit)
+				break;
+			if (std::string m = menu_path(o); m != menu) {
+				menu = m;
+				log.info("{}:", menu);
+			}
+			log.info("  CONFIG_{}={}  {}", o.symbol, o.value ? o.value->text() : std::string("(absent)"), o.prompt);
+			if (!o.help.empty())
+				log.verbose("      {}", o.help.substr(0, o.help.find('\n')));
+		}
+		log.info("{} new option(s) in {} that {} does not mention", found.size(), new_mk.tree, old_config);
+		return exit_ok;
+	}
+};
 
 } // namespace
 
@@ -79,8 +304,13 @@ int main(int argc, char **argv)
 	diff_cmd->add_option("A", da, "Old config")->required();
 	diff_cmd->add_option("B", db, "New config")->required();
 
+	UpgradeCommands upgrade;
+	upgrade.add(app);
+
 	return cli::run_main(app, argc, argv, [&]() -> int {
 		Logger log = cli::make_logger(opts);
+		if (auto rc = upgrade.run(opts, log))
+			return *rc;
 		if (*merge_cmd) {
 			MergeOptions o;
 			o.make = make_options(mk);

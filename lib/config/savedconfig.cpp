@@ -1,0 +1,274 @@
+// savedconfig save and rebase: the user's delta, taken against what the layers alone give and
+// carried three-way onto a new base through the configure pipeline (merge(): olddefconfig, verify).
+#include "distkernel/error.hpp"
+#include "distkernel/hash.hpp"
+#include "distkernel/upgrade.hpp"
+
+#include <algorithm>
+#include <fmt/core.h>
+#include <regex>
+#include <unordered_set>
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+std::string kernel_version_of(const Config &config)
+{
+	static const std::regex header(R"(^# Linux/\S+ (\S+) Kernel Configuration\s*$)");
+	std::string text = config.write();
+	std::size_t pos = 0;
+	// Kconfig writes it within the first lines: no need to scan a whole config.
+	for (int n = 0; n < 10 && pos < text.size(); n++) {
+		std::size_t nl = text.find('\n', pos);
+		std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+		std::smatch m;
+		if (std::regex_match(line, m, header))
+			return m[1];
+		if (nl == std::string::npos)
+			break;
+		pos = nl + 1;
+	}
+	return {};
+}
+
+bool is_saved_delta(const Config &config)
+{
+	std::string text = config.write();
+	return text.compare(0, savedconfig_marker.size(), savedconfig_marker) == 0;
+}
+
+namespace {
+
+// Entries that count (the last assignment of each symbol), in file order.
+std::vector<const Entry *> effective(const Config &c)
+{
+	std::vector<const Entry *> out;
+	for (const auto &e : c.entries())
+		if (c.find(e.symbol) == &e)
+			out.push_back(&e);
+	return out;
+}
+
+} // namespace
+
+std::vector<Entry> config_delta(const Config &reference, const Config &final_config)
+{
+	// A symbol final_config lacks entirely is invisible there: a consequence of some other value
+	// of the delta, which Kconfig cannot be asked for directly.
+	std::vector<Entry> out;
+	for (const Entry *e : effective(final_config))
+		if (reference.value_of(e->symbol) != e->value)
+			out.push_back(*e);
+	return out;
+}
+
+std::string savedconfig_text(const SavedHeader &h, const std::vector<Entry> &delta)
+{
+	std::string out(savedconfig_marker);
+	out += "\n# The user's own values: what the final .config sets differently from the base and layers\n"
+	       "# below after the kernel's olddefconfig. `distkernel-config rebase` carries them to a new base.\n";
+	out += fmt::format("# kernel: {}\n", h.kernel_version.empty() ? "unknown" : h.kernel_version);
+	out += fmt::format("# base: {} sha256={}\n", h.base, h.base_sha256);
+	for (const auto &l : h.layers)
+		out += fmt::format("# layer: {}\n", l);
+	for (const auto &e : delta)
+		out += format_entry(e.symbol, e.value) + "\n";
+	return out;
+}
+
+SaveResult save_delta(const SaveOptions &o, const Logger &log)
+{
+	// Read everything first: a bad input leaves nothing written.
+	Config final_config = Config::read(o.final_config);
+	SaveResult r;
+	r.header.kernel_version = o.kernel_version.empty() ? kernel_version_of(final_config) : o.kernel_version;
+	r.header.base = o.base.string();
+	r.header.base_sha256 = sha256_file(o.base);
+
+	std::optional<TempDir> tmp;
+	MergeOptions m;
+	m.make = o.make;
+	if (m.make.build.empty()) {
+		// Never in the tree itself: it may be read-only or hold the user's build.
+		tmp.emplace(fs::path{}, "distkernel-save");
+		m.make.build = tmp->path();
+	}
+	m.base = o.base;
+	m.layers = o.layers;
+	log.step("computing what the base and {} layer path(s) alone give, to take the user's delta", o.layers.size());
+	MergeResult mr = merge(m, log);
+	for (const auto &f : mr.layer_files)
+		r.header.layers.push_back(f.string());
+	Config reference = Config::read(mr.final_config);
+	r.delta = config_delta(reference, final_config);
+	r.text = savedconfig_text(r.header, r.delta);
+	return r;
+}
+
+std::vector<UserChange> user_changes(const Config &old_base, const Config &user, const Config &new_base)
+{
+	std::vector<UserChange> out;
+	bool delta = is_saved_delta(user);
+	auto add = [&](const Entry &e) {
+		UserChange c;
+		c.symbol = e.symbol;
+		if (const Entry *o = old_base.find(e.symbol))
+			c.old_base = o->value;
+		c.user = e.value;
+		c.origin = e.origin;
+		if (const Entry *n = new_base.find(e.symbol))
+			c.new_base = n->value;
+		Value old_v = old_base.value_of(e.symbol), new_v = new_base.value_of(e.symbol);
+		if (new_v == e.value)
+			c.kind = UserChange::Kind::already;
+		else if (new_v != old_v)
+			c.kind = UserChange::Kind::conflict;
+		out.push_back(std::move(c));
+	};
+	for (const Entry *e : effective(user))
+		if (delta || old_base.value_of(e->symbol) != e->value)
+			add(*e);
+	if (delta)
+		return out;
+	// Turned off by leaving it out: only a tristate can be (a string without its dependency is
+	// simply not written).
+	for (const Entry *o : effective(old_base))
+		if (!user.find(o->symbol) && o->value.is_tristate() && !o->value.is_off()) {
+			Entry off{o->symbol, Value(), Origin{user.source(), 0}, false};
+			add(off);
+		}
+	return out;
+}
+
+std::string_view status_name(RebaseItem::Status s)
+{
+	switch (s) {
+	case RebaseItem::Status::kept:
+		return "kept";
+	case RebaseItem::Status::dropped:
+		return "dropped";
+	case RebaseItem::Status::conflict:
+		return "conflict";
+	}
+	return "?";
+}
+
+std::size_t RebaseResult::count(RebaseItem::Status s) const
+{
+	return std::count_if(items.begin(), items.end(), [s](const RebaseItem &i) { return i.status == s; });
+}
+
+namespace {
+
+std::string text_of(const std::optional<Value> &v)
+{
+	return v ? v->text() : std::string("absent");
+}
+
+} // namespace
+
+RebaseResult rebase(const RebaseOptions &o, const Logger &log)
+{
+	Config old_base = Config::read(o.old_base), user = Config::read(o.user), new_base = Config::read(o.new_base);
+	if (o.make.build.empty() || fs::weakly_canonical(o.make.build) == fs::weakly_canonical(o.make.tree))
+		throw UsageError("rebase needs a build directory of its own (-O BUILD): it never writes into the tree");
+	RebaseResult r;
+	for (auto &c : user_changes(old_base, user, new_base))
+		r.items.push_back(RebaseItem{std::move(c), RebaseItem::Status::kept, std::nullopt, {}});
+	log.info("{} change(s) of the user in {} against {}", r.items.size(), o.user.string(), o.old_base.string());
+
+	// The layer: the changes that can be applied, named after the user's file in the report.
+	std::string layer = fmt::format("# the user's changes from {}, carried onto {}\n", o.user.string(), o.new_base.string());
+	for (const auto &i : r.items)
+		if (i.change.kind == UserChange::Kind::apply)
+			layer += format_entry(i.change.symbol, *i.change.user) + "\n";
+	fs::create_directories(o.make.build);
+	fs::path layer_file = o.make.build / "distkernel-rebase.config";
+	atomic_write(layer_file, layer);
+
+	MergeOptions m;
+	m.make = o.make;
+	m.base = o.new_base;
+	m.layers = {layer_file};
+	MergeResult mr = merge(m, log);
+	r.final_config = mr.final_config;
+	r.olddefconfig_seconds = mr.olddefconfig_seconds;
+	Config final_config = Config::read(r.final_config);
+
+	std::unordered_map<std::string, const Finding *> found;
+	for (const auto &f : mr.report.findings)
+		found[f.symbol] = &f;
+	std::vector<Entry> kept;
+	for (auto &i : r.items) {
+		if (const Entry *e = final_config.find(i.change.symbol))
+			i.final_value = e->value;
+		switch (i.change.kind) {
+		case UserChange::Kind::conflict:
+			i.status = RebaseItem::Status::conflict;
+			i.reason = fmt::format("the new base changed it from {} to {}; the user had {}; the new config keeps {} "
+					       "until you choose",
+					       text_of(i.change.old_base), text_of(i.change.new_base), text_of(i.change.user),
+					       text_of(i.final_value));
+			break;
+		case UserChange::Kind::already:
+			i.status = final_config.value_of(i.change.symbol) == *i.change.user ? RebaseItem::Status::kept
+											    : RebaseItem::Status::dropped;
+			i.reason = i.status == RebaseItem::Status::kept ? "the new base has the same value"
+								       : "the new base has the same value, but olddefconfig changed it";
+			break;
+		case UserChange::Kind::apply: {
+			auto it = found.find(i.change.symbol);
+			if (it == found.end() || it->second->survived) {
+				i.status = RebaseItem::Status::kept;
+				kept.push_back(Entry{i.change.symbol, *i.change.user, i.change.origin, false});
+			} else {
+				i.status = RebaseItem::Status::dropped;
+				i.reason = it->second->reason.empty() ? std::string(status_name(it->second->status))
+								      : it->second->reason;
+			}
+			break;
+		}
+		}
+	}
+	r.delta.header.kernel_version = kernel_version_of(final_config);
+	r.delta.header.base = o.new_base.string();
+	r.delta.header.base_sha256 = sha256_file(o.new_base);
+	r.delta.delta = std::move(kept);
+	r.delta.text = savedconfig_text(r.delta.header, r.delta.delta);
+	return r;
+}
+
+Json rebase_json(const RebaseOptions &o, const RebaseResult &r)
+{
+	Json doc = make_document("distkernel.rebase-report", 1, 0);
+	doc["tree"] = o.make.tree.string();
+	doc["old_base"] = o.old_base.string();
+	doc["user"] = o.user.string();
+	doc["new_base"] = Json{{"path", o.new_base.string()}, {"sha256", r.delta.header.base_sha256}};
+	doc["final"] = r.final_config.string();
+	doc["kernel_version"] = r.delta.header.kernel_version;
+	auto val = [](const std::optional<Value> &v) { return v ? Json(v->text()) : Json(nullptr); };
+	Json items = Json::array();
+	for (const auto &i : r.items) {
+		Json j{{"symbol", "CONFIG_" + i.change.symbol},
+		       {"status", status_name(i.status)},
+		       {"old_base", val(i.change.old_base)},
+		       {"user", val(i.change.user)},
+		       {"new_base", val(i.change.new_base)},
+		       {"final", val(i.final_value)},
+		       {"origin", Json{{"file", i.change.origin.file}, {"line", i.change.origin.line}}}};
+		if (!i.reason.empty())
+			j["reason"] = i.reason;
+		items.push_back(std::move(j));
+	}
+	doc["changes"] = items;
+	doc["summary"] = Json{{"changes", r.items.size()},
+			      {"kept", r.count(RebaseItem::Status::kept)},
+			      {"dropped", r.count(RebaseItem::Status::dropped)},
+			      {"conflict", r.count(RebaseItem::Status::conflict)}};
+	doc["clean"] = r.clean();
+	doc["olddefconfig_seconds"] = r.olddefconfig_seconds;
+	return doc;
+}
+
+} // namespace distkernel
