@@ -38,6 +38,16 @@ std::string_view trim(std::string_view s)
 
 } // namespace
 
+std::string_view next_line(std::string_view text, std::size_t &pos)
+{
+	std::size_t nl = text.find('\n', pos);
+	std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+	pos = nl == std::string_view::npos ? text.size() : nl + 1;
+	if (!line.empty() && line.back() == '\r')
+		line.remove_suffix(1);
+	return line;
+}
+
 std::string Origin::str() const
 {
 	return line ? file + ":" + std::to_string(line) : file;
@@ -85,7 +95,7 @@ std::optional<Value> Value::parse(std::string_view t, std::string *why)
 		if (!digits.empty() && std::all_of(digits.begin(), digits.end(), is_digit))
 			return Value(Kind::number, std::string(t));
 	}
-	return fail("a value must be y, m, n, a \"string\", a decimal or a 0x hexadecimal number");
+	return fail("a value must be y, m, n, a \"string\" (Kconfig ignores an unquoted one), a decimal or a 0x hexadecimal number");
 }
 
 Value Value::tristate(char c)
@@ -137,17 +147,12 @@ Config Config::parse(std::string_view text, const std::string &source)
 	Config c(source);
 	bool optional_fragment = false;
 	std::size_t pending_optional = 0; // line of a "# distkernel: optional" not yet used
-	std::vector<std::size_t> fragment_entries;
 	std::size_t lineno = 0;
 	std::size_t pos = 0;
 	c.final_newline_ = text.empty() || text.back() == '\n';
 	while (pos < text.size()) {
-		std::size_t nl = text.find('\n', pos);
-		std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
-		pos = nl == std::string_view::npos ? text.size() : nl + 1;
+		std::string_view line = next_line(text, pos);
 		lineno++;
-		if (!line.empty() && line.back() == '\r')
-			line.remove_suffix(1);
 		auto bad = [&](const std::string &what) {
 			return ParseError(source, lineno, fmt::format("{}: '{}'", what, line));
 		};

@@ -174,12 +174,8 @@ private:
 			in_help = false;
 		};
 		while (pos < text.size()) {
-			std::size_t nl = text.find('\n', pos);
-			std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
-			pos = nl == std::string_view::npos ? text.size() : nl + 1;
+			std::string_view line = next_line(text, pos);
 			lineno++;
-			if (!line.empty() && line.back() == '\r')
-				line.remove_suffix(1);
 
 			if (in_help) {
 				if (blank(line)) {
@@ -209,12 +205,8 @@ private:
 			std::string logical(line);
 			while (!logical.empty() && logical.back() == '\\' && pos < text.size()) {
 				logical.pop_back();
-				std::size_t n2 = text.find('\n', pos);
-				std::string_view next = text.substr(pos, n2 == std::string_view::npos ? text.size() - pos : n2 - pos);
-				pos = n2 == std::string_view::npos ? text.size() : n2 + 1;
+				std::string_view next = next_line(text, pos);
 				lineno++;
-				if (!next.empty() && next.back() == '\r')
-					next.remove_suffix(1);
 				logical += next;
 			}
 			try {
@@ -522,6 +514,7 @@ private:
 Kconfig Kconfig::read(const fs::path &tree, const std::string &arch)
 {
 	Kconfig k;
+	k.symbols_.reserve(1 << 15); // the 6.1 tree has about 16500 symbols for x86
 	Reader r(k, tree, arch.empty() ? "x86_64" : arch);
 	r.read_file("Kconfig", Location{});
 	// the reverse dependencies: who selects / implies each symbol

@@ -59,6 +59,9 @@ struct Entry {
 	bool optional = false;
 };
 
+// The line of text that starts at pos, without its "\n" or "\r\n"; pos moves past it.
+std::string_view next_line(std::string_view text, std::size_t &pos);
+
 // "CONFIG_X=y" or "# CONFIG_X is not set", as Kconfig writes it (no newline).
 std::string format_entry(std::string_view symbol, const Value &value);
 
