@@ -1,0 +1,234 @@
+#include "../catch.hpp"
+
+#include "distkernel/error.hpp"
+#include "distkernel/hash.hpp"
+#include "distkernel/install.hpp"
+#include "distkernel/stage.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+using namespace distkernel;
+namespace fs = std::filesystem;
+
+namespace {
+
+void put(const fs::path &p, const std::string &content)
+{
+	fs::create_directories(p.parent_path());
+	std::ofstream(p, std::ios::binary) << content;
+}
+
+std::string get(const fs::path &p)
+{
+	return read_file(p);
+}
+
+// A staged kernel of three small files and a manifest, without running anything.
+void fake_stage(const fs::path &root, const std::string &kv)
+{
+	const fs::path src = root / ("usr/src/linux-" + kv);
+	put(src / "arch/x86/boot/bzImage", "image");
+	put(src / ".config", "CONFIG_MODULES=y\n");
+	put(src / "System.map", "map");
+	Json doc = make_document(staged_schema, 1, 0);
+	doc["release"] = kv;
+	doc["variant"] = "test";
+	doc["image"] = "/usr/src/linux-" + kv + "/arch/x86/boot/bzImage";
+	doc["system_map"] = "/usr/src/linux-" + kv + "/System.map";
+	doc["config"] = "/usr/src/linux-" + kv + "/.config";
+	doc["modules_dir"] = "/lib/modules/" + kv;
+	Json files = Json::array();
+	for (const char *f : {"arch/x86/boot/bzImage", ".config", "System.map"})
+		files.push_back({{"path", "/usr/src/linux-" + kv + "/" + f},
+				 {"size", fs::file_size(src / f)},
+				 {"sha256", sha256_file(src / f)}});
+	doc["files"] = files;
+	put(src / "distkernel.json", doc.dump());
+}
+
+} // namespace
+
+TEST_CASE("layouts parse and are chosen from the root", "[install]")
+{
+	CHECK(parse_layout("bls") == Layout::bls);
+	CHECK(parse_layout("auto") == Layout::automatic);
+	CHECK_THROWS_AS(parse_layout("grub"), UsageError);
+	TempDir t;
+	Root root(t.path());
+	CHECK(choose_layout(root, Layout::automatic).layout == Layout::installkernel);
+	CHECK(choose_layout(root, Layout::bls).layout == Layout::bls);
+	fs::create_directories(t.path() / "boot/loader/entries");
+	auto c = choose_layout(root, Layout::automatic);
+	CHECK(c.layout == Layout::bls);
+	CHECK(c.reason.find("loader/entries") != std::string::npos);
+	put(t.path() / "etc/kernel/install.conf", "# comment\nlayout=other\n");
+	CHECK(choose_layout(root, Layout::automatic).layout == Layout::installkernel);
+	put(t.path() / "usr/local/bin/installkernel", "#!/bin/sh\n");
+	fs::permissions(t.path() / "usr/local/bin/installkernel", fs::perms::owner_all);
+	CHECK(choose_layout(root, Layout::automatic).layout == Layout::custom);
+}
+
+TEST_CASE("deployment records round-trip and reject paths outside /boot", "[install]")
+{
+	Deployment d;
+	d.release = "6.1.0-1-test";
+	d.layout = Layout::bls;
+	d.time = "2026-01-01T00:00:00Z";
+	d.files = {{"/boot/vmlinuz-6.1.0-1-test", 5, "ab"}};
+	d.dirs = {"/boot/x"};
+	d.dracut_args = {"--drivers", "ext4"};
+	Deployment back = Deployment::from_json(d.to_json(), "test");
+	CHECK(back.release == d.release);
+	CHECK(back.layout == Layout::bls);
+	CHECK(back.files.size() == 1);
+	CHECK(back.dracut_args == d.dracut_args);
+	Json bad = d.to_json();
+	bad["files"][0]["path"] = "/etc/passwd";
+	CHECK_THROWS_AS(Deployment::from_json(bad, "test"), Error);
+	bad = d.to_json();
+	bad["version"] = "2.0";
+	CHECK_THROWS_AS(Deployment::from_json(bad, "test"), Error);
+}
+
+TEST_CASE("staged manifests are verified", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	fake_stage(t.path(), "6.1.0-1-test");
+	StagedKernel k = read_staged(root, "6.1.0-1-test");
+	CHECK(k.files.size() == 3);
+	CHECK_NOTHROW(verify_staged(root, k, {k.image, k.config}));
+	put(t.path() / "usr/src/linux-6.1.0-1-test/.config", "CONFIG_MODULES=n\n");
+	try {
+		verify_staged(root, k, {k.image, k.config});
+		FAIL("no error");
+	} catch (const Error &e) {
+		CHECK(std::string(e.what()).find(".config has sha256") != std::string::npos);
+	}
+	CHECK_THROWS_AS(read_staged(root, "6.1.0-2-missing"), Error);
+	CHECK_THROWS_AS(read_staged(root, "../x"), UsageError);
+	CHECK(parse_module_compression("zstd") == ModuleCompression::zstd);
+	CHECK_THROWS_AS(parse_module_compression("lz4"), UsageError);
+	CHECK(default_image_path("x86_64") == "arch/x86/boot/bzImage");
+}
+
+TEST_CASE("parallel hashing equals sha256_file", "[install]")
+{
+	TempDir t;
+	std::vector<fs::path> files;
+	for (int i = 0; i < 20; ++i) {
+		files.push_back(t.path() / ("f" + std::to_string(i)));
+		put(files.back(), std::string(static_cast<std::size_t>(i) * 1000, static_cast<char>('a' + i)));
+	}
+	auto sums = sha256_files(files, 3);
+	for (std::size_t i = 0; i < files.size(); ++i)
+		CHECK(sums[i] == sha256_file(files[i]));
+	files.push_back(t.path() / "missing");
+	CHECK_THROWS_AS(sha256_files(files, 2), SystemError);
+}
+
+TEST_CASE("a journal left by a killed install is rolled back", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	const fs::path boot = t.path() / "boot";
+	// Before: an old vmlinuz. The killed run had moved it aside and renamed the new one in,
+	// renamed a new initramfs in, and not yet touched the entry still in staging.
+	put(boot / ".distkernel-old-K/vmlinuz-K", "old image");
+	put(boot / "vmlinuz-K", "new image");
+	put(boot / "initramfs-K.img", "new initramfs");
+	put(boot / ".distkernel-new-K/loader/entries/e.conf", "entry");
+	fs::create_directories(boot / "loader/entries");
+	put(boot / "unrelated", "keep");
+	Json j = make_document("distkernel.journal", 1, 0);
+	j["release"] = "K";
+	j["boot"] = "/boot";
+	j["staging"] = "/boot/.distkernel-new-K";
+	j["backup"] = "/boot/.distkernel-old-K";
+	j["entries"] = Json::array({{{"path", "vmlinuz-K"}, {"op", "new"}},
+				    {{"path", "initramfs-K.img"}, {"op", "new"}},
+				    {{"path", "loader/entries/e.conf"}, {"op", "new"}}});
+	j["created_dirs"] = Json::array({"/boot/loader", "/boot/loader/entries"});
+	j["previous_record"] = nullptr;
+	put(state_dir(root) / "journal.json", j.dump());
+	put(state_dir(root) / "kernels/K.json", "{}");
+	Logger quiet(Verbosity::quiet);
+	CHECK(recover(root, quiet));
+	CHECK(get(boot / "vmlinuz-K") == "old image");
+	CHECK_FALSE(fs::exists(boot / "initramfs-K.img"));
+	CHECK_FALSE(fs::exists(boot / "loader"));
+	CHECK_FALSE(fs::exists(boot / ".distkernel-new-K"));
+	CHECK_FALSE(fs::exists(boot / ".distkernel-old-K"));
+	CHECK(get(boot / "unrelated") == "keep");
+	CHECK_FALSE(fs::exists(state_dir(root) / "journal.json"));
+	CHECK_FALSE(fs::exists(state_dir(root) / "kernels/K.json"));
+	CHECK_FALSE(recover(root, quiet));
+}
+
+TEST_CASE("remove deletes exactly the record's files, keeping shared ones", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	const fs::path boot = t.path() / "boot";
+	put(boot / "vmlinuz-A", "a");
+	put(boot / "shared.img", "s");
+	put(boot / "vmlinuz-B", "b");
+	put(boot / "not-ours", "x");
+	Deployment a;
+	a.release = "A";
+	a.time = "2026-01-01T00:00:00Z";
+	a.files = {{"/boot/vmlinuz-A", 1, ""}, {"/boot/shared.img", 1, ""}};
+	Deployment b = a;
+	b.release = "B";
+	b.files = {{"/boot/vmlinuz-B", 1, ""}, {"/boot/shared.img", 1, ""}};
+	put(state_dir(root) / "kernels/A.json", a.to_json().dump());
+	put(state_dir(root) / "kernels/B.json", b.to_json().dump());
+	CHECK(list_installed(root).size() == 2);
+	Logger quiet(Verbosity::quiet);
+	InstallOptions o;
+	RemoveResult r = remove(root, "A", o, quiet);
+	CHECK(r.was_installed);
+	CHECK(r.removed == std::vector<std::string>{"/boot/vmlinuz-A"});
+	CHECK(r.kept == std::vector<std::string>{"/boot/shared.img"});
+	CHECK_FALSE(fs::exists(boot / "vmlinuz-A"));
+	CHECK(fs::exists(boot / "shared.img"));
+	CHECK(fs::exists(boot / "not-ours"));
+	CHECK_FALSE(find_installed(root, "A"));
+	CHECK_FALSE(remove(root, "A", o, quiet).was_installed);
+	CHECK_THROWS_AS(remove(root, "../B", o, quiet), UsageError);
+}
+
+TEST_CASE("a second install is refused while the lock is held", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	fake_stage(t.path(), "6.1.0-1-test");
+	FileLock held(state_dir(root) / "lock");
+	InstallOptions o;
+	o.initramfs = false;
+	try {
+		add(root, "6.1.0-1-test", o, Logger(Verbosity::quiet));
+		FAIL("no error");
+	} catch (const LockedError &e) {
+		CHECK(std::string(e.what()).find("var/lib/distkernel/lock") != std::string::npos);
+	}
+}
+
+TEST_CASE("add with the real installkernel and no initramfs, then remove", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	fake_stage(t.path(), "6.1.0-1-test");
+	InstallOptions o;
+	o.initramfs = false;
+	o.layout = Layout::installkernel;
+	Logger quiet(Verbosity::quiet);
+	InstallResult r = add(root, "6.1.0-1-test", o, quiet);
+	CHECK(r.deployment.files.size() == 3); // vmlinuz, System.map, config
+	CHECK(get(t.path() / "boot/vmlinuz-6.1.0-1-test") == "image");
+	CHECK_FALSE(fs::exists(t.path() / "boot/.distkernel-new-6.1.0-1-test"));
+	CHECK(find_installed(root, "6.1.0-1-test"));
+	remove(root, "6.1.0-1-test", o, quiet);
+	CHECK(fs::is_empty(t.path() / "boot"));
+}
