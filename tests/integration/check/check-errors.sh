@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input: each error names the file and the value, with exit 1 (2 for usage).
 source "$DK_SOURCE_ROOT/tests/lib.sh"
+source "$DK_SOURCE_ROOT/tests/integration/check/images.sh"
 dk_real_parts
 dk_tmp
 check=$DK_TOOLS/distkernel-check
@@ -10,7 +11,7 @@ sed 's/"version": "1.0"/"version": "2.0"/' "$fx/virtio-vm.json" > "$T/v2.json"
 dk_expect_status 1 "$check" "$DK_DEBIAN_KV" "${mods[@]}" --machine "$T/v2.json"
 dk_grep "$T/v2.json: version 2.0 of distkernel.machine is not supported" "$T/err"
 sed 's/"version": "1.0"/"version": "1.7"/' "$fx/virtio-vm.json" > "$T/v17.json"
-dk_expect_status 0 "$check" "$DK_DEBIAN_KV" "${mods[@]}" --machine "$T/v17.json" --initramfs "$DK_CACHE/check-initramfs/$(ls "$DK_CACHE/check-initramfs" | grep '^virtio-' | head -n 1)"
+dk_expect_status 0 "$check" "$DK_DEBIAN_KV" "${mods[@]}" --machine "$T/v17.json" --initramfs "$(dk_check_image_virtio)"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["mounts"]["boot"]["free_bytes"]="lots"; json.dump(d,open(sys.argv[2],"w"))' "$fx/virtio-vm.json" "$T/bad.json"
 dk_expect_status 1 "$check" "$DK_DEBIAN_KV" "${mods[@]}" --machine "$T/bad.json"
 dk_grep "$T/bad.json: mounts.boot.free_bytes: expected a byte count, got \"lots\"" "$T/err"

@@ -11,14 +11,19 @@ dk_check_image() {
 	local key
 	key=$(printf '%s\n' "$DK_DEBIAN_KV" "$dracut_version" "$compress" "$@" | sha256sum | cut -c1-16)
 	local img=$dir/$name-$key.img
+	mkdir -p "$dir"
+	# Tests run in parallel: one builds an image, the others wait for it.
+	local lock
+	exec {lock}>"$dir/.lock"
+	flock "$lock"
 	if [[ ! -s $img ]]; then
-		mkdir -p "$dir"
 		echo "building the dracut image $name ($compress; about 10 s, cached in $dir)" >&2
 		dracut --quiet --no-hostonly --force --kver "$DK_DEBIAN_KV" \
 			--kmoddir "$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV" --compress "$compress" \
 			"$@" "$img.tmp" >&2 || dk_fail "dracut failed for $name"
 		mv "$img.tmp" "$img"
 	fi
+	exec {lock}>&-
 	echo "$img"
 }
 
