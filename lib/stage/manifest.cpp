@@ -3,7 +3,9 @@
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
 #include "distkernel/stage.hpp"
+#include "parallel.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -17,29 +19,25 @@ std::string manifest_path(std::string_view release)
 	return "/usr/src/linux-" + std::string(release) + "/distkernel.json";
 }
 
-std::vector<std::string> sha256_files(const std::vector<fs::path> &files, unsigned jobs)
+namespace detail {
+
+void parallel_for(std::size_t n, unsigned jobs, const std::function<void(std::size_t)> &work)
 {
-	// 4000 modules are about 400 MB: one thread per CPU keeps this at the disk's or the
-	// CPUs' speed rather than one core's.
 	if (jobs == 0)
 		jobs = std::max(1u, std::thread::hardware_concurrency());
-	jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
-	std::vector<std::string> out(files.size());
+	jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, n)));
 	std::atomic<std::size_t> next{0};
 	std::exception_ptr failure;
 	std::mutex failure_mutex;
 	auto worker = [&] {
-		for (;;) {
-			std::size_t i = next++;
-			if (i >= files.size())
-				return;
+		for (std::size_t i; (i = next++) < n;) {
 			try {
-				out[i] = sha256_file(files[i]);
+				work(i);
 			} catch (...) {
 				std::lock_guard<std::mutex> g(failure_mutex);
 				if (!failure)
 					failure = std::current_exception();
-				next = files.size();
+				next = n;
 				return;
 			}
 		}
@@ -52,6 +50,16 @@ std::vector<std::string> sha256_files(const std::vector<fs::path> &files, unsign
 		t.join();
 	if (failure)
 		std::rethrow_exception(failure);
+}
+
+} // namespace detail
+
+std::vector<std::string> sha256_files(const std::vector<fs::path> &files, unsigned jobs)
+{
+	// 4000 modules are about 400 MB: one thread per CPU keeps this at the disk's or the
+	// CPUs' speed rather than one core's.
+	std::vector<std::string> out(files.size());
+	detail::parallel_for(files.size(), jobs, [&](std::size_t i) { out[i] = sha256_file(files[i]); });
 	return out;
 }
 

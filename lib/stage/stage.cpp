@@ -2,11 +2,10 @@
 #include "distkernel/error.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <thread>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -166,19 +165,8 @@ void compress_modules(const fs::path &moddir, ModuleCompression c, const Logger 
 			argv.push_back(modules[j].string());
 		commands.push_back(std::move(argv));
 	}
-	unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
 	std::vector<Result> results(commands.size());
-	std::atomic<std::size_t> next{0};
-	auto worker = [&] {
-		for (std::size_t i; (i = next++) < commands.size();)
-			results[i] = run(Command(commands[i]));
-	};
-	std::vector<std::thread> threads;
-	for (unsigned t = 1; t < jobs; ++t)
-		threads.emplace_back(worker);
-	worker();
-	for (auto &t : threads)
-		t.join();
+	detail::parallel_for(commands.size(), 0, [&](std::size_t i) { results[i] = run(Command(commands[i])); });
 	for (std::size_t i = 0; i < results.size(); ++i)
 		if (!results[i].ok())
 			throw Error(base[0] + " failed (exit " + std::to_string(results[i].exit_code) + ") compressing modules in " +

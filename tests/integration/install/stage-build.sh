@@ -2,7 +2,7 @@
 # distkernel-stage build on a real kernel build: a small kernel from Debian's 6.1 tree (tinyconfig
 # plus tests/fixtures/install/tiny-kernel.config, built once into the cache, about 6 minutes),
 # staged with xz-compressed modules; the headers tree must build an external module whose
-# vermagic matches, and distkernel-install must install it and boot it in QEMU.
+# vermagic matches, and distkernel-install must install it with those modules in the initramfs.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 dk_real_parts
 dk_tmp
@@ -41,10 +41,15 @@ make -s -C "$mod/build" M="$T/ext" modules >"$T/ext.log" 2>&1 || { cat "$T/ext.l
 [[ $(modinfo -F vermagic "$T/ext/hello.ko") == "$KV "* ]] || dk_fail "vermagic $(modinfo -F vermagic "$T/ext/hello.ko")"
 dk_ok "an external module builds against $src"
 
-# Installed and booted: the initramfs loads the xz modules (libkmod reads xz).
-dk_expect_status 0 "$DK_TOOLS/distkernel-install" add "$KV" --root "$R" --layout installkernel \
+# Installed from the staged tree: the initramfs is built from the xz modules (libkmod reads xz).
+# (Not booted: this small kernel has no UNIX sockets or cgroups, which dracut's udev and systemd
+# need; the boot proof uses Debian's full kernel, see boot.sh.)
+dk_expect_status 0 "$DK_TOOLS/distkernel-install" add "$KV" --root "$R" --layout installkernel -v \
 	--dracut-arg=--drivers --dracut-arg="virtio_pci virtio_blk ext4" \
 	--dracut-arg=--omit --dracut-arg="crypt dm nvdimm lunmask resume qemu virtiofs terminfo usrmount"
-"$DK_SOURCE_ROOT/tests/qemu-boot" "$R/boot/vmlinuz-$KV" "$R/boot/initramfs-$KV.img" "$T/serial.log" ||
-	dk_fail "the staged and installed small kernel did not boot"
-dk_ok "the staged small kernel boots"
+for f in vmlinuz-$KV initramfs-$KV.img System.map-$KV config-$KV; do
+	[[ -f $R/boot/$f ]] || dk_fail "no /boot/$f"
+done
+cmp "$R/boot/vmlinuz-$KV" "$B/arch/x86/boot/bzImage" || dk_fail "installed image differs from the build's"
+lsinitrd "$R/boot/initramfs-$KV.img" 2>/dev/null | grep -q 'ext4.ko' || dk_fail "ext4 module not in the initramfs"
+dk_ok "the staged small kernel installs with its xz modules in the initramfs"
