@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <fmt/core.h>
 
 namespace distkernel {
@@ -103,10 +105,17 @@ std::string explain(const Symbol &sym, const Value &requested, const Config &fin
 		got = Tristate::no;
 
 	if (got < want || !requested.is_tristate()) {
-		// Not high enough (or a value that did not stick): unmet dependencies first.
-		for (const auto &d : sym.definitions)
-			if (d.depends && ev.eval(*d.depends) < want)
-				reasons.push_back("depends on " + condition_text(d.depends, ev, want));
+		// Not high enough (or a value that did not stick): unmet dependencies first. A symbol
+		// defined in several places is visible through any of them: only when every definition's
+		// dependencies are unmet are they the reason.
+		bool reachable = std::any_of(sym.definitions.begin(), sym.definitions.end(),
+					     [&](const Definition &d) { return !d.depends || ev.eval(*d.depends) >= want; });
+		if (!reachable)
+			for (const auto &d : sym.definitions) {
+				std::string r = "depends on " + condition_text(d.depends, ev, want);
+				if (std::find(reasons.begin(), reasons.end(), r) == reasons.end())
+					reasons.push_back(std::move(r));
+			}
 		if (reasons.empty()) {
 			const Definition *p = sym.prompted();
 			if (!p) {
@@ -247,6 +256,8 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	// The Kconfig files are only needed to explain what did not survive, but reading them takes a
 	// few tenths of a second: do it on the other core while make runs.
 	auto kconfig_reader = std::async(std::launch::async, [&o, &r, seconds] {
+		// Background work: on a busy machine make gets the CPU first (errors do not matter).
+		::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
 		auto t = clock::now();
 		Kconfig k = Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
 		r.kconfig_seconds = seconds(t);

@@ -186,6 +186,16 @@ TEST_CASE("verification classifies and explains each requested value", "[config]
 	CHECK_FALSE(r.ok());
 }
 
+TEST_CASE("a symbol defined twice is blamed on dependencies only when both are unmet", "[config]")
+{
+	Kconfig k = Kconfig::read(fixture_tree(), "x86_64");
+	REQUIRE(k.find("SHARED")->definitions.size() == 2);
+	Value y = Value::tristate('y');
+	CHECK(explain(*k.find("SHARED"), y, Config::parse("CONFIG_64BIT=y\n", "f"), k).find("depends") == std::string::npos);
+	CHECK(explain(*k.find("SHARED"), y, Config::parse("", "f"), k) ==
+	      "depends on 64BIT (64BIT is n); depends on COMPILE_TEST (COMPILE_TEST is n)");
+}
+
 TEST_CASE("the real 6.1 tree is read quickly and completely", "[config]")
 {
 	const char *cache = std::getenv("DISTKERNEL_CACHE");
