@@ -32,3 +32,17 @@ dk_grep "loss \[external\]: /lib/modules/6.6.30-gentoo-dist/extra/nvidia.ko was 
 dk_grep "info \[room\]: $kv is already installed \($r/boot/vmlinuz-$kv\)" "$T/err"
 dk_grep "\"initramfs\": \"$r/boot/initramfs-$kv.img\"" "$T/out"
 dk_ok "external modules with the wrong vermagic are losses; the initramfs found in the root's /boot"
+
+# A UKI layout: the initramfs is the .initrd section of BOOT/EFI/Linux/TOKEN-KV.efi (Debian's
+# vmlinuz is a PE image with an EFI stub; objcopy adds the section as ukify would).
+u=$T/uki
+mkdir -p "$u/lib/modules" "$u/boot/EFI/Linux"
+cp -as "$DK_DEBIAN_ROOT/lib/modules/$kv" "$u/lib/modules/$kv"
+objcopy --add-section .initrd="$(dk_check_image_virtio)" --change-section-vma .initrd=0x3000000 \
+	"$DK_DEBIAN_ROOT/boot/vmlinuz-$kv" "$u/boot/EFI/Linux/0123abcd-$kv.efi"
+dk_expect_status 0 "$check" "$kv" --root "$u" --machine "$fx/virtio-vm.json" --json
+dk_grep "\"initramfs\": \"$u/boot/EFI/Linux/0123abcd-$kv.efi \(.initrd\)\"" "$T/out"
+dk_grep '"cpio \(zstd\)"' "$T/out"
+dk_expect_status 5 "$check" "$kv" --root "$u" --machine "$fx/desktop-ahci-xfs.json"
+dk_grep "ahci is a module missing from $u/boot/EFI/Linux/0123abcd-$kv.efi \(.initrd\)" "$T/err"
+dk_ok "UKI: the initramfs read from its .initrd section"
