@@ -221,6 +221,70 @@ _dist-kernel_find_savedconfig() {
 	return 1
 }
 
+# @FUNCTION: _dist-kernel_savedconfig_layer
+# @INTERNAL
+# @USAGE: <saved config>
+# @DESCRIPTION:
+# Sets _DIST_KERNEL_SAVED_LAYER to the layer a saved config gives. A delta (written by
+# distkernel-config save) or a config of this kernel version is applied as it is. A full config
+# from another kernel version, with the base it was made from beside it (<saved>.base, which
+# src_install writes), is rebased onto this version's base with distkernel-config rebase: the
+# user's own changes carry over, those dropped by the new kernel or in conflict with the new base
+# are listed (a conflict keeps the new base's value: the user decides, nothing is guessed).
+_dist-kernel_savedconfig_layer() {
+	local saved=$1 head="" version tree_version status=0
+	_DIST_KERNEL_SAVED_LAYER=${saved}
+	read -r head < "${saved}"
+	if [[ ${head} == "# distkernel savedconfig" ]]; then
+		elog "Applying the saved delta ${saved}"
+		return 0
+	fi
+	version=$(sed -n -E '1,10s/^# Linux\/[^ ]+ ([^ ]+) Kernel Configuration$/\1/p' "${saved}")
+	# Portage's ARCH (amd64) is not the kernel's: the kernel's make must not see it.
+	if [[ -n ${version} ]]; then
+		tree_version=$(emake -s -C "${S}" ARCH="$(tc-arch-kernel)" kernelversion) ||
+			die "${FUNCNAME[0]}: make kernelversion failed"
+	fi
+	if [[ -z ${version} || ${version} == "${tree_version}" ]]; then
+		elog "Applying the saved config ${saved}"
+		return 0
+	fi
+	if [[ ! -f ${saved}.base ]]; then
+		ewarn "The saved config ${saved} is from kernel ${version}, this is ${tree_version}, and the base"
+		ewarn "it was made from (${saved}.base) is missing: applying it as it is, stale values included"
+		return 0
+	fi
+	einfo "Rebasing the saved config ${saved} (kernel ${version}) onto ${tree_version} (distkernel-config rebase)"
+	distkernel-config rebase --tree "${S}" -O "${T}/savedconfig-rebase" "${_DIST_KERNEL_TOOL_ARGS[@]}" \
+		--delta "${T}/savedconfig-rebased.config" --report "${T}/savedconfig-rebase.json" \
+		"${saved}.base" "${saved}" "${DIST_KERNEL_BASE_CONFIGS[0]}" || status=$?
+	case ${status} in
+		0) elog "Every change of the saved config carried over to ${tree_version}" ;;
+		3)
+			ewarn "Some changes of the saved config did not carry over to ${tree_version}: listed above,"
+			ewarn "JSON in ${T}/savedconfig-rebase.json. A conflict keeps the new base's value; put yours in"
+			ewarn "${ESYSROOT%/}/etc/kernel/config.d/ to override it."
+			;;
+		*) die "${FUNCNAME[0]}: distkernel-config rebase failed (exit ${status})" ;;
+	esac
+	_DIST_KERNEL_SAVED_LAYER=${T}/savedconfig-rebased.config
+}
+
+# @FUNCTION: _dist-kernel_new_options_summary
+# @INTERNAL
+# @DESCRIPTION:
+# A short summary of the options this kernel brings that the configuration of the kernel in
+# ${ESYSROOT}/usr/src/linux does not mention, with the values the new configuration gave them.
+# Information only: a failure never stops the build.
+_dist-kernel_new_options_summary() {
+	local old=${ESYSROOT%/}/usr/src/linux/.config
+	[[ -f ${old} ]] || return 0
+	einfo "Options new since ${old} (distkernel-config new-options; first 25):"
+	distkernel-config new-options --tree "${S}" "${_DIST_KERNEL_TOOL_ARGS[@]}" --old-config "${old}" \
+		--new-config "${DIST_KERNEL_BUILD_DIR}/.config" --limit 25 ||
+		ewarn "distkernel-config new-options failed; the build goes on"
+}
+
 # @FUNCTION: dist-kernel_src_prepare
 # @DESCRIPTION:
 # Applies PATCHES and the user's patches; nothing machine-specific.
@@ -249,12 +313,21 @@ dist-kernel_src_configure() {
 			die "${ECLASS}: USE=hardened but ${PN} names no DIST_KERNEL_HARDENED_FRAGMENTS"
 		layers+=( "${DIST_KERNEL_HARDENED_FRAGMENTS[@]}" )
 	fi
+	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
+	# user's own layers so that those win.
+	local presets
+	presets=$(distkernel-config presets --root "${ESYSROOT:-/}") ||
+		die "${FUNCNAME[0]}: distkernel-config presets failed (${ESYSROOT%/}/etc/kernel/distkernel-presets)"
+	if [[ -n ${presets} ]]; then
+		elog "Applying the feature presets: ${presets//$'\n'/ }"
+		mapfile -t -O "${#layers[@]}" layers <<< "${presets}"
+	fi
 	if use savedconfig; then
 		local saved
 		saved=$(_dist-kernel_find_savedconfig) ||
 			die "${ECLASS}: USE=savedconfig but no saved config in ${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig/${CATEGORY}/ (${PF}, ${P} or ${PN})"
-		elog "Applying the saved config ${saved}"
-		layers+=( "${saved}" )
+		_dist-kernel_savedconfig_layer "${saved}"
+		layers+=( "${_DIST_KERNEL_SAVED_LAYER}" )
 	fi
 	# ESYSROOT, not EROOT: PMS defines ROOT and EROOT only in pkg_* phases; the system the
 	# kernel is configured for is SYSROOT (/ for an ordinary emerge, like ROOT).
@@ -281,6 +354,7 @@ dist-kernel_src_configure() {
 		3) die "${ECLASS}: a requested kernel configuration value did not make it into the final .config (the report above; JSON in ${T}/config-report.json)" ;;
 		*) die "${ECLASS}: distkernel-config merge failed (exit ${status})" ;;
 	esac
+	_dist-kernel_new_options_summary
 
 	# kernelrelease reads include/config/auto.conf, which only syncconfig writes.
 	emake -s "${_DIST_KERNEL_MAKE_ARGS[@]}" syncconfig
@@ -357,7 +431,8 @@ dist-kernel_src_test() {
 # @FUNCTION: dist-kernel_src_install
 # @DESCRIPTION:
 # Stages the built kernel into ${ED} with distkernel-stage build, and with USE=savedconfig
-# installs the final config as /etc/portage/savedconfig/${CATEGORY}/${PF}.
+# installs the final config as /etc/portage/savedconfig/${CATEGORY}/${PF} and the base config
+# beside it as ${PF}.base (for distkernel-config rebase on a later version).
 dist-kernel_src_install() {
 	_dist-kernel_toolchain_args
 	local args=(
@@ -382,6 +457,8 @@ dist-kernel_src_install() {
 	if use savedconfig; then
 		insinto "/etc/portage/savedconfig/${CATEGORY}"
 		newins "${DIST_KERNEL_BUILD_DIR}/.config" "${PF}"
+		# The base beside it: a later version rebases the user's changes from it.
+		newins "${DIST_KERNEL_BASE_CONFIGS[0]}" "${PF}.base"
 	fi
 }
 
