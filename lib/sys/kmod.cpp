@@ -64,8 +64,9 @@ struct ModuleTree::Impl {
 		ModuleRef r;
 		r.name = normalise_module_name(kmod_module_get_name(m));
 		const char *path = kmod_module_get_path(m);
-		r.builtin = builtin.count(r.name) > 0;
-		if (path && !r.builtin)
+		// Without a path, libkmod found it in the built-in indexes.
+		r.builtin = !path || builtin.count(r.name) > 0;
+		if (!r.builtin)
 			r.file = path;
 		return r;
 	}
@@ -99,6 +100,12 @@ ModuleTree::ModuleTree(const fs::path &dir, const std::vector<fs::path> &config_
 	while (std::getline(in, line))
 		if (!line.empty())
 			impl_->builtin.insert(normalise_module_name(line));
+	// Built-in code that cannot be a module (bool options: tracefs, ...) is missing from
+	// modules.builtin, but its modinfo ("tracefs.alias=fs-tracefs") is in modules.builtin.modinfo.
+	std::ifstream modinfo(dir / "modules.builtin.modinfo", std::ios::binary);
+	while (std::getline(modinfo, line, '\0'))
+		if (auto dot = line.find('.'); dot != std::string::npos && dot > 0 && line.find('=') > dot)
+			impl_->builtin.insert(normalise_module_name(line.substr(0, dot)));
 }
 
 ModuleTree::~ModuleTree() = default;

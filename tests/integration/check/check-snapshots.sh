@@ -79,3 +79,11 @@ dk_expect_status 5 "$check" "$DK_DEBIAN_KV" "${mods[@]}" --machine "$T/full.json
 	--image "$DK_DEBIAN_ROOT/boot/vmlinuz-$DK_DEBIAN_KV"
 dk_grep "error \[room\]: /boot has 1000 bytes free, $DK_DEBIAN_KV needs about [0-9]+" "$T/err"
 dk_ok "no room in /boot is an error with the figures"
+
+# Built-in code that is not in modules.builtin (a bool option: tracefs has only an entry in
+# modules.builtin.modinfo) counts as built in: no initramfs needed for it.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["mounts"]["root"]["fstype"]="tracefs"; json.dump(d,open(sys.argv[2],"w"))' \
+	"$fx/virtio-vm.json" "$T/tracefs.json"
+dk_expect_status 0 "$check" "$DK_DEBIAN_KV" "${mods[@]}" --machine "$T/tracefs.json" --initramfs "$virtio" -v
+dk_grep 'root: tracefs filesystem of / \(/dev/vda\) -> tracefs \(built in\)' "$T/err"
+dk_ok "built-in code known only from modules.builtin.modinfo"
