@@ -359,15 +359,6 @@ struct Checker {
 		    Json{{"file", file.string()}, {"vermagic", vermagic}});
 	}
 
-	static bool is_module_file(const fs::path &p)
-	{
-		std::string n = p.filename().string();
-		for (std::string_view ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
-			if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0)
-				return true;
-		return false;
-	}
-
 	// Module files outside kernel/ (extra/, updates/, misc/, what packages install).
 	static std::vector<fs::path> external_files(const fs::path &dir)
 	{
@@ -377,7 +368,7 @@ struct Checker {
 			if (!top.is_directory() || top.is_symlink() || top.path().filename() == "kernel")
 				continue;
 			for (fs::recursive_directory_iterator it(top.path(), ec), end; !ec && it != end; it.increment(ec))
-				if (is_module_file(it->path()))
+				if (is_module_file_name(it->path().string()))
 					out.push_back(it->path());
 		}
 		std::sort(out.begin(), out.end());

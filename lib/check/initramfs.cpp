@@ -70,14 +70,10 @@ void note_file(std::string path, InitramfsContents &out)
 {
 	while (path.rfind("./", 0) == 0)
 		path.erase(0, 2);
-	std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-	for (std::string_view ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"}) {
-		if (base.size() > ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0) {
-			std::string n = normalise_module_name(base);
-			if (std::find(out.modules.begin(), out.modules.end(), n) == out.modules.end())
-				out.modules.push_back(n);
-			break;
-		}
+	if (is_module_file_name(path)) {
+		std::string n = normalise_module_name(path);
+		if (std::find(out.modules.begin(), out.modules.end(), n) == out.modules.end())
+			out.modules.push_back(n);
 	}
 	for (std::string_view prefix : {"lib/modules/", "usr/lib/modules/"}) {
 		if (path.rfind(prefix, 0) == 0) {

@@ -31,6 +31,16 @@ std::string normalise_module_name(std::string_view p)
 	return out;
 }
 
+bool is_module_file_name(std::string_view p)
+{
+	auto slash = p.rfind('/');
+	std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
+	for (std::string_view ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"})
+		if (base.size() > ext.size() && base.substr(base.size() - ext.size()) == ext)
+			return true;
+	return false;
+}
+
 namespace {
 
 struct ListDeleter {

@@ -21,6 +21,8 @@ struct ModuleRef {
 
 // "kernel/fs/ext4/ext4.ko.zst", "virtio-blk" -> "ext4", "virtio_blk": the name the kernel uses.
 std::string normalise_module_name(std::string_view path_or_name);
+// A kernel module file by its name: .ko, .ko.xz, .ko.zst, .ko.gz.
+bool is_module_file_name(std::string_view path);
 
 class ModuleTree {
 public:
