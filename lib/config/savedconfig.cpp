@@ -88,7 +88,7 @@ SaveResult save_delta(const SaveOptions &o, const Logger &log)
 	std::optional<TempDir> tmp;
 	MergeOptions m;
 	m.make = o.make;
-	if (m.make.build.empty()) {
+	if (m.make.build.empty() || fs::weakly_canonical(m.make.build) == fs::weakly_canonical(m.make.tree)) {
 		// Never in the tree itself: it may be read-only or hold the user's build.
 		tmp.emplace(fs::path{}, "distkernel-save");
 		m.make.build = tmp->path();
