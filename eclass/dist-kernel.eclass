@@ -170,7 +170,7 @@ _dist-kernel_image_path() {
 		arm) echo arch/arm/boot/zImage ;;
 		loong) echo arch/loongarch/boot/vmlinux.elf ;;
 		hppa|ppc|ppc64|s390|sparc) echo vmlinux ;;
-		*) die "${ECLASS}: no default image path for ARCH=${ARCH}, set DIST_KERNEL_IMAGE_PATH" ;;
+		*) die "${FUNCNAME[0]}: no default image path for ARCH=${ARCH}, set DIST_KERNEL_IMAGE_PATH" ;;
 	esac
 }
 
@@ -299,7 +299,7 @@ dist-kernel_src_prepare() {
 # configured tree's kernel release is the one the ebuild promises and sets KV_FULL.
 dist-kernel_src_configure() {
 	[[ ${#DIST_KERNEL_BASE_CONFIGS[@]} -gt 0 ]] ||
-		die "${ECLASS}: DIST_KERNEL_BASE_CONFIGS is not set"
+		die "${FUNCNAME[0]}: DIST_KERNEL_BASE_CONFIGS is not set"
 	_dist-kernel_toolchain_args
 
 	local layers=( "${DIST_KERNEL_BASE_CONFIGS[@]:1}" "${DIST_KERNEL_FRAGMENTS[@]}" )
@@ -310,7 +310,7 @@ dist-kernel_src_configure() {
 	fi
 	if use hardened; then
 		[[ ${#DIST_KERNEL_HARDENED_FRAGMENTS[@]} -gt 0 ]] ||
-			die "${ECLASS}: USE=hardened but ${PN} names no DIST_KERNEL_HARDENED_FRAGMENTS"
+			die "${FUNCNAME[0]}: USE=hardened but ${PN} names no DIST_KERNEL_HARDENED_FRAGMENTS"
 		layers+=( "${DIST_KERNEL_HARDENED_FRAGMENTS[@]}" )
 	fi
 	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
@@ -325,7 +325,7 @@ dist-kernel_src_configure() {
 	if use savedconfig; then
 		local saved
 		saved=$(_dist-kernel_find_savedconfig) ||
-			die "${ECLASS}: USE=savedconfig but no saved config in ${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig/${CATEGORY}/ (${PF}, ${P} or ${PN})"
+			die "${FUNCNAME[0]}: USE=savedconfig but no saved config in ${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig/${CATEGORY}/ (${PF}, ${P} or ${PN})"
 		_dist-kernel_savedconfig_layer "${saved}"
 		layers+=( "${_DIST_KERNEL_SAVED_LAYER}" )
 	fi
@@ -351,8 +351,8 @@ dist-kernel_src_configure() {
 		"${DIST_KERNEL_BASE_CONFIGS[0]}" "${layers[@]}" || status=$?
 	case ${status} in
 		0) ;;
-		3) die "${ECLASS}: a requested kernel configuration value did not make it into the final .config (the report above; JSON in ${T}/config-report.json)" ;;
-		*) die "${ECLASS}: distkernel-config merge failed (exit ${status})" ;;
+		3) die "${FUNCNAME[0]}: a requested kernel configuration value did not make it into the final .config (the report above; JSON in ${T}/config-report.json)" ;;
+		*) die "${FUNCNAME[0]}: distkernel-config merge failed (exit ${status})" ;;
 	esac
 	_dist-kernel_new_options_summary
 
@@ -362,7 +362,7 @@ dist-kernel_src_configure() {
 	local want
 	want=$(_dist-kernel_release)
 	[[ ${KV_FULL} == "${want}" ]] ||
-		die "${ECLASS}: make kernelrelease says '${KV_FULL}', ${PF} promises '${want}'"
+		die "${FUNCNAME[0]}: make kernelrelease says '${KV_FULL}', ${PF} promises '${want}'"
 	einfo "Kernel release: ${KV_FULL}"
 }
 
@@ -447,9 +447,9 @@ dist-kernel_src_install() {
 		args+=( --compress-modules "${DIST_KERNEL_MODULE_COMPRESSION}" )
 	einfo "Staging ${KV_FULL} into the image (distkernel-stage build)"
 	local staged
-	staged=$(distkernel-stage "${args[@]}") || die "${ECLASS}: distkernel-stage build failed"
+	staged=$(distkernel-stage "${args[@]}") || die "${FUNCNAME[0]}: distkernel-stage build failed"
 	[[ ${staged} == "${KV_FULL}" ]] ||
-		die "${ECLASS}: distkernel-stage staged '${staged}', src_configure found '${KV_FULL}'"
+		die "${FUNCNAME[0]}: distkernel-stage staged '${staged}', src_configure found '${KV_FULL}'"
 	# The modules are stripped (or kept for USE=debug) by distkernel-stage; Portage's strip
 	# would break module signatures.
 	dostrip -x "/lib/modules/${KV_FULL}" "/usr/src/linux-${KV_FULL}"
@@ -466,9 +466,9 @@ dist-kernel_src_install() {
 # @DESCRIPTION:
 # Checks that the image holds the staged kernel this package promises.
 dist-kernel_pkg_preinst() {
-	[[ -n ${KV_FULL} ]] || die "${ECLASS}: KV_FULL is not set (was src_configure run?)"
+	[[ -n ${KV_FULL} ]] || die "${FUNCNAME[0]}: KV_FULL is not set (was src_configure run?)"
 	[[ -f ${ED}/usr/src/linux-${KV_FULL}/distkernel.json ]] ||
-		die "${ECLASS}: the image has no staged kernel ${KV_FULL}"
+		die "${FUNCNAME[0]}: the image has no staged kernel ${KV_FULL}"
 }
 
 # @FUNCTION: _dist-kernel_install_args
@@ -500,7 +500,7 @@ dist-kernel_pkg_postinst() {
 dist-kernel_pkg_config() {
 	_dist-kernel_install_args
 	distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" ||
-		die "${ECLASS}: distkernel-install add ${KV_FULL} failed"
+		die "${FUNCNAME[0]}: distkernel-install add ${KV_FULL} failed"
 }
 
 # @FUNCTION: dist-kernel_pkg_postrm

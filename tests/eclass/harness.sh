@@ -101,7 +101,9 @@ pms_merge() {
 	local vdb=$root/var/db/pkg/$PMS_CATEGORY/$PMS_PF
 	mkdir -p "$vdb"
 	echo ">>> merging ${PMS_CATEGORY}/${PMS_PF} into $root" >&2
-	(cd "$image" && find . -mindepth 1 \( -type f -o -type l \) -printf '/%P\n') | sort > "$vdb/CONTENTS"
+	# Portage's CONTENTS: dir, obj and sym entries
+	(cd "$image" && find . -mindepth 1 \( -type d -printf 'dir /%P\n' \) -o \( -type l -printf 'sym /%P\n' \) \
+		-o -printf 'obj /%P\n') | sort -k2 > "$vdb/CONTENTS"
 	cp -a "$image/." "$root/" || return 1
 	cp "$PMS_BUILDDIR/temp/environment" "$vdb/environment"
 	pms_phase pkg_postinst
@@ -114,8 +116,14 @@ pms_unmerge() {
 	[[ -f $vdb/environment ]] || dk_fail "pms_unmerge: ${PMS_CATEGORY}/${PMS_PF} is not installed in $root"
 	cp "$vdb/environment" "$PMS_BUILDDIR/temp/environment"
 	pms_phase pkg_prerm || return 1
-	local f
-	while IFS= read -r f; do rm -f "$root$f"; done < "$vdb/CONTENTS"
+	# files and links, then the directories left empty, deepest first (as Portage unmerges)
+	local type f
+	while read -r type f; do
+		if [[ $type != dir ]]; then rm -f "$root$f"; fi
+	done < "$vdb/CONTENTS"
+	while read -r type f; do
+		if [[ $type == dir ]]; then rmdir "$root$f" 2>/dev/null || true; fi
+	done < <(sort -r -k2 "$vdb/CONTENTS")
 	rm -rf "$vdb"
 	pms_phase pkg_postrm
 }
