@@ -62,6 +62,21 @@ dk_expect_status 0 "$install" list --root "$R"
 dk_grep "^$KV	installkernel	" "$T/out"
 dk_ok "two installs at once: the second refused with the lock's name, the first done"
 
+# reinstall regenerates the initramfs with the recorded layout and dracut arguments.
+dk_expect_status 2 "$install" reinstall --root "$R"
+old_initrd=$(stat -c %Y.%i "$R/boot/initramfs-$KV.img")
+dk_expect_status 0 "$install" reinstall --all --root "$R" --json
+python3 - "$T/out" "$KV" <<'PY' || dk_fail "reinstall --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = d["kernels"][0]
+assert k["release"] == sys.argv[2] and k["layout"] == "installkernel", k
+assert "--drivers" in k["dracut_args"], k["dracut_args"]
+PY
+[[ $(stat -c %Y.%i "$R/boot/initramfs-$KV.img") != "$old_initrd" ]] || dk_fail "reinstall did not replace the initramfs"
+dk_expect_status 1 "$install" reinstall 6.1.0-99-none --root "$R"
+dk_ok "reinstall --all redeploys with the recorded settings"
+
 # A release with ../ never becomes a path.
 base=$(dk_boot_snapshot "$R")
 dk_expect_status 2 "$install" add "../$KV" --root "$R"
