@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <fmt/core.h>
-#include <regex>
 #include <unordered_set>
 
 namespace distkernel {
@@ -14,19 +13,21 @@ namespace fs = std::filesystem;
 
 std::string kernel_version_of(const Config &config)
 {
-	static const std::regex header(R"(^# Linux/\S+ (\S+) Kernel Configuration\s*$)");
+	// "# Linux/x86 6.1.192 Kernel Configuration", within the first lines Kconfig writes.
+	constexpr std::string_view head = "# Linux/", tail = " Kernel Configuration";
 	std::string text = config.write();
 	std::size_t pos = 0;
-	// Kconfig writes it within the first lines: no need to scan a whole config.
 	for (int n = 0; n < 10 && pos < text.size(); n++) {
 		std::size_t nl = text.find('\n', pos);
-		std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-		std::smatch m;
-		if (std::regex_match(line, m, header))
-			return m[1];
-		if (nl == std::string::npos)
-			break;
-		pos = nl + 1;
+		std::string_view line(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
+		pos = nl == std::string::npos ? text.size() : nl + 1;
+		if (line.substr(0, head.size()) != head || line.size() < head.size() + tail.size() ||
+		    line.substr(line.size() - tail.size()) != tail)
+			continue;
+		std::string_view mid = line.substr(head.size(), line.size() - head.size() - tail.size());
+		std::size_t sp = mid.find(' ');
+		if (sp != std::string_view::npos && sp > 0 && mid.find(' ', sp + 1) == std::string_view::npos && sp + 1 < mid.size())
+			return std::string(mid.substr(sp + 1));
 	}
 	return {};
 }
