@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <ctime>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <fmt/core.h>
@@ -255,12 +256,18 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 
 	// The Kconfig files are only needed to explain what did not survive, but reading them takes a
 	// few tenths of a second: do it on the other core while make runs.
-	auto kconfig_reader = std::async(std::launch::async, [&o, &r, seconds] {
+	auto kconfig_reader = std::async(std::launch::async, [&o, &r] {
 		// Background work: on a busy machine make gets the CPU first (errors do not matter).
 		::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
-		auto t = clock::now();
+		// CPU time: waiting behind make on a busy machine is not work
+		auto cpu = [] {
+			timespec ts{};
+			::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+			return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+		};
+		double t = cpu();
 		Kconfig k = Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
-		r.kconfig_seconds = seconds(t);
+		r.kconfig_seconds = cpu() - t;
 		return k;
 	});
 	auto t1 = clock::now();

@@ -69,7 +69,8 @@ struct MergeResult {
 	std::vector<Override> overrides;
 	VerifyReport report;
 	bool verified = false; // false when olddefconfig was skipped
-	// Seconds spent in each step.
+	// Seconds spent in each step (kconfig_seconds: CPU time of reading the Kconfig files, which
+	// happens while make runs).
 	double parse_seconds = 0, olddefconfig_seconds = 0, kconfig_seconds = 0, verify_seconds = 0;
 };
 
