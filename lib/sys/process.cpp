@@ -21,6 +21,7 @@ namespace bp = boost::process::v1;
 namespace bp = boost::process;
 #endif
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -112,8 +113,14 @@ Result run(const Command &cmd)
 		throw Error("cannot run " + cmd.argv[0] + ": not found in PATH (" +
 			    (cmd.env.count("PATH") ? cmd.env.at("PATH") : std::string("unset")) + ")");
 
+	// Boost 1.74's environment::find compares len(key)+1 bytes against every entry without
+	// checking the entry's length (a heap overflow ASan reports when a key is longer than an
+	// existing "K=V" entry): inserting the longest keys first keeps every entry long enough.
+	std::vector<std::pair<std::string, std::string>> vars(cmd.env.begin(), cmd.env.end());
+	std::stable_sort(vars.begin(), vars.end(),
+			 [](const auto &a, const auto &b) { return a.first.size() > b.first.size(); });
 	bp::environment env;
-	for (const auto &[k, v] : cmd.env)
+	for (const auto &[k, v] : vars)
 		env[k] = v;
 	std::vector<std::string> args(cmd.argv.begin() + 1, cmd.argv.end());
 	fs::path cwd = cmd.cwd.empty() ? fs::current_path() : cmd.cwd;
