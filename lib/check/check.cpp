@@ -41,16 +41,16 @@ std::string verdict_text(Verdict v)
 
 namespace {
 
-const char *severity_name(Finding::Severity s)
+const char *severity_name(CheckFinding::Severity s)
 {
 	switch (s) {
-	case Finding::Severity::error:
+	case CheckFinding::Severity::error:
 		return "error";
-	case Finding::Severity::loss:
+	case CheckFinding::Severity::loss:
 		return "loss";
-	case Finding::Severity::warning:
+	case CheckFinding::Severity::warning:
 		return "warning";
-	case Finding::Severity::info:
+	case CheckFinding::Severity::info:
 		return "info";
 	}
 	return "?";
@@ -162,9 +162,9 @@ struct Checker {
 	std::optional<InitramfsContents> initramfs;
 	std::string initramfs_name;
 
-	void add(Finding::Severity s, const char *area, std::string msg, Json detail = Json::object())
+	void add(CheckFinding::Severity s, const char *area, std::string msg, Json detail = Json::object())
 	{
-		report.findings.push_back(Finding{s, area, std::move(msg), std::move(detail)});
+		report.findings.push_back(CheckFinding{s, area, std::move(msg), std::move(detail)});
 	}
 
 	// Why a module cannot be loaded before root is mounted; empty when it can.
@@ -192,7 +192,7 @@ struct Checker {
 		detail["needs"] = what;
 		detail["candidates"] = candidates;
 		if (candidates.empty()) {
-			add(Finding::Severity::error, "root", fmt::format("{}: {} has no driver for it (neither built in nor a module)", what, report.release),
+			add(CheckFinding::Severity::error, "root", fmt::format("{}: {} has no driver for it (neither built in nor a module)", what, report.release),
 			    detail);
 			return;
 		}
@@ -206,13 +206,13 @@ struct Checker {
 			why.push_back(u);
 		}
 		if (!initramfs) {
-			add(Finding::Severity::warning, "root",
+			add(CheckFinding::Severity::warning, "root",
 			    fmt::format("{}: needs {} from an initramfs, and none was found for {}: the one built at install must hold it", what,
 					join(candidates, " or "), report.release),
 			    detail);
 			return;
 		}
-		add(Finding::Severity::error, "root", fmt::format("{}: {}", what, join(why, "; ")), detail);
+		add(CheckFinding::Severity::error, "root", fmt::format("{}: {}", what, join(why, "; ")), detail);
 	}
 
 	std::vector<std::string> names(const std::vector<ModuleRef> &refs)
@@ -297,13 +297,13 @@ struct Checker {
 			report.summary["initramfs_modules"] = initramfs->modules.size();
 			if (!initramfs->releases.empty() &&
 			    std::find(initramfs->releases.begin(), initramfs->releases.end(), report.release) == initramfs->releases.end())
-				add(Finding::Severity::error, "root",
+				add(CheckFinding::Severity::error, "root",
 				    fmt::format("{} holds modules for {}, not for {}", initramfs_name, join(initramfs->releases), report.release));
 		} else {
 			report.summary["initramfs"] = nullptr;
 		}
 		if (!machine.root) {
-			add(Finding::Severity::warning, "root", "the machine description says nothing about the root filesystem: not checked");
+			add(CheckFinding::Severity::warning, "root", "the machine description says nothing about the root filesystem: not checked");
 			return;
 		}
 		check_mount(*machine.root);
@@ -324,19 +324,19 @@ struct Checker {
 			for (const Device *d : c.unverified)
 				if (std::find(drivers.begin(), drivers.end(), d->driver) == drivers.end())
 					drivers.push_back(d->driver);
-			add(Finding::Severity::info, "hardware",
+			add(CheckFinding::Severity::info, "hardware",
 			    fmt::format("{} devices use drivers built into the running kernel that {} has no alias for (it may build them in): {}",
 					c.unverified.size(), report.release, join(drivers)));
 		}
 		for (const Device *d : c.lost_devices) {
 			Json detail{{"path", d->path}, {"modalias", d->modalias}, {"driver", d->driver}};
-			add(Finding::Severity::loss, "hardware",
+			add(CheckFinding::Severity::loss, "hardware",
 			    fmt::format("{} loses its driver {}: {} has no module or built-in driver for {}", d->path, d->driver, report.release,
 					d->modalias),
 			    detail);
 		}
 		for (const auto &m : c.lost_modules)
-			add(Finding::Severity::loss, "modules", fmt::format("module {} is loaded now and {} has no counterpart (built in, module or alias)", m, report.release),
+			add(CheckFinding::Severity::loss, "modules", fmt::format("module {} is loaded now and {} has no counterpart (built in, module or alias)", m, report.release),
 			    Json{{"module", m}});
 	}
 
@@ -346,14 +346,14 @@ struct Checker {
 		try {
 			info = tree.info(file);
 		} catch (const Error &e) {
-			add(Finding::Severity::warning, "external", e.what());
+			add(CheckFinding::Severity::warning, "external", e.what());
 			return;
 		}
 		std::string vermagic = info.count("vermagic") ? info["vermagic"] : "";
 		std::string built_for = vermagic.substr(0, vermagic.find(' '));
 		if (built_for == report.release)
 			return;
-		add(Finding::Severity::loss, "external",
+		add(CheckFinding::Severity::loss, "external",
 		    fmt::format("{}{}: built for {}, not {}: rebuild it before rebooting (emerge @module-rebuild)", file.string(),
 				given ? "" : " (external module)", built_for.empty() ? "an unknown kernel" : built_for, report.release),
 		    Json{{"file", file.string()}, {"vermagic", vermagic}});
@@ -393,7 +393,7 @@ struct Checker {
 		for (const auto &f : external_files(running)) {
 			std::string n = normalise_module_name(f.filename().string());
 			if (!tree.find(n))
-				add(Finding::Severity::loss, "external",
+				add(CheckFinding::Severity::loss, "external",
 				    fmt::format("{} was built for the running kernel {}; {} has no {}: rebuild it for {} (emerge @module-rebuild)",
 						root.inside(f), machine.release, report.release, n, report.release),
 				    Json{{"file", root.inside(f)}, {"module", n}});
@@ -406,13 +406,13 @@ struct Checker {
 		fs::path image = opts.image.empty() ? find_image(root, report.release, installed) : opts.image;
 		if (installed && opts.image.empty()) {
 			report.summary["boot_needed_bytes"] = 0;
-			add(Finding::Severity::info, "room", fmt::format("{} is already installed ({})", report.release, image.string()));
+			add(CheckFinding::Severity::info, "room", fmt::format("{} is already installed ({})", report.release, image.string()));
 			return;
 		}
 		std::uint64_t need = 0;
 		std::vector<std::string> parts;
 		if (image.empty()) {
-			add(Finding::Severity::warning, "room", fmt::format("no kernel image found for {}: counting the initramfs only", report.release));
+			add(CheckFinding::Severity::warning, "room", fmt::format("no kernel image found for {}: counting the initramfs only", report.release));
 		} else {
 			need += size_of(image);
 			parts.push_back(fmt::format("image {} bytes", size_of(image)));
@@ -439,13 +439,13 @@ struct Checker {
 		parts.push_back(fmt::format("initramfs about {} bytes", initrd));
 		report.summary["boot_needed_bytes"] = need;
 		if (!machine.boot || !machine.boot->free_bytes) {
-			add(Finding::Severity::warning, "room", fmt::format("free space in /boot unknown; {} needs about {} bytes ({})", report.release, need, join(parts)));
+			add(CheckFinding::Severity::warning, "room", fmt::format("free space in /boot unknown; {} needs about {} bytes ({})", report.release, need, join(parts)));
 			return;
 		}
 		std::uint64_t free = *machine.boot->free_bytes;
 		report.summary["boot_free_bytes"] = free;
 		if (need > free)
-			add(Finding::Severity::error, "room",
+			add(CheckFinding::Severity::error, "room",
 			    fmt::format("/boot has {} bytes free, {} needs about {} ({}): run distkernel-clean --pretend", free, report.release, need,
 					join(parts)),
 			    Json{{"needed", need}, {"free", free}});
@@ -496,15 +496,15 @@ CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOp
 	report.summary["module_tree"] = dir.string();
 	Checker ck{root, machine, opts, log, report, tree, std::nullopt, {}};
 	for (const auto &u : machine.unreadable)
-		ck.add(Finding::Severity::warning, "machine", "could not read " + u);
+		ck.add(CheckFinding::Severity::warning, "machine", "could not read " + u);
 	ck.check_root();
 	ck.check_hardware();
 	ck.check_external();
 	ck.check_room();
 	for (const auto &f : report.findings) {
-		if (f.severity == Finding::Severity::error)
+		if (f.severity == CheckFinding::Severity::error)
 			report.verdict = Verdict::no_boot;
-		else if (f.severity == Finding::Severity::loss && report.verdict == Verdict::ok)
+		else if (f.severity == CheckFinding::Severity::loss && report.verdict == Verdict::ok)
 			report.verdict = Verdict::losses;
 	}
 	return report;
@@ -532,7 +532,7 @@ Json CheckReport::to_json() const
 std::string CheckReport::to_text() const
 {
 	std::string out = fmt::format("{}: {}\n", release, verdict_text(verdict));
-	for (auto s : {Finding::Severity::error, Finding::Severity::loss, Finding::Severity::warning, Finding::Severity::info})
+	for (auto s : {CheckFinding::Severity::error, CheckFinding::Severity::loss, CheckFinding::Severity::warning, CheckFinding::Severity::info})
 		for (const auto &f : findings)
 			if (f.severity == s)
 				out += fmt::format("  {} [{}]: {}\n", severity_name(f.severity), f.area, f.message);

@@ -87,7 +87,7 @@ enum class Verdict { ok, losses, no_boot };
 int verdict_exit_code(Verdict v);
 std::string verdict_text(Verdict v);
 
-struct Finding {
+struct CheckFinding {
 	enum class Severity { error, loss, warning, info };
 	Severity severity;
 	std::string area; // "root", "hardware", "modules", "external", "room", "machine"
@@ -107,7 +107,7 @@ struct CheckOptions {
 struct CheckReport {
 	std::string release;
 	Verdict verdict = Verdict::ok;
-	std::vector<Finding> findings;
+	std::vector<CheckFinding> findings;
 	Json summary = Json::object(); // counts and the files used
 	Json to_json() const;          // schema "distkernel.check", 1.0
 	std::string to_text() const;   // verdict line first, then the findings
