@@ -63,7 +63,7 @@ image=$PMS_BUILDDIR/image
 [[ -d $image/lib/modules/$kv ]] || dk_fail "no /lib/modules/$kv in the image"
 [[ ! -e $image/boot ]] || dk_fail "the image has a /boot: src_install must be setup-agnostic"
 [[ ! -e $image/etc/kernel ]] || dk_fail "the image has /etc/kernel"
-find "$image/lib/modules/$kv" -name 'ext4.ko*' | grep -q . || dk_fail "ext4 is not a staged module"
+[[ -n $(find "$image/lib/modules/$kv" -name 'ext4.ko*') ]] || dk_fail "ext4 is not a staged module"
 dk_ok "staged $kv into \${D}"
 
 pms_merge > "$T/merge1.log" 2>&1 || { cat "$T/merge1.log" >&2; dk_fail "merge into $PMS_ROOT failed"; }
