@@ -34,6 +34,7 @@ mkdir -p "$PMS_ROOT"
 # --- 1. build from source, merge, boot ---------------------------------------------------------
 ebuild=$(dk_test_ebuild "$T")
 kv=$(dk_tree_version)-dktest
+PMS_USE="test"
 pms_init "$ebuild" sys-kernel
 work=$PMS_BUILDDIR/work
 for phase in pkg_setup src_unpack src_prepare src_configure; do
@@ -56,6 +57,10 @@ if [[ ! -f $cache/.config ]]; then
 	mkdir -p "$DK_CACHE/eclass-build"
 	cp -a "$work/build" "$cache.tmp" && mv "$cache.tmp" "$cache"
 fi
+# src_test (USE=test): the eclass's own boot of the built kernel with a generic initramfs.
+pms_phase src_test > "$T/test.log" 2>&1 || { tail -n 40 "$T/test.log" >&2; dk_fail "src_test died"; }
+dk_grep 'The kernel booted in QEMU' "$T/test.log"
+dk_ok "src_test booted the built kernel in QEMU"
 pms_phase src_install > "$T/install.log" 2>&1 || { tail -n 40 "$T/install.log" >&2; dk_fail "src_install died"; }
 
 image=$PMS_BUILDDIR/image
