@@ -137,7 +137,42 @@ std::string running_release(const InstallOptions &opts)
 // computed from the mount point; under a root that is not / (and through our staging
 // directory) that path carries host prefixes. ROOT/boot is the boot partition's root, so the
 // part after the staging directory is the right path.
-void fix_entry_paths(const fs::path &entry, const std::string &staging_name, const Logger &log)
+// The system's name as a boot menu shows it: PRETTY_NAME from the root's os-release (as
+// kernel-install does for /), else NAME, else "Linux".
+std::string root_pretty_name(const Root &root)
+{
+	for (const char *file : {"/etc/os-release", "/usr/lib/os-release"}) {
+		std::error_code ec;
+		fs::path p = root.path(file);
+		if (!fs::is_regular_file(p, ec))
+			continue;
+		std::string text = read_file(p), pretty, name;
+		std::size_t pos = 0;
+		while (pos < text.size()) {
+			std::size_t nl = text.find('\n', pos);
+			std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+			pos = nl == std::string::npos ? text.size() : nl + 1;
+			std::size_t eq = line.find('=');
+			if (eq == std::string::npos)
+				continue;
+			std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+			if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+				value = value.substr(1, value.size() - 2);
+			if (key == "PRETTY_NAME")
+				pretty = value;
+			else if (key == "NAME")
+				name = value;
+		}
+		if (!pretty.empty())
+			return pretty;
+		if (!name.empty())
+			return name;
+	}
+	return "Linux";
+}
+
+void fix_entry_paths(const fs::path &entry, const std::string &staging_name, const std::string &title,
+		     const Logger &log)
 {
 	std::string text = read_file(entry);
 	std::string out;
@@ -147,6 +182,15 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 		std::size_t nl = text.find('\n', pos);
 		std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
 		pos = nl == std::string::npos ? text.size() : nl + 1;
+		// kernel-install takes the title from the machine it runs on; under --root that is
+		// the wrong system.
+		if (!title.empty() && line.rfind("title", 0) == 0 && line.size() > 5 && (line[5] == ' ' || line[5] == '\t')) {
+			std::string fixed = "title " + title;
+			if (fixed != line) {
+				line = fixed;
+				changed = true;
+			}
+		}
 		for (const char *key : {"linux", "initrd", "devicetree", "efi"}) {
 			std::string k = key;
 			if (line.rfind(k, 0) == 0 && line.size() > k.size() && (line[k.size()] == ' ' || line[k.size()] == '\t')) {
@@ -165,7 +209,7 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 			out += '\n';
 	}
 	if (changed) {
-		log.verbose("made the paths in {} relative to the boot partition", entry.string());
+		log.verbose("made the paths in {} relative to the boot partition, title from the root", entry.string());
 		atomic_write(entry, out);
 	}
 }
@@ -269,7 +313,8 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		bool any = false;
 		for (const auto &e : fs::directory_iterator(entries, ec))
 			if (e.path().extension() == ".conf") {
-				fix_entry_paths(e.path(), w.staging_name, w.log);
+				fix_entry_paths(e.path(), w.staging_name,
+						w.root.is_live_system() ? std::string() : root_pretty_name(w.root), w.log);
 				any = true;
 			}
 		if (!any)

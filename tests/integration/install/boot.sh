@@ -33,6 +33,8 @@ dk_same_boot "$R" "$before" "remove after a traditional add"
 # own paths (relative to the boot partition, i.e. ROOT/boot) are what gets booted.
 mkdir -p "$R/boot/loader/entries"
 echo 0123456789abcdef0123456789abcdef > "$R/etc/machine-id"
+# The entry's title names the target root's system, never the build machine's.
+printf 'NAME=Gentoo\nPRETTY_NAME="Gentoo Linux (distkernel test root)"\n' > "$R/etc/os-release"
 before_bls=$(dk_boot_snapshot "$R")
 dk_expect_status 0 "$install" add "$KV" --root "$R" -v "${DK_SMALL_DRACUT[@]}"
 dk_grep 'layout bls: .*loader/entries exists' "$T/err"
@@ -41,6 +43,7 @@ entry=$R/boot/loader/entries/0123456789abcdef0123456789abcdef-$KV.conf
 cat "$entry" >&2
 dk_nogrep "$T|\.distkernel-new" "$entry"
 dk_grep '^options +root=/dev/vda rw console=ttyS0' "$entry"
+dk_grep '^title +Gentoo Linux \(distkernel test root\)$' "$entry"
 linux=$(awk '$1 == "linux" {print $2}' "$entry")
 initrd=$(awk '$1 == "initrd" {print $2}' "$entry")
 [[ $linux == /* && $initrd == /* ]] || dk_fail "entry paths not absolute on the boot partition: $linux $initrd"
