@@ -84,3 +84,19 @@ configure user || { cat "$T/user.log" >&2; dk_fail "src_configure with a user fr
 hostname_is from-config-d
 dk_grep "Kernel release: $(dk_tree_version)-dktest\$" "$T/user.log"
 dk_ok "/etc/kernel/config.d applied after savedconfig"
+
+# --- a full saved config from an older kernel version is rebased, not applied stale -----------
+# The saved config and the base it was made from (<saved>.base, which src_install writes) claim
+# an older kernel; the user's own change (the hostname) must carry over through
+# distkernel-config rebase onto this version's base.
+rm "$PMS_ROOT/etc/kernel/config.d/60-host.config"
+base_config=$DK_SOURCE_ROOT/tests/fixtures/eclass/dktest-kernel/files/base.config
+sed -E '1,10s/^(# Linux\/[^ ]+ )[^ ]+( Kernel Configuration)$/\16.0.99\2/' "$base_config" \
+	> "$saved/x86_64-linux-gnu/sys-kernel/$pn.base"
+sed -E 's/^CONFIG_DEFAULT_HOSTNAME=.*/CONFIG_DEFAULT_HOSTNAME="rebased-user"/' \
+	"$saved/x86_64-linux-gnu/sys-kernel/$pn.base" > "$saved/x86_64-linux-gnu/sys-kernel/$pn"
+configure rebased || { cat "$T/rebased.log" >&2; dk_fail "src_configure with an older full saved config died"; }
+dk_grep "Rebasing the saved config $saved/x86_64-linux-gnu/sys-kernel/$pn \\(kernel 6\\.0\\.99\\)" "$T/rebased.log"
+dk_grep 'Every change of the saved config carried over' "$T/rebased.log"
+hostname_is rebased-user
+dk_ok "an older full saved config is rebased onto this version; the user's change carried over"
