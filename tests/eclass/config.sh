@@ -100,3 +100,12 @@ dk_grep "Rebasing the saved config $saved/x86_64-linux-gnu/sys-kernel/$pn \\(ker
 dk_grep 'Every change of the saved config carried over' "$T/rebased.log"
 hostname_is rebased-user
 dk_ok "an older full saved config is rebased onto this version; the user's change carried over"
+
+# --- what this version brings: a summary when the previous kernel's config is at hand ---------
+# ${ESYSROOT}/usr/src/linux/.config is the previous kernel's; a symbol it does not mention is new.
+mkdir -p "$PMS_ROOT/usr/src/linux"
+grep -v '^CONFIG_DEFAULT_HOSTNAME=' "$base_config" > "$PMS_ROOT/usr/src/linux/.config"
+configure newopts || { cat "$T/newopts.log" >&2; dk_fail "src_configure with a previous config died"; }
+dk_grep "Options new since $PMS_ROOT/usr/src/linux/.config" "$T/newopts.log"
+dk_grep 'DEFAULT_HOSTNAME' "$T/newopts.log"
+dk_ok "src_configure summarised the options new since the previous kernel's config"
