@@ -582,7 +582,10 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	if (!d)
 		return res;
 	res.was_installed = true;
-	if (root.is_live_system() && release == running_release(opts) && !opts.force)
+	// The live system's running kernel is uname -r; a root that describes another machine
+	// says which one runs there through opts.running_release (as distkernel-clean does).
+	bool check_running = root.is_live_system() || !opts.running_release.empty();
+	if (check_running && release == running_release(opts) && !opts.force)
 		throw Error("refusing to remove " + release + ": it is the running kernel (use --force to remove it anyway)");
 	std::set<std::string> shared;
 	for (const auto &other : list_installed(root))

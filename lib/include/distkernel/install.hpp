@@ -54,7 +54,7 @@ struct InstallOptions {
 	std::string dracut = "dracut";
 	std::string installkernel = "installkernel";
 	std::string kernel_install = "kernel-install";
-	std::string running_release; // remove's running-kernel check; empty: uname -r
+	std::string running_release; // remove refuses it (any root); empty: uname -r, live root only
 	unsigned jobs = 0;
 };
 

@@ -199,6 +199,30 @@ TEST_CASE("remove deletes exactly the record's files, keeping shared ones", "[in
 	CHECK_THROWS_AS(remove(root, "../B", o, quiet), UsageError);
 }
 
+TEST_CASE("remove refuses the running kernel unless forced", "[install]")
+{
+	// The running release is given (as a root that describes another machine would); on the
+	// live system it is uname -r.
+	TempDir t;
+	Root root(t.path());
+	put(t.path() / "boot/vmlinuz-R", "r");
+	Deployment d;
+	d.release = "R";
+	d.time = "2026-01-01T00:00:00Z";
+	d.files = {{"/boot/vmlinuz-R", 1, ""}};
+	put(state_dir(root) / "kernels/R.json", d.to_json().dump());
+	Logger quiet(Verbosity::quiet);
+	InstallOptions o;
+	o.running_release = "R";
+	CHECK_THROWS_WITH(remove(root, "R", o, quiet),
+			  "refusing to remove R: it is the running kernel (use --force to remove it anyway)");
+	CHECK(fs::exists(t.path() / "boot/vmlinuz-R"));
+	CHECK(find_installed(root, "R"));
+	o.force = true;
+	CHECK(remove(root, "R", o, quiet).was_installed);
+	CHECK_FALSE(fs::exists(t.path() / "boot/vmlinuz-R"));
+}
+
 TEST_CASE("a second install is refused while the lock is held", "[install]")
 {
 	TempDir t;
