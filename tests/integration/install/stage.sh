@@ -87,3 +87,30 @@ dk_expect_status 1 "$install" add "$KV" --root "$R" --no-initramfs
 dk_grep 'staged file .*\.config has sha256 [0-9a-f]+, the manifest says [0-9a-f]+: the staged kernel is corrupted' "$T/err"
 [[ -z $(find "$R/boot" -mindepth 1 2>/dev/null) ]] || dk_fail "a refused install left files in /boot"
 dk_ok "corrupted staged kernel refused, /boot untouched"
+
+# The root's own /usr/local/bin/installkernel (the custom layout): chosen automatically, given
+# VERSION IMAGE MAP DIR with the initramfs as "initrd" beside the image (Gentoo's convention);
+# what it wrote is recorded, and remove takes /boot back to what it was.
+C=$T/custom
+dk_stage_debian "$C"
+mkdir -p "$C/usr/local/bin" "$C/boot"
+cat > "$C/usr/local/bin/installkernel" <<'SH'
+#!/bin/sh
+set -e
+cp "$2" "$4/kernel-$1"
+cp "$3" "$4/System.map-$1"
+if [ -f "$(dirname "$2")/initrd" ]; then cp "$(dirname "$2")/initrd" "$4/initrd-$1"; fi
+SH
+chmod +x "$C/usr/local/bin/installkernel"
+before_custom=$(dk_boot_snapshot "$C")
+dk_expect_status 0 "$install" add "$KV" --root "$C" -v "${DK_SMALL_DRACUT[@]}"
+dk_grep 'usr/local/bin/installkernel exists and is executable' "$T/err"
+for f in kernel-$KV initrd-$KV System.map-$KV; do
+	[[ -s $C/boot/$f ]] || dk_fail "the custom installkernel did not get to write /boot/$f"
+done
+[[ -z $(find "$C/usr/src/linux-$KV" -name initrd) ]] || dk_fail "the initrd handed to installkernel was left in the staged tree"
+dk_expect_status 0 "$install" list --root "$C"
+dk_grep "^$KV	custom	" "$T/out"
+dk_expect_status 0 "$install" remove "$KV" --root "$C"
+dk_same_boot "$C" "$before_custom" "remove after a custom installkernel add"
+dk_ok "the root's own installkernel: chosen, given the initramfs, recorded, removed"
