@@ -1,4 +1,5 @@
 #include "../catch.hpp"
+#include "../paths.hpp"
 
 #include "distkernel/config.hpp"
 #include "distkernel/error.hpp"
@@ -13,11 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path source_root()
-{
-	const char *s = std::getenv("DK_SOURCE_ROOT");
-	return s ? fs::path(s) : fs::current_path();
-}
+using test::source_root;
 
 // The real Debian config that scripts/real-parts extracts (the test suite prepares it first).
 fs::path debian_config()

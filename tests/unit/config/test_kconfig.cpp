@@ -1,4 +1,5 @@
 #include "../catch.hpp"
+#include "../paths.hpp"
 
 #include "distkernel/config.hpp"
 #include "distkernel/error.hpp"
@@ -16,11 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path source_root()
-{
-	const char *s = std::getenv("DK_SOURCE_ROOT");
-	return s ? fs::path(s) : fs::current_path();
-}
+using test::source_root;
 
 fs::path fixture_tree()
 {

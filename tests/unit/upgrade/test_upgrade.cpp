@@ -1,4 +1,5 @@
 #include "../catch.hpp"
+#include "../paths.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/rootfs.hpp"
@@ -17,8 +18,7 @@ namespace {
 
 fs::path preset_dir()
 {
-	const char *s = std::getenv("DK_SOURCE_ROOT");
-	return (s ? fs::path(s) : fs::current_path()) / "data/presets";
+	return test::source_root() / "data/presets";
 }
 
 Config cfg(const std::string &text, const std::string &name = "t.config")
