@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <unistd.h>
 #include <vector>
 
@@ -113,9 +114,12 @@ std::string sha256_file(const std::filesystem::path &file)
 	if (fd < 0)
 		throw SystemError("cannot read " + file.string(), errno);
 	Sha256 s;
-	std::vector<unsigned char> buf(1 << 20);
+	// Not zero-filled, and below malloc's mmap threshold (128 KiB): a fresh mapping, filled and
+	// faulted in for every file, cost more than hashing a .config.
+	constexpr std::size_t size = 64 * 1024;
+	auto buf = std::make_unique_for_overwrite<unsigned char[]>(size);
 	for (;;) {
-		ssize_t n = ::read(fd, buf.data(), buf.size());
+		ssize_t n = ::read(fd, buf.get(), size);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -125,7 +129,7 @@ std::string sha256_file(const std::filesystem::path &file)
 		}
 		if (n == 0)
 			break;
-		s.update(buf.data(), static_cast<std::size_t>(n));
+		s.update(buf.get(), static_cast<std::size_t>(n));
 	}
 	::close(fd);
 	return s.hex();

@@ -140,15 +140,16 @@ void write_all(int fd, std::string_view data, const fs::path &name)
 
 } // namespace
 
-void atomic_write(const fs::path &target, std::string_view content, unsigned mode)
+void atomic_write(const fs::path &target, std::string_view content, unsigned mode, Durability durability)
 {
+	const bool synced = durability == Durability::synced;
 	fs::path tmp = temp_beside(target);
 	int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		throw SystemError("cannot create " + tmp.string(), errno);
 	try {
 		write_all(fd, content, tmp);
-		if (::fsync(fd) != 0)
+		if (synced && ::fsync(fd) != 0)
 			throw SystemError("cannot write " + tmp.string(), errno);
 		if (::fchmod(fd, mode) != 0)
 			throw SystemError("cannot set permissions of " + tmp.string(), errno);
@@ -165,7 +166,8 @@ void atomic_write(const fs::path &target, std::string_view content, unsigned mod
 		::unlink(tmp.c_str());
 		throw;
 	}
-	sync_path(target.parent_path());
+	if (synced)
+		sync_path(target.parent_path());
 }
 
 void atomic_copy(const fs::path &from, const fs::path &target, unsigned mode)

@@ -33,9 +33,15 @@ private:
 void validate_release(std::string_view release);
 bool is_valid_release(std::string_view release) noexcept;
 
-// Writes content to target atomically: a temporary file beside it, fsync, rename, fsync of the
-// directory. On failure the target is untouched and the temporary removed. mode: permissions.
-void atomic_write(const std::filesystem::path &target, std::string_view content, unsigned mode = 0644);
+// synced: on disk before it replaces the target, and the directory too (what boots and what records
+// it); unsynced: replaced just as atomically, left to the page cache (build outputs such as a
+// merged .config or a report, which a crash may lose and a rerun makes again).
+enum class Durability { synced, unsynced };
+// Writes content to target atomically: a temporary file beside it, fsync (when synced), rename,
+// fsync of the directory (when synced). On failure the target is untouched and the temporary
+// removed. mode: permissions.
+void atomic_write(const std::filesystem::path &target, std::string_view content, unsigned mode = 0644,
+		  Durability durability = Durability::synced);
 // Copies a file atomically in the same way (target's directory must exist).
 void atomic_copy(const std::filesystem::path &from, const std::filesystem::path &target, unsigned mode = 0644);
 // Reads a whole file; throws SystemError naming the path.

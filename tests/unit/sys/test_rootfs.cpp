@@ -70,9 +70,20 @@ TEST_CASE("atomic_write replaces whole files and leaves no temporary", "[sys]")
 	CHECK_THROWS_AS(atomic_write(t.path() / "missing-dir/x", "x"), SystemError);
 	CHECK(read_file(f) == "two\n");
 
+	// a build output is replaced just as atomically without waiting for the disk
+	atomic_write(f, "three\n", 0644, Durability::unsynced);
+	CHECK(read_file(f) == "three\n");
+	CHECK((fs::status(f).permissions() & fs::perms::all) ==
+	      (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
+	n = 0;
+	for ([[maybe_unused]] const auto &e : fs::directory_iterator(t.path()))
+		++n;
+	CHECK(n == 1);
+	CHECK_THROWS_AS(atomic_write(t.path() / "missing-dir/x", "x", 0644, Durability::unsynced), SystemError);
+
 	fs::path g = t.path() / "copy";
 	atomic_copy(f, g);
-	CHECK(read_file(g) == "two\n");
+	CHECK(read_file(g) == "three\n");
 	CHECK_THROWS_AS(read_file(t.path() / "nope"), SystemError);
 }
 
