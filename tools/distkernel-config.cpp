@@ -318,18 +318,23 @@ int main(int argc, char **argv)
 			o.layers.assign(layers.begin(), layers.end());
 			o.olddefconfig = !no_olddefconfig;
 			MergeResult r = merge(o, log);
-			Json doc = report_json(o, r);
-			if (!report_file.empty())
-				atomic_write(report_file, doc.dump(2) + "\n");
-			if (opts.json)
-				cli::print_json(doc);
+			if (!report_file.empty() || opts.json) {
+				Json doc = report_json(o, r);
+				if (!report_file.empty()) {
+					std::string text = doc.dump(2);
+					text += '\n';
+					atomic_write(report_file, text, 0644, Durability::unsynced);
+				}
+				if (opts.json)
+					cli::print_json(doc);
+			}
 			if (!r.verified) {
 				log.info("merged input written to {} (not verified: --no-olddefconfig)", r.final_config.string());
-				return exit_ok;
+				return cli::finish(exit_ok);
 			}
 			print_report(r.report, log);
 			log.info("final config: {}", r.final_config.string());
-			return r.report.ok() ? exit_ok : exit_config_dropped;
+			return cli::finish(r.report.ok() ? exit_ok : exit_config_dropped);
 		}
 		if (*verify_cmd) {
 			LayeredConfig layered{Config()};
@@ -348,7 +353,7 @@ int main(int argc, char **argv)
 				cli::print_json(doc);
 			}
 			print_report(r, log);
-			return r.ok() ? exit_ok : exit_config_dropped;
+			return cli::finish(r.ok() ? exit_ok : exit_config_dropped);
 		}
 		ConfigDiff d = diff_configs(Config::read(da), Config::read(db));
 		if (opts.json) {

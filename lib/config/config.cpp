@@ -48,9 +48,17 @@ std::string_view next_line(std::string_view text, std::size_t &pos)
 	return line;
 }
 
+Origin::Origin(std::string file, std::size_t line) : line(line), file_(std::make_shared<const std::string>(std::move(file))) {}
+
+const std::string &Origin::file() const noexcept
+{
+	static const std::string none;
+	return file_ ? *file_ : none;
+}
+
 std::string Origin::str() const
 {
-	return line ? file + ":" + std::to_string(line) : file;
+	return line ? file() + ":" + std::to_string(line) : file();
 }
 
 std::optional<Value> Value::parse(std::string_view t, std::string *why)
@@ -144,7 +152,19 @@ std::string format_entry(std::string_view symbol, const Value &value)
 
 Config Config::parse(std::string_view text, const std::string &source)
 {
+	return parse_owned(std::string(text), source);
+}
+
+Config Config::parse_owned(std::string owned, const std::string &source)
+{
 	Config c(source);
+	c.text_ = std::move(owned);
+	std::string_view text = c.text_;
+	auto shared_source = std::make_shared<const std::string>(source);
+	std::size_t line_count = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+	c.lines_.reserve(line_count);
+	c.entries_.reserve(line_count);
+	c.last_.reserve(line_count);
 	bool optional_fragment = false;
 	std::size_t pending_optional = 0; // line of a "# distkernel: optional" not yet used
 	std::size_t lineno = 0;
@@ -210,15 +230,15 @@ Config Config::parse(std::string_view text, const std::string &source)
 			}
 		}
 
-		Line l{std::string(line)};
+		Line l{static_cast<std::size_t>(line.data() - text.data()), line.size()};
 		if (assignment) {
-			e.origin = Origin{source, lineno};
+			e.origin = Origin{shared_source, lineno};
 			if (pending_optional) {
 				e.optional = true;
 				pending_optional = 0;
 			}
 			l.entry = c.entries_.size();
-			c.last_[e.symbol] = c.entries_.size();
+			c.last_.insert_or_assign(e.symbol, c.entries_.size());
 			c.entries_.push_back(std::move(e));
 		}
 		c.lines_.push_back(std::move(l));
@@ -233,7 +253,7 @@ Config Config::parse(std::string_view text, const std::string &source)
 
 Config Config::read(const fs::path &file)
 {
-	return parse(read_file(file), file.string());
+	return parse_owned(read_file(file), file.string());
 }
 
 std::string Config::write() const
@@ -244,7 +264,7 @@ std::string Config::write() const
 		if (l.rewritten)
 			out += format_entry(entries_[l.entry].symbol, entries_[l.entry].value);
 		else
-			out += l.text;
+			out.append(text_, l.offset, l.length);
 		out += '\n';
 	}
 	if (!final_newline_ && !out.empty())
@@ -254,7 +274,7 @@ std::string Config::write() const
 
 const Entry *Config::find(std::string_view symbol) const
 {
-	auto it = last_.find(std::string(symbol));
+	auto it = last_.find(symbol);
 	return it == last_.end() ? nullptr : &entries_[it->second];
 }
 
@@ -292,6 +312,7 @@ void Config::append(Entry entry)
 
 LayeredConfig::LayeredConfig(Config base) : base_(std::move(base))
 {
+	current_.reserve(base_.symbol_count() * 5 / 4);
 	for (const auto &e : base_.entries())
 		apply(e);
 }

@@ -257,7 +257,7 @@ Json rebase_json(const RebaseOptions &o, const RebaseResult &r)
 		       {"user", val(i.change.user)},
 		       {"new_base", val(i.change.new_base)},
 		       {"final", val(i.final_value)},
-		       {"origin", Json{{"file", i.change.origin.file}, {"line", i.change.origin.line}}}};
+		       {"origin", Json{{"file", i.change.origin.file()}, {"line", i.change.origin.line}}}};
 		if (!i.reason.empty())
 			j["reason"] = i.reason;
 		items.push_back(std::move(j));

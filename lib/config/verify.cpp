@@ -35,6 +35,11 @@ std::size_t VerifyReport::count(Finding::Status s) const
 	return std::count_if(findings.begin(), findings.end(), [s](const Finding &f) { return f.status == s; });
 }
 
+bool VerifyReport::all_survived() const
+{
+	return std::all_of(findings.begin(), findings.end(), [](const Finding &f) { return f.survived; });
+}
+
 std::size_t VerifyReport::failures() const
 {
 	return std::count_if(findings.begin(), findings.end(), [](const Finding &f) { return f.fails(); });
@@ -167,9 +172,7 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 {
 	VerifyReport r;
 	r.findings.reserve(requested.size());
-	Config asked;
-	for (const auto &e : requested)
-		asked.append(e);
+	std::optional<Config> asked; // for explanations only: made when the first one is needed
 	for (const auto &e : requested) {
 		Finding f;
 		f.symbol = e.symbol;
@@ -180,7 +183,7 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 		if (fin)
 			f.final_value = fin->value;
 		Value now = fin ? fin->value : Value();
-		const Symbol *sym = kconfig ? kconfig->find(e.symbol) : nullptr;
+		const Symbol *sym = kconfig && !(now == e.value) ? kconfig->find(e.symbol) : nullptr;
 		if (now == e.value) {
 			f.status = Finding::Status::kept;
 		} else if (kconfig && (!sym || sym->definitions.empty())) {
@@ -188,9 +191,14 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 			f.reason = "no such symbol in this kernel's Kconfig";
 		} else {
 			f.status = !e.value.is_off() && now.is_off() ? Finding::Status::dropped : Finding::Status::changed;
-			if (sym)
-				f.reason = explain(*sym, e.value, final_config, *kconfig, &asked);
-			else if (!fin)
+			if (sym) {
+				if (!asked) {
+					asked.emplace();
+					for (const auto &a : requested)
+						asked->append(a);
+				}
+				f.reason = explain(*sym, e.value, final_config, *kconfig, &*asked);
+			} else if (!fin)
 				f.reason = "absent from the final .config (unknown symbol or unmet dependency: give the tree to tell)";
 		}
 		f.survived = now == e.value;
@@ -236,12 +244,26 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	auto seconds = [](clock::time_point a) { return std::chrono::duration<double>(clock::now() - a).count(); };
 	MergeResult r;
 	auto t0 = clock::now();
-	// Everything is read and checked before anything is written.
-	LayeredConfig layered(Config::read(o.base));
-	r.layer_files = expand_layers(o.layers);
-	for (const auto &f : r.layer_files)
-		layered.add_layer(Config::read(f));
-	r.overrides = layered.overrides();
+	// Everything is read and checked before anything is written; the base (the largest file) is
+	// parsed on the other core meanwhile.
+	auto base_reader = std::async(std::launch::async, [&o] { return Config::read(o.base); });
+	std::vector<Config> layers;
+	std::exception_ptr layer_error;
+	try {
+		r.layer_files = expand_layers(o.layers);
+		layers.reserve(r.layer_files.size());
+		for (const auto &f : r.layer_files)
+			layers.push_back(Config::read(f));
+	} catch (...) {
+		layer_error = std::current_exception();
+	}
+	auto layered = std::make_shared<LayeredConfig>(base_reader.get()); // the base's error comes first
+	if (layer_error)
+		std::rethrow_exception(layer_error);
+	for (auto &l : layers)
+		layered->add_layer(std::move(l));
+	r.layered = layered;
+	r.overrides = layered->overrides();
 	for (const auto &ov : r.overrides)
 		log.verbose("{} overrides {} ({})", format_entry(ov.symbol, ov.after.value) + " from " + ov.after.origin.str(),
 			    format_entry(ov.symbol, ov.before.value), ov.before.origin.str());
@@ -249,16 +271,19 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	fs::create_directories(build);
 	r.final_config = build / ".config";
 	log.step("merging {} and {} layer file(s) into {}", o.base.string(), r.layer_files.size(), r.final_config.string());
-	atomic_write(r.final_config, layered.merged_text());
+	atomic_write(r.final_config, layered->merged_text(), 0644, Durability::unsynced);
 	r.parse_seconds = seconds(t0);
 	if (!o.olddefconfig)
 		return r;
 
-	// The Kconfig files are only needed to explain what did not survive, but reading them takes a
-	// few tenths of a second: do it on the other core while make runs.
-	auto kconfig_reader = std::async(std::launch::async, [&o, &r] {
-		// Background work: on a busy machine make gets the CPU first (errors do not matter).
+	// While make runs, on the other core: the inputs' checksums (of the bytes that were merged)
+	// and the tree's Kconfig files, which explain what did not survive (a few tenths of a second).
+	auto background = std::async(std::launch::async, [&o, &r, layered] {
+		// On a busy machine make gets the CPU first.
 		::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+		r.base_sha256 = sha256_hex(layered->base().text());
+		for (const auto &l : layered->layers())
+			r.layer_sha256.push_back(sha256_hex(l.text()));
 		// CPU time: waiting behind make on a busy machine is not work
 		auto cpu = [] {
 			timespec ts{};
@@ -266,43 +291,66 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 			return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 		};
 		double t = cpu();
-		Kconfig k = Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
+		auto k = std::make_shared<const Kconfig>(Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch));
 		r.kconfig_seconds = cpu() - t;
 		return k;
 	});
 	auto t1 = clock::now();
-	run_olddefconfig(o.make, log);
+	run_olddefconfig(o.make, log); // on an error, background's destructor waits for it before r goes
 	r.olddefconfig_seconds = seconds(t1);
 
 	auto t2 = clock::now();
-	Config final_config = Config::read(r.final_config);
-	auto requested = layered.requested();
-	r.report = verify(requested, final_config, nullptr);
-	r.verify_seconds = seconds(t2);
-	if (!std::all_of(r.report.findings.begin(), r.report.findings.end(), [](const Finding &f) { return f.survived; })) {
-		try {
-			Kconfig k = kconfig_reader.get();
-			auto t4 = clock::now();
-			r.report = verify(requested, final_config, &k);
-			r.verify_seconds += seconds(t4);
-		} catch (const Error &e) {
-			log.warn("cannot read the Kconfig files to explain what did not survive: {}", e.what());
-		}
+	auto final_values = std::make_shared<const Config>(Config::read(r.final_config));
+	r.final_values = final_values;
+	std::string kconfig_error;
+	try {
+		r.kconfig = background.get(); // ready by now: make takes longer
+	} catch (const std::exception &e) {
+		kconfig_error = e.what();
 	}
+	r.report = verify(layered->requested(), *final_values, r.kconfig.get());
+	if (!r.kconfig && !r.report.all_survived())
+		log.warn("cannot read the Kconfig files to explain what did not survive: {}", kconfig_error);
+	r.verify_seconds = seconds(t2);
 	r.verified = true;
 	return r;
 }
 
 namespace {
 
-Json origin_json(const Origin &o)
+// The report has thousands of objects, so they are built with care: key by key (nlohmann's
+// brace-list construction copies each element through a temporary), and with room for all their
+// keys reserved first (an ordered_json object is a vector of pair<const string, json>: when it
+// grows, its values are copied, not moved, deep).
+Json object_with_room(std::size_t keys)
 {
-	return Json{{"file", o.file}, {"line", o.line}};
+	Json j = Json::object();
+	j.get_ref<Json::object_t &>().reserve(keys);
+	return j;
 }
 
-Json file_json(const fs::path &p)
+Json origin_json(const Origin &o)
 {
-	return Json{{"path", p.string()}, {"sha256", sha256_file(p)}};
+	Json j = object_with_room(2);
+	j["file"] = o.file();
+	j["line"] = o.line;
+	return j;
+}
+
+Json value_json(const Entry &e)
+{
+	Json j = object_with_room(2);
+	j["value"] = e.value.text();
+	j["origin"] = origin_json(e.origin);
+	return j;
+}
+
+Json file_json(const fs::path &p, std::string sha256)
+{
+	Json j = object_with_room(2);
+	j["path"] = p.string();
+	j["sha256"] = std::move(sha256);
+	return j;
 }
 
 } // namespace
@@ -310,14 +358,16 @@ Json file_json(const fs::path &p)
 Json findings_json(const VerifyReport &r)
 {
 	Json a = Json::array();
+	a.get_ref<Json::array_t &>().reserve(r.findings.size());
 	for (const auto &f : r.findings) {
-		Json j{{"symbol", "CONFIG_" + f.symbol},
-		       {"status", status_name(f.status)},
-		       {"requested", f.requested.text()},
-		       {"final", f.final_value ? Json(f.final_value->text()) : Json(nullptr)},
-		       {"origin", origin_json(f.origin)},
-		       {"optional", f.optional},
-		       {"survived", f.survived}};
+		Json j = object_with_room(8);
+		j["symbol"] = "CONFIG_" + f.symbol;
+		j["status"] = status_name(f.status);
+		j["requested"] = f.requested.text();
+		j["final"] = f.final_value ? Json(f.final_value->text()) : Json(nullptr);
+		j["origin"] = origin_json(f.origin);
+		j["optional"] = f.optional;
+		j["survived"] = f.survived;
 		if (!f.reason.empty())
 			j["reason"] = f.reason;
 		a.push_back(std::move(j));
@@ -328,20 +378,29 @@ Json findings_json(const VerifyReport &r)
 Json report_json(const MergeOptions &o, const MergeResult &r)
 {
 	Json doc = make_document("distkernel.config-report", 1, 0);
+	doc.get_ref<Json::object_t &>().reserve(16);
 	doc["tree"] = o.make.tree.string();
 	doc["arch"] = o.make.arch;
-	doc["base"] = file_json(o.base);
+	// Checksums of what was merged, made while make ran (of the files as they are now otherwise).
+	auto sum = [](const std::string &known, const fs::path &p) { return known.empty() ? sha256_file(p) : known; };
+	doc["base"] = file_json(o.base, sum(r.base_sha256, o.base));
 	Json layers = Json::array();
-	for (const auto &f : r.layer_files)
-		layers.push_back(file_json(f));
-	doc["layers"] = layers;
-	doc["final"] = r.verified ? file_json(r.final_config) : Json{{"path", r.final_config.string()}};
+	for (std::size_t i = 0; i < r.layer_files.size(); i++)
+		layers.push_back(file_json(r.layer_files[i], sum(i < r.layer_sha256.size() ? r.layer_sha256[i] : "", r.layer_files[i])));
+	doc["layers"] = std::move(layers);
+	doc["final"] = !r.verified  ? Json{{"path", r.final_config.string()}}
+		       : r.final_values ? file_json(r.final_config, sha256_hex(r.final_values->text()))
+					: file_json(r.final_config, sha256_file(r.final_config));
 	Json ov = Json::array();
-	for (const auto &x : r.overrides)
-		ov.push_back(Json{{"symbol", "CONFIG_" + x.symbol},
-				  {"before", Json{{"value", x.before.value.text()}, {"origin", origin_json(x.before.origin)}}},
-				  {"after", Json{{"value", x.after.value.text()}, {"origin", origin_json(x.after.origin)}}}});
-	doc["overrides"] = ov;
+	ov.get_ref<Json::array_t &>().reserve(r.overrides.size());
+	for (const auto &x : r.overrides) {
+		Json j = object_with_room(3);
+		j["symbol"] = "CONFIG_" + x.symbol;
+		j["before"] = value_json(x.before);
+		j["after"] = value_json(x.after);
+		ov.push_back(std::move(j));
+	}
+	doc["overrides"] = std::move(ov);
 	doc["verified"] = r.verified;
 	doc["findings"] = findings_json(r.report);
 	doc["summary"] = Json{{"requested", r.report.findings.size()},

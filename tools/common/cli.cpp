@@ -3,6 +3,7 @@
 #include "distkernel_build_config.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 namespace distkernel::cli {
@@ -63,6 +64,18 @@ int run_main(CLI::App &app, int argc, char **argv, const std::function<int()> &b
 		std::cerr << name << ": internal error: " << e.what() << "\n";
 		return exit_error;
 	}
+}
+
+int finish(int rc)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return rc;
+#else
+	std::cout.flush();
+	std::cerr.flush();
+	bool written = std::cout.good() && std::fflush(nullptr) == 0; // not so on a full disk
+	std::_Exit(written || rc != 0 ? rc : exit_error);
+#endif
 }
 
 void print_json(const Json &doc)

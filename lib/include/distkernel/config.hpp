@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,13 +13,30 @@
 
 namespace distkernel {
 
-// Where a value was written: the file as the user named it and the 1-based line.
-struct Origin {
-	std::string file;
+// Where a value was written: the file as the user named it and the 1-based line. Every entry of a
+// file shares one copy of its name.
+class Origin {
+public:
+	Origin() = default;
+	Origin(std::string file, std::size_t line);
+	Origin(std::shared_ptr<const std::string> file, std::size_t line) noexcept : line(line), file_(std::move(file)) {}
+
 	std::size_t line = 0;
-	std::string str() const; // "file:line"
-	bool operator==(const Origin &) const = default;
+	const std::string &file() const noexcept;
+	std::string str() const; // "file:line", or "file" when line is 0
+	bool operator==(const Origin &o) const noexcept { return line == o.line && file() == o.file(); }
+
+private:
+	std::shared_ptr<const std::string> file_;
 };
+
+// Hash and equality for string-keyed maps that are looked up with a string_view.
+struct StringHash {
+	using is_transparent = void;
+	std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <typename T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
 // One value as Kconfig spells it after "CONFIG_X=".
 class Value {
@@ -80,6 +98,8 @@ public:
 
 	std::string write() const;
 	const std::string &source() const noexcept { return source_; }
+	// The bytes parsed (empty for a config built with set() and append()).
+	const std::string &text() const noexcept { return text_; }
 
 	// Every assignment in file order, a symbol written twice appears twice.
 	const std::vector<Entry> &entries() const noexcept { return entries_; }
@@ -96,15 +116,17 @@ public:
 	void append(Entry entry);
 
 private:
+	static Config parse_owned(std::string text, const std::string &source);
 	struct Line {
-		std::string text;                                // as written, without the line end
+		std::size_t offset = 0, length = 0;               // as written in text_, without the line end
 		std::size_t entry = static_cast<std::size_t>(-1); // index into entries_, or none
 		bool rewritten = false;                          // set() changed it: write canonically
 	};
 	std::string source_;
+	std::string text_; // what was parsed
 	std::vector<Line> lines_;
 	std::vector<Entry> entries_;
-	std::unordered_map<std::string, std::size_t> last_; // symbol -> index of its last entry
+	StringMap<std::size_t> last_; // symbol -> index of its last entry
 	bool final_newline_ = true;
 };
 
@@ -140,8 +162,8 @@ private:
 	Config base_;
 	std::vector<Config> layers_;
 	std::vector<Override> overrides_;
-	std::unordered_map<std::string, Entry> current_;
-	std::unordered_map<std::string, std::size_t> first_requested_;
+	StringMap<Entry> current_;
+	StringMap<std::size_t> first_requested_;
 	std::vector<std::string> requested_order_;
 };
 

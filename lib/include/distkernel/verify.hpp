@@ -9,6 +9,7 @@
 #include "distkernel/log.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,7 @@ struct VerifyReport {
 	std::size_t count(Finding::Status s) const;
 	std::size_t failures() const;
 	bool ok() const { return failures() == 0; }
+	bool all_survived() const;
 };
 
 // Classifies each requested value against the final .config. kconfig (may be null) tells
@@ -69,6 +71,16 @@ struct MergeResult {
 	std::vector<Override> overrides;
 	VerifyReport report;
 	bool verified = false; // false when olddefconfig was skipped
+	// What the report was made from, for callers that want to look further: the layered input,
+	// the final .config and the tree's Kconfig (null when not verified, or when the Kconfig files
+	// could not be read). Shared so that freeing them is the caller's choice: they are many
+	// small allocations, and a tool about to exit need not free them one by one.
+	std::shared_ptr<const LayeredConfig> layered;
+	std::shared_ptr<const Config> final_values;
+	std::shared_ptr<const kconfig::Kconfig> kconfig;
+	// sha256 of the bytes that were merged (made while make runs; empty when not verified)
+	std::string base_sha256;
+	std::vector<std::string> layer_sha256;
 	// Seconds spent in each step (kconfig_seconds: CPU time of reading the Kconfig files, which
 	// happens while make runs).
 	double parse_seconds = 0, olddefconfig_seconds = 0, kconfig_seconds = 0, verify_seconds = 0;

@@ -23,6 +23,14 @@ printf 'CONFIG_A=yes\n' > "$T/value.config"
 dk_expect_status 1 "$cfg" verify --config "$DK_DEBIAN_CONFIG" "$T/value.config"
 dk_grep "$T/value.config:1: a value must be y, m, n" "$T/err"
 
+# a bad base and a bad layer: the base, read first, is the one named
+printf 'CONFIG_A=y\nnot a line\n' > "$T/badbase.config"
+dk_expect_status 1 "$cfg" merge --tree "$DK_TREE" -O "$T/build" "$T/badbase.config" "$T/junk.config" "$T/missing.config"
+dk_grep "error: $T/badbase.config:2: not a config line .*: 'not a line'" "$T/err"
+dk_nogrep 'junk.config|missing.config' "$T/err"
+dk_expect_status 1 "$cfg" merge --tree "$DK_TREE" -O "$T/build" "$T/no-such-base.config" "$T/junk.config"
+dk_grep "$T/no-such-base.config" "$T/err"
+
 dk_expect_status 1 "$cfg" merge --tree "$DK_TREE" -O "$T/build" "$DK_DEBIAN_CONFIG" "$T/missing.config"
 dk_grep "$T/missing.config: no such fragment file or directory" "$T/err"
 [[ ! -e $T/build/.config ]] || dk_fail "a .config was written despite the errors"

@@ -53,6 +53,7 @@ assert r["base"] == {"path": sys.argv[3], "sha256": sha(sys.argv[3])}, r["base"]
 assert [l["path"] for l in r["layers"]] == [t + "/config.d/10-gentoo.config", t + "/config.d/20-virt.config",
                                           t + "/90-override.config"], r["layers"]
 assert all(l["sha256"] == sha(l["path"]) for l in r["layers"])
+assert r["final"] == {"path": t + "/build/.config", "sha256": sha(t + "/build/.config")}, r["final"]
 f = {x["symbol"]: x for x in r["findings"]}
 assert f["CONFIG_KVM_AMD"]["status"] == "dropped" and f["CONFIG_KVM_AMD"]["origin"] == {"file": t + "/config.d/20-virt.config", "line": 2}
 assert "KVM is n" in f["CONFIG_KVM_AMD"]["reason"]

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 using namespace distkernel;
@@ -54,6 +55,28 @@ TEST_CASE("a real distribution config round-trips byte for byte", "[config]")
 	CHECK(c.symbol_count() > 8000);
 	CHECK(c.value_of("MODULES").text() == "y");
 	CHECK(c.find("MODULES")->origin.line > 0);
+}
+
+TEST_CASE("a copy of a config stands on its own; its text is the bytes parsed", "[config]")
+{
+	const std::string text = "# top\r\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_LONG_SYMBOL_NAME=\"some value\"\n";
+	std::optional<Config> original = Config::parse(text, "/etc/kernel/config.d/10-a.config");
+	Config copy = *original;
+	original.reset(); // lines are kept as places in the parsed text: the copy must not point into this one
+	CHECK(copy.text() == text);
+	CHECK(copy.write() == "# top\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_LONG_SYMBOL_NAME=\"some value\"\n");
+	copy.set("A", Value::tristate('m'), Origin{"cli", 0});
+	CHECK(copy.write() == "# top\nCONFIG_A=m\n# CONFIG_B is not set\nCONFIG_LONG_SYMBOL_NAME=\"some value\"\n");
+	// every entry of a file names it; they share one copy of the name
+	const Entry *b = copy.find("B");
+	const Entry *l = copy.find("LONG_SYMBOL_NAME");
+	REQUIRE((b && l));
+	CHECK(b->origin.str() == "/etc/kernel/config.d/10-a.config:3");
+	CHECK(&b->origin.file() == &l->origin.file());
+	CHECK(Origin{"x.config", 3} == Origin{std::string("x.config"), 3});
+	CHECK(!(Origin{"x.config", 3} == Origin{"x.config", 4}));
+	CHECK(Origin().file().empty());
+	CHECK(copy.find(std::string_view("LONG_SYMBOL_NAME_AND_MORE").substr(0, 16)) == l);
 }
 
 TEST_CASE("every kind of value Kconfig writes parses and comes back unchanged", "[config]")
@@ -136,7 +159,7 @@ TEST_CASE("set replaces the value that counts in place and is written canonicall
 	c.set("A", Value::tristate('n'), Origin{"cli", 0});
 	c.set("NEW", Value::from_string("x"), Origin{"cli", 0});
 	CHECK(c.write() == "# head\n# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_NEW=\"x\"\n");
-	CHECK(c.find("B")->origin.file == "cli");
+	CHECK(c.find("B")->origin.file() == "cli");
 }
 
 TEST_CASE("layers override in order and every override is recorded", "[config]")
