@@ -14,7 +14,10 @@ mkdir -p "$r/lib/modules" "$r/boot"
 # A root of its own: the Debian tree as a symlink farm (cheap), plus what packages add.
 cp -as "$DK_DEBIAN_ROOT/lib/modules/$kv" "$r/lib/modules/$kv"
 dummy=$(find "$DK_DEBIAN_ROOT/lib/modules/$kv/kernel" -name dummy.ko)
-other=${kv/-56-/-99-}
+# Another release of the same length (the module file is rewritten in place): each digit of
+# Debian's ABI number ("57" in 6.1.0-57-amd64) moved on by one; Debian bumps that number.
+abi=$(sed -E 's/^[0-9]+\.[0-9]+\.[0-9]+-([0-9]+)-.*/\1/' <<<"$kv")
+other=${kv/-$abi-/-$(tr 0-9 1-90 <<<"$abi")-}
 [[ ${#other} == "${#kv}" && $other != "$kv" ]] || dk_fail "cannot make a same-length release from $kv"
 mkdir -p "$r/lib/modules/$kv/extra" "$r/lib/modules/6.6.30-gentoo-dist/extra"
 sed "s/vermagic=$kv /vermagic=$other /" "$dummy" > "$r/lib/modules/$kv/extra/vbox_old.ko"
