@@ -70,7 +70,7 @@ Symbol &Kconfig::target(const std::string &name)
 
 const Symbol *Kconfig::find(std::string_view name) const
 {
-	auto it = symbols_.find(std::string(name));
+	auto it = symbols_.find(name);
 	return it == symbols_.end() ? nullptr : &it->second;
 }
 

@@ -111,7 +111,7 @@ public:
 private:
 	friend class Reader;
 	Symbol &target(const std::string &name); // created when only selected, never defined
-	std::unordered_map<std::string, Symbol> symbols_;
+	StringMap<Symbol> symbols_;
 	std::vector<std::string> order_;
 	std::vector<Choice> choices_;
 	std::size_t files_ = 0;
