@@ -7,7 +7,6 @@
 #include "distkernel/rootfs.hpp"
 #include "distkernel/verify.hpp"
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -193,16 +192,14 @@ TEST_CASE("a symbol defined twice is blamed on dependencies only when both are u
 	      "depends on 64BIT (64BIT is n); depends on COMPILE_TEST (COMPILE_TEST is n)");
 }
 
-TEST_CASE("the real 6.1 tree is read quickly and completely", "[config]")
+// (How long the read takes is measured by tests/bench/config-merge: kconfig_seconds.)
+TEST_CASE("the real 6.1 tree is read completely", "[config]")
 {
 	const char *cache = std::getenv("DISTKERNEL_CACHE");
 	fs::path tree = (cache ? fs::path(cache) : source_root() / ".cache") / "linux";
 	INFO("kernel tree: " << tree << " (run scripts/real-parts first)");
 	REQUIRE(fs::exists(tree / "Kconfig"));
-	auto t0 = std::chrono::steady_clock::now();
 	Kconfig k = Kconfig::read(tree, "x86_64");
-	double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-	CHECK(s < 2.0); // about 0.2 s optimised; sanitizers are slower
 	CHECK(k.file_count() > 1000);
 	CHECK(k.names().size() > 15000);
 	const Symbol *i915 = k.find("DRM_I915");
