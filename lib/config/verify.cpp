@@ -388,9 +388,9 @@ Json report_json(const MergeOptions &o, const MergeResult &r)
 	for (std::size_t i = 0; i < r.layer_files.size(); i++)
 		layers.push_back(file_json(r.layer_files[i], sum(i < r.layer_sha256.size() ? r.layer_sha256[i] : "", r.layer_files[i])));
 	doc["layers"] = std::move(layers);
-	doc["final"] = !r.verified  ? Json{{"path", r.final_config.string()}}
-		       : r.final_values ? file_json(r.final_config, sha256_hex(r.final_values->text()))
-					: file_json(r.final_config, sha256_file(r.final_config));
+	// merge() keeps the final values whenever it verified
+	doc["final"] = r.verified ? file_json(r.final_config, sha256_hex(r.final_values->text()))
+				  : Json{{"path", r.final_config.string()}};
 	Json ov = Json::array();
 	ov.get_ref<Json::array_t &>().reserve(r.overrides.size());
 	for (const auto &x : r.overrides) {
