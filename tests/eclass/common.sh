@@ -23,17 +23,3 @@ dk_test_ebuild() {
 	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$file"
 	echo "$file"
 }
-
-# dk_build_key WORKDIR ENVIRONMENT: the cache key of a kernel build: the tree (its extraction
-# stamp), the configured .config, the eclass's make arguments (the functions that make them,
-# from the saved environment) and the build directory's path (kbuild records absolute paths).
-dk_build_key() {
-	local workdir=$1 env=$2
-	{
-		cat "$DK_TREE/.distkernel-extracted"
-		cat "$workdir/build/.config"
-		# shellcheck disable=SC2016
-		env -i bash --norc --noprofile -c 'source "$1" 2>/dev/null; declare -f dist-kernel_src_compile _dist-kernel_toolchain_args; echo "$CHOST"' _ "$env"
-		echo "$workdir"
-	} | sha256sum | cut -c1-16
-}
