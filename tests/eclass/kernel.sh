@@ -24,7 +24,8 @@ done
 started=$SECONDS
 prebuilt=$("$DK_SOURCE_ROOT/tests/test-kernel") || dk_fail "the shared test kernel did not build"
 PMS_BASE=$T/pms
-PMS_MAKE_CONF="DK_TREE=$DK_TREE"
+# src_test boots with the checkout's qemu-boot (sys-kernel/distkernel installs the same script).
+PMS_MAKE_CONF="DK_TREE=$DK_TREE DIST_KERNEL_QEMU_BOOT=$DK_SOURCE_ROOT/tests/qemu-boot DISTKERNEL_CACHE=$DK_CACHE"
 PMS_ROOT=$T/root1
 mkdir -p "$PMS_ROOT"
 
