@@ -7,8 +7,7 @@
 # boot entry; then unmerged (pkg_postrm removes what was deployed).
 #
 # The kernel is the shared test kernel (tests/test-kernel: this ebuild, configured and built by
-# the same phases, cached): its build directory is restored here before src_compile, whose make
-# then has nothing to do.
+# the same phases, cached): src_compile finds it built and its make has nothing to do.
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=harness.sh
@@ -40,11 +39,17 @@ for phase in pkg_setup src_unpack src_prepare src_configure; do
 done
 cmp -s "$work/build/.config" "$prebuilt/.config" ||
 	dk_fail "src_configure made another .config than the shared test kernel's ($prebuilt/.config)"
+# The build directory as tests/test-kernel made it: a symlink to the shared build, which the
+# kernel's make resolves to the path it was built at.
 rm -rf "$work/build"
-cp -a "$prebuilt" "$work/build"
+ln -s "$prebuilt" "$work/build"
+bzimage=$prebuilt/arch/x86/boot/bzImage
+before=$(stat -c %Y "$bzimage")
 t0=$SECONDS
 pms_phase src_compile > "$T/compile.log" 2>&1 || { tail -n 40 "$T/compile.log" >&2; dk_fail "src_compile died"; }
-echo "kernel build: src_compile on the restored build took $((SECONDS - t0)) s" >&2
+echo "kernel build: src_compile on the shared build took $((SECONDS - t0)) s" >&2
+[[ $(stat -c %Y "$bzimage") == "$before" ]] ||
+	dk_fail "src_compile rebuilt the shared test kernel: the eclass's build differs from tests/test-kernel's"
 # src_test (USE=test): the eclass's own boot of the built kernel with a generic initramfs.
 pms_phase src_test > "$T/test.log" 2>&1 || { tail -n 40 "$T/test.log" >&2; dk_fail "src_test died"; }
 dk_grep 'The kernel booted in QEMU' "$T/test.log"
