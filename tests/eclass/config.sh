@@ -6,8 +6,9 @@
 #    with the tool's report naming the file, line and symbol;
 #  - a user fragment that can survive is applied, after savedconfig;
 #  - savedconfig (USE=savedconfig) is found in savedconfig.eclass's order under
-#    PORTAGE_CONFIGROOT: ${CHOST}/ before the plain directory, ${PF} before ${P} before ${PN};
-#    applied when found, ignored with USE=-savedconfig, an error when missing.
+#    PORTAGE_CONFIGROOT: ${PF} before ${P} before ${PN}, each in ${CHOST}/ before the plain
+#    directory; then the newest other version's (a version bump), which is rebased; applied when
+#    found, ignored with USE=-savedconfig, a warning when missing.
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=harness.sh
@@ -59,18 +60,23 @@ hostname_is() {
 	dk_grep "^CONFIG_DEFAULT_HOSTNAME=\"$1\"\$" "$(final_config)"
 }
 PMS_USE=savedconfig
-if configure none; then dk_fail "USE=savedconfig without a saved config did not die"; fi
-dk_grep 'no saved config' "$T/none.log"
+configure none || { cat "$T/none.log" >&2; dk_fail "USE=savedconfig without a saved config died"; }
+dk_grep 'WARNING: USE=savedconfig but no saved config' "$T/none.log"
+dk_grep "saved as sys-kernel/$pf" "$T/none.log"
 for name in "$pn" "$p" "$pf"; do
 	printf 'CONFIG_DEFAULT_HOSTNAME="saved-%s"\n' "$name" > "$saved/sys-kernel/$name"
 	configure "saved-$name" || { cat "$T/saved-$name.log" >&2; dk_fail "src_configure with the saved config $name died"; }
 	hostname_is "saved-$name"
 	dk_grep "Applying the saved config $saved/sys-kernel/$name\$" "$T/saved-$name.log"
 done
-printf 'CONFIG_DEFAULT_HOSTNAME="saved-chost"\n' > "$saved/x86_64-linux-gnu/sys-kernel/$pn"
-configure saved-chost || { cat "$T/saved-chost.log" >&2; dk_fail "src_configure with the CHOST saved config died"; }
-hostname_is saved-chost
-dk_ok "savedconfig: CHOST/PN over PF over P over PN, applied"
+printf 'CONFIG_DEFAULT_HOSTNAME="saved-chost-pn"\n' > "$saved/x86_64-linux-gnu/sys-kernel/$pn"
+configure saved-chost-pn || { cat "$T/saved-chost-pn.log" >&2; dk_fail "src_configure with a CHOST/PN saved config died"; }
+hostname_is "saved-$pf"
+printf 'CONFIG_DEFAULT_HOSTNAME="saved-chost-pf"\n' > "$saved/x86_64-linux-gnu/sys-kernel/$pf"
+configure saved-chost-pf || { cat "$T/saved-chost-pf.log" >&2; dk_fail "src_configure with the CHOST/PF saved config died"; }
+hostname_is saved-chost-pf
+dk_ok "savedconfig: PF over P over PN, CHOST/ over the plain directory for each, applied"
+rm -f "$saved"/{,x86_64-linux-gnu/}sys-kernel/*
 
 PMS_USE=-savedconfig
 configure unsaved || { cat "$T/unsaved.log" >&2; dk_fail "src_configure with USE=-savedconfig died"; }
@@ -100,6 +106,17 @@ dk_grep "Rebasing the saved config $saved/x86_64-linux-gnu/sys-kernel/$pn \\(ker
 dk_grep 'Every change of the saved config carried over' "$T/rebased.log"
 hostname_is rebased-user
 dk_ok "an older full saved config is rebased onto this version; the user's change carried over"
+
+# --- a version bump: the previous version's saved config (as src_install saved it) is found -----
+rm -f "$saved"/{,x86_64-linux-gnu/}sys-kernel/*
+sed -E '1,10s/^(# Linux\/[^ ]+ )[^ ]+( Kernel Configuration)$/\16.0.99\2/' "$base_config" > "$saved/sys-kernel/$pn-6.0.99.base"
+sed -E 's/^CONFIG_DEFAULT_HOSTNAME=.*/CONFIG_DEFAULT_HOSTNAME="previous-version"/' \
+	"$saved/sys-kernel/$pn-6.0.99.base" > "$saved/sys-kernel/$pn-6.0.99"
+printf 'CONFIG_DEFAULT_HOSTNAME="older-version"\n' > "$saved/sys-kernel/$pn-6.0.9"
+configure bumped || { cat "$T/bumped.log" >&2; dk_fail "src_configure after a version bump died"; }
+dk_grep "Rebasing the saved config $saved/sys-kernel/$pn-6\\.0\\.99 \\(kernel 6\\.0\\.99\\)" "$T/bumped.log"
+hostname_is previous-version
+dk_ok "a version bump finds the newest previous version's saved config and rebases it"
 
 # --- what this version brings: a summary when the previous kernel's config is at hand ---------
 # ${ESYSROOT}/usr/src/linux/.config is the previous kernel's; a symbol it does not mention is new.
