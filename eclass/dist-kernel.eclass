@@ -249,17 +249,16 @@ _dist-kernel_find_savedconfig() {
 	done
 	# Another version's: the highest version, by sort -V over the names (the version follows
 	# ${PN}- and starts with a digit).
-	local f newest=
+	local f names newest
 	for prefix in "${prefixes[@]}"; do
+		names=()
 		for f in "${base}/${prefix}${CATEGORY}/${PN}"-[0-9]*; do
-			[[ -f ${f} && ${f} != *.base ]] || continue
-			[[ ${f##*/} =~ ^${PN}-[0-9][^-]*(-r[0-9]+)?$ ]] || continue
-			newest+="${f##*/} ${f}"$'\n'
+			[[ -f ${f} && ${f} != *.base && ${f##*/} =~ ^${PN}-[0-9][^-]*(-r[0-9]+)?$ ]] && names+=( "${f##*/}" )
 		done
-		if [[ -n ${newest} ]]; then
-			sort -V <<< "${newest%$'\n'}" | tail -n 1 | cut -d' ' -f2-
-			return 0
-		fi
+		[[ ${#names[@]} -gt 0 ]] || continue
+		newest=$(printf '%s\n' "${names[@]}" | sort -V | tail -n 1)
+		echo "${base}/${prefix}${CATEGORY}/${newest}"
+		return 0
 	done
 	return 1
 }
