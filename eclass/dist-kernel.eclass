@@ -17,12 +17,16 @@
 # - src_install: distkernel-stage into ${ED} (/usr/src/linux-KV, /lib/modules/KV); nothing in
 #   /boot and nothing read from the build machine's /boot or /etc/kernel, so that a binary
 #   package is setup-agnostic.
-# - pkg_postinst, pkg_config, pkg_postrm: distkernel-install add/remove for ${EROOT}, on the
-#   machine where the package is merged.
+# - pkg_postinst, pkg_config: distkernel-install add for ${EROOT}, on the machine where the
+#   package is merged.
+# - pkg_postrm: distkernel-install remove, then what Portage leaves behind: /lib/modules/KV is in
+#   Portage's default UNINSTALL_IGNORE, so the eclass removes this kernel's own modules, indexes
+#   and links there itself (keeping other packages' modules), and repoints /usr/src/linux.
 #
 # A variant sets DIST_KERNEL_BASE_CONFIGS and usually DIST_KERNEL_FRAGMENTS and
 # DIST_KERNEL_LOCALVERSION, unpacks its sources into ${S} and applies its patches through PATCHES;
-# the eclass does the rest.
+# the eclass does the rest. The eclass sets no PDEPEND: an ebuild that provides virtual/dist-kernel
+# sets PDEPEND=">=virtual/dist-kernel-${PV}" itself (docs/eclass.md).
 
 case ${EAPI} in
 	8) ;;
@@ -35,11 +39,11 @@ _DIST_KERNEL_ECLASS=1
 inherit toolchain-funcs
 
 # @ECLASS_VARIABLE: DIST_KERNEL_BASE_CONFIGS
-# @PRE_INHERIT
 # @REQUIRED
 # @DESCRIPTION:
 # Array of the base configuration files: the first is the base (a whole distribution config);
-# the others are merged on it, in order, before the variant's fragments.
+# the others are merged on it, in order, before the variant's fragments. Read from
+# src_configure on (not at inherit time): set it anywhere in the ebuild's global scope.
 
 # @ECLASS_VARIABLE: DIST_KERNEL_FRAGMENTS
 # @DEFAULT_UNSET
@@ -60,6 +64,20 @@ inherit toolchain-funcs
 # @DEFAULT_UNSET
 # @DESCRIPTION:
 # Array of fragments merged with USE=hardened. USE=hardened with none set is an error.
+
+# @ECLASS_VARIABLE: DIST_KERNEL_HARDENED_GCC_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of fragments merged with USE=hardened after DIST_KERNEL_HARDENED_FRAGMENTS, only when
+# the compiler is GCC (gentoo-kernel-config's hardened-gcc-plugins.config: clang has no GCC
+# plugins).
+
+# @ECLASS_VARIABLE: DIST_KERNEL_HARDENED_ARCH_DIR
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# A directory with per-architecture hardening fragments named hardened-${ARCH}.config
+# (gentoo-kernel-config has amd64, x86, arm and arm64): with USE=hardened, the one of this ARCH
+# is merged last when it exists; an ARCH without one gets none.
 
 # @ECLASS_VARIABLE: DIST_KERNEL_LOCALVERSION
 # @DESCRIPTION:
@@ -113,7 +131,9 @@ RESTRICT="!test? ( test )"
 
 # The tools run at build time (configure, stage) from BROOT and on the target (install) from
 # the installed system: BDEPEND plus IDEPEND, and RDEPEND so that they are still there for
-# pkg_postrm and emerge --config.
+# pkg_postrm and emerge --config. pahole makes the BTF of USE=debug (CONFIG_DEBUG_INFO_BTF).
+# An LLVM=1 build (CC is clang) also needs llvm and lld: no USE flag says so in advance, so
+# pkg_setup checks for them. src_test boots the kernel in the QEMU of the build's ARCH.
 BDEPEND="
 	sys-kernel/distkernel
 	app-alternatives/bc
@@ -123,20 +143,23 @@ BDEPEND="
 	dev-libs/openssl
 	sys-devel/bison
 	virtual/libelf
+	debug? ( dev-util/pahole )
 	test? (
-		app-emulation/qemu
+		amd64? ( app-emulation/qemu[qemu_softmmu_targets_x86_64] )
+		x86? ( app-emulation/qemu[qemu_softmmu_targets_i386] )
 		sys-apps/busybox[static]
 		sys-fs/e2fsprogs
 		sys-kernel/dracut
 	)
 "
+# distkernel-install runs dracut itself and hands its image to installkernel (or kernel-install
+# for BLS): dracut is the initramfs generator, installkernel needs no generator flag of its own.
 IDEPEND="
 	sys-kernel/distkernel
 	sys-kernel/installkernel
 	initramfs? ( sys-kernel/dracut )
 "
 RDEPEND="${IDEPEND}"
-PDEPEND="~virtual/dist-kernel-${PV}"
 
 # @FUNCTION: _dist-kernel_release
 # @INTERNAL
@@ -185,10 +208,11 @@ _dist-kernel_image_path() {
 # @INTERNAL
 # @DESCRIPTION:
 # Sets _DIST_KERNEL_TOOL_ARGS (the toolchain options of distkernel-config and distkernel-stage)
-# and _DIST_KERNEL_MAKE_ARGS (the same for the kernel's make). The compiler comes from
-# CROSS_COMPILE (or LLVM=1), not from CC=: its identity is part of .config
-# (CONFIG_CC_VERSION_TEXT), so configure and build must see the same one, or kbuild would
-# re-run Kconfig after the configuration was verified.
+# and _DIST_KERNEL_MAKE_ARGS (the same for the kernel's make). The kernel's Makefile assigns CC
+# itself, so only CC= on make's command line lets Portage's distcc or ccache wrapper (or a CC
+# from make.conf) reach the compiler; configure runs with CROSS_COMPILE (or LLVM=1) alone.
+# Both must name the same compiler: its identity is part of .config (CONFIG_CC_VERSION_TEXT),
+# and kbuild would re-run Kconfig after the configuration was verified (src_configure checks).
 _dist-kernel_toolchain_args() {
 	DIST_KERNEL_BUILD_DIR=${WORKDIR}/build
 	local karch
@@ -199,6 +223,7 @@ _dist-kernel_toolchain_args() {
 		O="${DIST_KERNEL_BUILD_DIR}"
 		ARCH="${karch}"
 		CROSS_COMPILE="${CHOST}-"
+		CC="$(tc-getCC)"
 		HOSTCC="$(tc-getBUILD_CC)"
 		HOSTCXX="$(tc-getBUILD_CXX)"
 	)
@@ -211,19 +236,36 @@ _dist-kernel_toolchain_args() {
 # @FUNCTION: _dist-kernel_find_savedconfig
 # @INTERNAL
 # @DESCRIPTION:
-# Prints the saved config to use, looked up in savedconfig.eclass's order: under
-# ${PORTAGE_CONFIGROOT}/etc/portage/savedconfig/, in ${CTARGET}/, ${CHOST}/, then directly,
-# ${CATEGORY}/${PF}, then ${P}, then ${PN}. Returns 1 when there is none.
+# Prints the saved config to use, looked up in savedconfig.eclass's order under
+# ${PORTAGE_CONFIGROOT}/etc/portage/savedconfig/: ${CATEGORY}/${PF}, then ${P}, then ${PN}, each
+# in ${CTARGET}/, then ${CHOST}/, then directly. When none is found, the saved config of the
+# newest other version of ${PN} (${PN}-<version>[-r<N>], as src_install saves it), so that a
+# version bump finds the previous kernel's saved config and rebases it. Returns 1 when there is
+# none at all.
 _dist-kernel_find_savedconfig() {
 	local base=${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig
+	local prefixes=( ${CTARGET:+"${CTARGET}/"} "${CHOST}/" "" )
 	local prefix name
-	for prefix in ${CTARGET:+"${CTARGET}/"} "${CHOST}/" ""; do
-		for name in "${PF}" "${P}" "${PN}"; do
+	for name in "${PF}" "${P}" "${PN}"; do
+		for prefix in "${prefixes[@]}"; do
 			if [[ -f ${base}/${prefix}${CATEGORY}/${name} ]]; then
 				echo "${base}/${prefix}${CATEGORY}/${name}"
 				return 0
 			fi
 		done
+	done
+	# Another version's: the highest version, by sort -V over the names (the version follows
+	# ${PN}- and starts with a digit).
+	local f names newest
+	for prefix in "${prefixes[@]}"; do
+		names=()
+		for f in "${base}/${prefix}${CATEGORY}/${PN}"-[0-9]*; do
+			[[ -f ${f} && ${f} != *.base && ${f##*/} =~ ^${PN}-[0-9][^-]*(-r[0-9]+)?$ ]] && names+=( "${f##*/}" )
+		done
+		[[ ${#names[@]} -gt 0 ]] || continue
+		newest=$(printf '%s\n' "${names[@]}" | sort -V | tail -n 1)
+		echo "${base}/${prefix}${CATEGORY}/${newest}"
+		return 0
 	done
 	return 1
 }
@@ -292,11 +334,70 @@ _dist-kernel_new_options_summary() {
 		ewarn "distkernel-config new-options failed; the build goes on"
 }
 
+# @FUNCTION: dist-kernel_pkg_pretend
+# @DESCRIPTION:
+# Warnings before anything is built: an initramfs without sys-kernel/linux-firmware (drivers that
+# need firmware fail early at boot), USE=-initramfs (the root filesystem's drivers must then be
+# built in), and a /boot that /etc/fstab names but that is not mounted (the kernel would land
+# on the root filesystem, where the boot loader does not look).
+dist-kernel_pkg_pretend() {
+	if use initramfs && ! has_version sys-kernel/linux-firmware; then
+		ewarn "sys-kernel/linux-firmware is not installed: the initramfs will hold no firmware, and"
+		ewarn "hardware whose driver needs firmware at boot (many GPUs, network and storage"
+		ewarn "controllers) may not work. Install sys-kernel/linux-firmware unless you know you need none."
+	fi
+	if ! use initramfs; then
+		ewarn "USE=-initramfs: the kernel boots without an initramfs, so the drivers of your root"
+		ewarn "filesystem and its disk must be built in (a distribution config builds them as modules),"
+		ewarn "and an encrypted or LVM root cannot be opened. Keep USE=initramfs unless you know it boots."
+	fi
+	if [[ -z ${ROOT} && ${MERGE_TYPE} != buildonly ]] &&
+		grep -qE '^[^#[:space:]]+[[:space:]]+/boot/?[[:space:]]' /etc/fstab 2>/dev/null &&
+		! grep -qE '^[^[:space:]]+[[:space:]]+/boot[[:space:]]' /proc/mounts 2>/dev/null; then
+		ewarn "/etc/fstab names /boot but it is not mounted: mount /boot before the kernel is"
+		ewarn "merged, or the kernel is installed where the boot loader does not look."
+	fi
+}
+
+# @FUNCTION: dist-kernel_pkg_setup
+# @DESCRIPTION:
+# For a build from source with clang (LLVM=1), checks that the LLVM tools and lld the kernel's
+# make then runs are there: no USE flag announces a clang build, so BDEPEND cannot pull them.
+dist-kernel_pkg_setup() {
+	[[ ${MERGE_TYPE} == binary ]] && return 0
+	if tc-is-clang; then
+		local tool missing=()
+		for tool in ld.lld llvm-ar llvm-nm llvm-objcopy llvm-strip; do
+			type -P "${tool}" >/dev/null || missing+=( "${tool}" )
+		done
+		[[ ${#missing[@]} -eq 0 ]] ||
+			die "${FUNCNAME[0]}: CC is clang, so the kernel is built with LLVM=1, which needs ${missing[*]}: emerge llvm-core/llvm llvm-core/lld"
+	fi
+}
+
 # @FUNCTION: dist-kernel_src_prepare
 # @DESCRIPTION:
 # Applies PATCHES and the user's patches; nothing machine-specific.
 dist-kernel_src_prepare() {
 	default
+}
+
+# @FUNCTION: _dist-kernel_check_cc
+# @INTERNAL
+# @DESCRIPTION:
+# Dies when CC (make's CC= in src_compile) is another compiler than the one Kconfig runs in
+# src_configure (${CHOST}-gcc, or clang with LLVM=1): kbuild would then re-run Kconfig with the
+# other compiler after the configuration was verified. Wrappers (ccache, distcc) print the
+# wrapped compiler's version, so they pass.
+_dist-kernel_check_cc() {
+	local kconfig_cc=${CHOST}-gcc cc want got
+	tc-is-clang && kconfig_cc=clang
+	cc=$(tc-getCC)
+	# shellcheck disable=SC2086 # CC may be a command with arguments ("ccache gcc")
+	got=$(${cc} --version 2>/dev/null | head -n 1)
+	want=$("${kconfig_cc}" --version 2>/dev/null | head -n 1)
+	[[ ${got} == "${want}" ]] ||
+		die "${FUNCNAME[0]}: CC='${cc}' says '${got}', the kernel's Kconfig uses ${kconfig_cc} ('${want}'); set CC to ${kconfig_cc} (or a ccache/distcc wrapper of it)"
 }
 
 # @FUNCTION: dist-kernel_src_configure
@@ -308,6 +409,7 @@ dist-kernel_src_configure() {
 	[[ ${#DIST_KERNEL_BASE_CONFIGS[@]} -gt 0 ]] ||
 		die "${FUNCNAME[0]}: DIST_KERNEL_BASE_CONFIGS is not set"
 	_dist-kernel_toolchain_args
+	_dist-kernel_check_cc
 
 	local layers=( "${DIST_KERNEL_BASE_CONFIGS[@]:1}" "${DIST_KERNEL_FRAGMENTS[@]}" )
 	if use debug; then
@@ -319,6 +421,18 @@ dist-kernel_src_configure() {
 		[[ ${#DIST_KERNEL_HARDENED_FRAGMENTS[@]} -gt 0 ]] ||
 			die "${FUNCNAME[0]}: USE=hardened but ${PN} names no DIST_KERNEL_HARDENED_FRAGMENTS"
 		layers+=( "${DIST_KERNEL_HARDENED_FRAGMENTS[@]}" )
+		if tc-is-clang; then
+			[[ ${#DIST_KERNEL_HARDENED_GCC_FRAGMENTS[@]} -gt 0 ]] &&
+				einfo "clang: not merging the GCC-only ${DIST_KERNEL_HARDENED_GCC_FRAGMENTS[*]##*/}"
+		else
+			layers+=( "${DIST_KERNEL_HARDENED_GCC_FRAGMENTS[@]}" )
+		fi
+		local arch_fragment=${DIST_KERNEL_HARDENED_ARCH_DIR}/hardened-${ARCH}.config
+		if [[ -n ${DIST_KERNEL_HARDENED_ARCH_DIR} && -f ${arch_fragment} ]]; then
+			layers+=( "${arch_fragment}" )
+		elif [[ -n ${DIST_KERNEL_HARDENED_ARCH_DIR} ]]; then
+			einfo "No hardening fragment for ARCH=${ARCH} (${arch_fragment##*/})"
+		fi
 	fi
 	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
 	# user's own layers so that those win.
@@ -331,10 +445,16 @@ dist-kernel_src_configure() {
 	fi
 	if use savedconfig; then
 		local saved
-		saved=$(_dist-kernel_find_savedconfig) ||
-			die "${FUNCNAME[0]}: USE=savedconfig but no saved config in ${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig/${CATEGORY}/ (${PF}, ${P} or ${PN})"
-		_dist-kernel_savedconfig_layer "${saved}"
-		layers+=( "${_DIST_KERNEL_SAVED_LAYER}" )
+		if saved=$(_dist-kernel_find_savedconfig); then
+			_dist-kernel_savedconfig_layer "${saved}"
+			layers+=( "${_DIST_KERNEL_SAVED_LAYER}" )
+		else
+			# As savedconfig.eclass: a first build with USE=savedconfig has none yet, and
+			# src_install saves this one.
+			ewarn "USE=savedconfig but no saved config in ${PORTAGE_CONFIGROOT%/}/etc/portage/savedconfig/${CATEGORY}/"
+			ewarn "(${PF}, ${P}, ${PN} or another version of ${PN}): building without one;"
+			ewarn "this build's config is saved as ${CATEGORY}/${PF}."
+		fi
 	fi
 	# ESYSROOT, not EROOT: PMS defines ROOT and EROOT only in pkg_* phases; the system the
 	# kernel is configured for is SYSROOT (/ for an ordinary emerge, like ROOT).
@@ -449,13 +569,20 @@ dist-kernel_src_install() {
 	# The modules are stripped (or kept for USE=debug) by distkernel-stage; Portage's strip
 	# would break module signatures.
 	dostrip -x "/lib/modules/${KV_FULL}" "/usr/src/linux-${KV_FULL}"
+	_dist-kernel_save_config
+}
 
-	if use savedconfig; then
-		insinto "/etc/portage/savedconfig/${CATEGORY}"
-		newins "${DIST_KERNEL_BUILD_DIR}/.config" "${PF}"
-		# The base beside it: a later version rebases the user's changes from it.
-		newins "${DIST_KERNEL_BASE_CONFIGS[0]}" "${PF}.base"
-	fi
+# @FUNCTION: _dist-kernel_save_config
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=savedconfig, installs the final config as /etc/portage/savedconfig/${CATEGORY}/${PF}
+# and the base config beside it as ${PF}.base (a later version rebases the user's changes from
+# it). Under CONFIG_PROTECT (/etc), so a saved config the user edited is not overwritten.
+_dist-kernel_save_config() {
+	use savedconfig || return 0
+	insinto "/etc/portage/savedconfig/${CATEGORY}"
+	newins "${DIST_KERNEL_BUILD_DIR}/.config" "${PF}"
+	newins "${DIST_KERNEL_BASE_CONFIGS[0]}" "${PF}.base"
 }
 
 # @FUNCTION: dist-kernel_pkg_preinst
@@ -476,12 +603,32 @@ _dist-kernel_install_args() {
 	use initramfs || _DIST_KERNEL_INSTALL_ARGS+=( --no-initramfs )
 }
 
+# @FUNCTION: _dist-kernel_refresh_savedconfig
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=savedconfig, gives the saved config files this package installed a new modification
+# time, as savedconfig.eclass does: Portage's unmerge (depclean of this slot) keeps a file whose
+# mtime differs from the one recorded at merge, so the user's saved config outlives the slot.
+# The new time is at least one second after the recorded one (Portage records whole seconds).
+_dist-kernel_refresh_savedconfig() {
+	use savedconfig || return 0
+	local f now mtime
+	for f in "${EROOT%/}/etc/portage/savedconfig/${CATEGORY}/${PF}"{,.base}; do
+		[[ -f ${f} ]] || continue
+		now=$(date +%s) || die
+		mtime=$(stat -c %Y "${f}") || die
+		(( now > mtime )) || now=$(( mtime + 1 ))
+		touch -m -d "@${now}" "${f}" || ewarn "Could not refresh ${f}: depclean of this slot would remove it"
+	done
+}
+
 # @FUNCTION: dist-kernel_pkg_postinst
 # @DESCRIPTION:
 # Installs the kernel into the machine's boot layout with distkernel-install add (initramfs
 # with USE=initramfs) and points /usr/src/linux at it when that is missing or points at this
 # variant. A failure does not fail the merge: it says how to retry with emerge --config.
 dist-kernel_pkg_postinst() {
+	_dist-kernel_refresh_savedconfig
 	_dist-kernel_install_args
 	if ! distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" --src-symlink; then
 		eerror "Installing kernel ${KV_FULL} into the boot layout failed (the messages above)."
@@ -499,12 +646,37 @@ dist-kernel_pkg_config() {
 		die "${FUNCNAME[0]}: distkernel-install add ${KV_FULL} failed"
 }
 
+# @FUNCTION: dist-kernel_pkg_prerm
+# @DESCRIPTION:
+# Remembers (in _DIST_KERNEL_OWN_MODULES, carried to pkg_postrm by the saved environment) the
+# files this package staged under /lib/modules/KV, from the staged manifest, which Portage is
+# about to remove with /usr/src/linux-KV.
+dist-kernel_pkg_prerm() {
+	local manifest=${EROOT%/}/usr/src/linux-${KV_FULL}/distkernel.json
+	_DIST_KERNEL_OWN_MODULES=()
+	[[ -f ${manifest} ]] || return 0
+	# The manifest's paths are plain strings: a module path holds no quote to escape.
+	mapfile -t _DIST_KERNEL_OWN_MODULES < <(
+		grep -o '"path": *"[^"]*"' "${manifest}" | sed -e 's/^"path": *"//' -e 's/"$//' |
+			grep -F "/lib/modules/${KV_FULL}/"
+	) || die "${FUNCNAME[0]}: cannot read ${manifest}"
+}
+
 # @FUNCTION: dist-kernel_pkg_postrm
 # @DESCRIPTION:
 # Removes what distkernel-install deployed for this kernel (never the running kernel: the tool
-# refuses it). Nothing when the same version was merged again over this one.
+# refuses it), then what Portage's unmerge leaves: /lib/modules/* is in Portage's default
+# UNINSTALL_IGNORE (so that other packages' modules survive), so this kernel's own modules,
+# links and the module indexes generated for it are removed here; files there that this
+# package did not stage (external modules of other packages) are kept and listed; a
+# /usr/src/linux left pointing at the removed tree is repointed at the newest remaining staged
+# kernel (of the same variant first), or removed. Nothing when the same release was merged
+# again over this one.
 dist-kernel_pkg_postrm() {
-	[[ -n ${REPLACED_BY_VERSION} ]] && return 0
+	local root=${EROOT%/}
+	if [[ -n ${REPLACED_BY_VERSION} && -f ${root}/usr/src/linux-${KV_FULL}/distkernel.json ]]; then
+		return 0
+	fi
 	local status=0
 	distkernel-install remove "${KV_FULL}" --root "${EROOT:-/}" || status=$?
 	case ${status} in
@@ -512,6 +684,66 @@ dist-kernel_pkg_postrm() {
 		77) einfo "Kernel ${KV_FULL} was not deployed by distkernel-install: nothing to remove" ;;
 		*) ewarn "Removing the deployed kernel ${KV_FULL} failed; see distkernel-clean" ;;
 	esac
+	_dist-kernel_remove_modules
+	_dist-kernel_fix_src_link
+}
+
+# @FUNCTION: _dist-kernel_remove_modules
+# @INTERNAL
+# @DESCRIPTION:
+# The /lib/modules/KV part of pkg_postrm.
+_dist-kernel_remove_modules() {
+	local moddir=${EROOT%/}/lib/modules/${KV_FULL}
+	[[ -d ${moddir} ]] || return 0
+	local f
+	for f in "${_DIST_KERNEL_OWN_MODULES[@]}"; do
+		[[ ${f} == /lib/modules/"${KV_FULL}"/* ]] || continue
+		if [[ -L ${EROOT%/}${f} || -f ${EROOT%/}${f} ]]; then
+			rm -f "${EROOT%/}${f}" || ewarn "Cannot remove ${EROOT%/}${f}"
+		fi
+	done
+	# depmod's indexes: made for this kernel (at staging, and again by external modules'
+	# packages), useless without it.
+	rm -f "${moddir}"/modules.{alias,alias.bin,builtin,builtin.alias.bin,builtin.bin,builtin.modinfo,dep,dep.bin,devname,order,softdep,symbols,symbols.bin,weakdep} ||
+		ewarn "Cannot remove the module indexes in ${moddir}"
+	find "${moddir}" -depth -mindepth 1 -type d -empty -delete 2>/dev/null
+	local kept=()
+	mapfile -t kept < <(find "${moddir}" -mindepth 1 ! -type d)
+	if [[ ${#kept[@]} -gt 0 ]]; then
+		ewarn "Kept in ${moddir}: ${#kept[@]} file(s) that ${CATEGORY}/${PF} did not install (external"
+		ewarn "modules of other packages; they go when those packages are removed or rebuilt):"
+		for f in "${kept[@]:0:10}"; do ewarn "  ${f}"; done
+		[[ ${#kept[@]} -le 10 ]] || ewarn "  ... and $(( ${#kept[@]} - 10 )) more"
+	else
+		rmdir "${moddir}" 2>/dev/null || ewarn "Cannot remove ${moddir}"
+	fi
+}
+
+# @FUNCTION: _dist-kernel_fix_src_link
+# @INTERNAL
+# @DESCRIPTION:
+# The /usr/src/linux part of pkg_postrm: only a link left dangling at linux-KV is changed.
+_dist-kernel_fix_src_link() {
+	local src=${EROOT%/}/usr/src link
+	[[ -L ${src}/linux && ! -e ${src}/linux ]] || return 0
+	link=$(readlink "${src}/linux")
+	[[ ${link##*/} == "linux-${KV_FULL}" ]] || return 0
+	local manifest same=() any=()
+	for manifest in "${src}"/linux-*/distkernel.json; do
+		[[ -f ${manifest} ]] || continue
+		any+=( "${manifest%/distkernel.json}" )
+		grep -q "\"variant\": *\"${DIST_KERNEL_VARIANT}\"" "${manifest}" && same+=( "${manifest%/distkernel.json}" )
+	done
+	local pick
+	[[ ${#same[@]} -gt 0 ]] && any=( "${same[@]}" )
+	if [[ ${#any[@]} -gt 0 ]]; then
+		pick=$(printf '%s\n' "${any[@]##*/}" | sort -V | tail -n 1)
+		ln -sfn "${pick}" "${src}/linux" || die "${FUNCNAME[0]}: cannot repoint ${src}/linux"
+		elog "${src}/linux pointed at the removed ${link}; it now points at ${pick}"
+	else
+		rm -f "${src}/linux" || die "${FUNCNAME[0]}: cannot remove ${src}/linux"
+		elog "${src}/linux pointed at the removed ${link} and no other kernel is staged: removed it"
+	fi
 }
 
 # @FUNCTION: dist-kernel_reinstall_initramfs
@@ -533,4 +765,4 @@ dist-kernel_reinstall_initramfs() {
 
 fi
 
-EXPORT_FUNCTIONS src_prepare src_configure src_compile src_test src_install pkg_preinst pkg_postinst pkg_config pkg_postrm
+EXPORT_FUNCTIONS pkg_pretend pkg_setup src_prepare src_configure src_compile src_test src_install pkg_preinst pkg_postinst pkg_config pkg_prerm pkg_postrm

@@ -4,10 +4,12 @@
 #  - a user fragment in ${ROOT}/etc/kernel/config.d (the harness's SYSROOT is its ROOT) asking for
 #    a value that cannot survive (BTRFS_FS_POSIX_ACL without BTRFS_FS) makes src_configure die
 #    with the tool's report naming the file, line and symbol;
-#  - a user fragment that can survive is applied, after savedconfig;
+#  - a user fragment that can survive is applied;
 #  - savedconfig (USE=savedconfig) is found in savedconfig.eclass's order under
-#    PORTAGE_CONFIGROOT: ${CHOST}/ before the plain directory, ${PF} before ${P} before ${PN};
-#    applied when found, ignored with USE=-savedconfig, an error when missing.
+#    PORTAGE_CONFIGROOT: ${PF} before ${P} before ${PN}, each in ${CHOST}/ before the plain
+#    directory; then the newest other version's (a version bump), which is rebased (the
+#    lookup is checked alone, without a configure run); ignored with USE=-savedconfig, a
+#    warning when missing.
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=harness.sh
@@ -52,60 +54,74 @@ dk_nogrep 'Kernel release' "$T/dropped.log"
 dk_ok "a dropped value in /etc/kernel/config.d: src_configure died with the report"
 rm "$PMS_ROOT/etc/kernel/config.d/50-acl.config"
 
-# --- savedconfig lookup order ------------------------------------------------------------------
+# --- savedconfig lookup order (the eclass's lookup alone: no configure run) --------------------
 saved=$PMS_CONFIGROOT/etc/portage/savedconfig
 mkdir -p "$saved/sys-kernel" "$saved/x86_64-linux-gnu/sys-kernel"
+# found: the saved config the eclass's lookup picks, in this package's phase environment.
+found() {
+	pms_init "$ebuild" sys-kernel
+	pms_phase pkg_setup > "$T/found.log" 2>&1 || { cat "$T/found.log" >&2; dk_fail "pkg_setup died"; }
+	pms_phase _dist-kernel_find_savedconfig 2>> "$T/found.log" || true
+}
+[[ -z $(found) ]] || dk_fail "a saved config was found where there is none"
+for name in "$pn" "$p" "$pf"; do
+	: > "$saved/sys-kernel/$name"
+	[[ $(found) == "$saved/sys-kernel/$name" ]] || dk_fail "lookup: want $saved/sys-kernel/$name, got '$(found)'"
+done
+: > "$saved/x86_64-linux-gnu/sys-kernel/$pn"
+[[ $(found) == "$saved/sys-kernel/$pf" ]] || dk_fail "lookup: CHOST/PN won over the plain PF ('$(found)')"
+: > "$saved/x86_64-linux-gnu/sys-kernel/$pf"
+[[ $(found) == "$saved/x86_64-linux-gnu/sys-kernel/$pf" ]] || dk_fail "lookup: CHOST/PF did not win ('$(found)')"
+rm -f "$saved"/{,x86_64-linux-gnu/}sys-kernel/*
+# a version bump: no PF, P or PN, the newest other version's (as src_install saved it)
+: > "$saved/sys-kernel/$pn-6.0.9"
+: > "$saved/sys-kernel/$pn-6.0.99"
+: > "$saved/sys-kernel/$pn-6.0.99.base"
+: > "$saved/sys-kernel/$pn-6.0.99-r1"
+[[ $(found) == "$saved/sys-kernel/$pn-6.0.99-r1" ]] || dk_fail "lookup after a version bump: got '$(found)'"
+rm -f "$saved"/sys-kernel/*
+dk_ok "savedconfig lookup: PF over P over PN, CHOST/ over the plain directory for each, then the newest other version"
+
+# --- no saved config: a warning; a user fragment that survives is applied ----------------------
+PMS_USE=savedconfig
+printf 'CONFIG_DEFAULT_HOSTNAME="from-config-d"\n' > "$PMS_ROOT/etc/kernel/config.d/60-host.config"
+configure none || { cat "$T/none.log" >&2; dk_fail "USE=savedconfig without a saved config died"; }
+dk_grep 'WARNING: USE=savedconfig but no saved config' "$T/none.log"
+dk_grep "saved as sys-kernel/$pf" "$T/none.log"
 hostname_is() {
 	dk_grep "^CONFIG_DEFAULT_HOSTNAME=\"$1\"\$" "$(final_config)"
 }
-PMS_USE=savedconfig
-if configure none; then dk_fail "USE=savedconfig without a saved config did not die"; fi
-dk_grep 'no saved config' "$T/none.log"
-for name in "$pn" "$p" "$pf"; do
-	printf 'CONFIG_DEFAULT_HOSTNAME="saved-%s"\n' "$name" > "$saved/sys-kernel/$name"
-	configure "saved-$name" || { cat "$T/saved-$name.log" >&2; dk_fail "src_configure with the saved config $name died"; }
-	hostname_is "saved-$name"
-	dk_grep "Applying the saved config $saved/sys-kernel/$name\$" "$T/saved-$name.log"
-done
-printf 'CONFIG_DEFAULT_HOSTNAME="saved-chost"\n' > "$saved/x86_64-linux-gnu/sys-kernel/$pn"
-configure saved-chost || { cat "$T/saved-chost.log" >&2; dk_fail "src_configure with the CHOST saved config died"; }
-hostname_is saved-chost
-dk_ok "savedconfig: CHOST/PN over PF over P over PN, applied"
+hostname_is from-config-d
+dk_grep "Kernel release: $(dk_tree_version)-dktest\$" "$T/none.log"
+dk_ok "USE=savedconfig without a saved config warns; /etc/kernel/config.d applied"
+rm "$PMS_ROOT/etc/kernel/config.d/60-host.config"
 
+# --- USE=-savedconfig ignores the saved configs ------------------------------------------------
+printf 'CONFIG_DEFAULT_HOSTNAME="saved-pf"\n' > "$saved/sys-kernel/$pf"
 PMS_USE=-savedconfig
 configure unsaved || { cat "$T/unsaved.log" >&2; dk_fail "src_configure with USE=-savedconfig died"; }
 dk_nogrep '^CONFIG_DEFAULT_HOSTNAME="saved' "$(final_config)"
 dk_ok "USE=-savedconfig: the saved configs are not used"
+rm "$saved/sys-kernel/$pf"
 
-# --- a user fragment that survives, after savedconfig ------------------------------------------
-PMS_USE=savedconfig
-printf 'CONFIG_DEFAULT_HOSTNAME="from-config-d"\n' > "$PMS_ROOT/etc/kernel/config.d/60-host.config"
-configure user || { cat "$T/user.log" >&2; dk_fail "src_configure with a user fragment died"; }
-hostname_is from-config-d
-dk_grep "Kernel release: $(dk_tree_version)-dktest\$" "$T/user.log"
-dk_ok "/etc/kernel/config.d applied after savedconfig"
-
-# --- a full saved config from an older kernel version is rebased, not applied stale -----------
+# --- a version bump: the previous version's full saved config is found and rebased -------------
 # The saved config and the base it was made from (<saved>.base, which src_install writes) claim
 # an older kernel; the user's own change (the hostname) must carry over through
-# distkernel-config rebase onto this version's base.
-rm "$PMS_ROOT/etc/kernel/config.d/60-host.config"
+# distkernel-config rebase onto this version's base. With the previous kernel's config in
+# ${ESYSROOT}/usr/src/linux, src_configure also summarises what this version brings.
+PMS_USE=savedconfig
 base_config=$DK_SOURCE_ROOT/tests/fixtures/eclass/dktest-kernel/files/base.config
-sed -E '1,10s/^(# Linux\/[^ ]+ )[^ ]+( Kernel Configuration)$/\16.0.99\2/' "$base_config" \
-	> "$saved/x86_64-linux-gnu/sys-kernel/$pn.base"
-sed -E 's/^CONFIG_DEFAULT_HOSTNAME=.*/CONFIG_DEFAULT_HOSTNAME="rebased-user"/' \
-	"$saved/x86_64-linux-gnu/sys-kernel/$pn.base" > "$saved/x86_64-linux-gnu/sys-kernel/$pn"
-configure rebased || { cat "$T/rebased.log" >&2; dk_fail "src_configure with an older full saved config died"; }
-dk_grep "Rebasing the saved config $saved/x86_64-linux-gnu/sys-kernel/$pn \\(kernel 6\\.0\\.99\\)" "$T/rebased.log"
-dk_grep 'Every change of the saved config carried over' "$T/rebased.log"
-hostname_is rebased-user
-dk_ok "an older full saved config is rebased onto this version; the user's change carried over"
-
-# --- what this version brings: a summary when the previous kernel's config is at hand ---------
-# ${ESYSROOT}/usr/src/linux/.config is the previous kernel's; a symbol it does not mention is new.
+sed -E '1,10s/^(# Linux\/[^ ]+ )[^ ]+( Kernel Configuration)$/\16.0.99\2/' "$base_config" > "$saved/sys-kernel/$pn-6.0.99.base"
+sed -E 's/^CONFIG_DEFAULT_HOSTNAME=.*/CONFIG_DEFAULT_HOSTNAME="previous-version"/' \
+	"$saved/sys-kernel/$pn-6.0.99.base" > "$saved/sys-kernel/$pn-6.0.99"
+printf 'CONFIG_DEFAULT_HOSTNAME="older-version"\n' > "$saved/sys-kernel/$pn-6.0.9"
 mkdir -p "$PMS_ROOT/usr/src/linux"
 grep -v '^CONFIG_DEFAULT_HOSTNAME=' "$base_config" > "$PMS_ROOT/usr/src/linux/.config"
-configure newopts || { cat "$T/newopts.log" >&2; dk_fail "src_configure with a previous config died"; }
-dk_grep "Options new since $PMS_ROOT/usr/src/linux/.config" "$T/newopts.log"
-dk_grep 'DEFAULT_HOSTNAME' "$T/newopts.log"
+configure bumped || { cat "$T/bumped.log" >&2; dk_fail "src_configure after a version bump died"; }
+dk_grep "Rebasing the saved config $saved/sys-kernel/$pn-6\\.0\\.99 \\(kernel 6\\.0\\.99\\)" "$T/bumped.log"
+dk_grep 'Every change of the saved config carried over' "$T/bumped.log"
+hostname_is previous-version
+dk_ok "a version bump found the previous version's full saved config and rebased it; the user's change carried over"
+dk_grep "Options new since $PMS_ROOT/usr/src/linux/.config" "$T/bumped.log"
+dk_grep 'DEFAULT_HOSTNAME' "$T/bumped.log"
 dk_ok "src_configure summarised the options new since the previous kernel's config"

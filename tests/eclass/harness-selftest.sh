@@ -43,10 +43,20 @@ dk_grep "^pkg_postinst ROOT=$PMS_ROOT MERGE_TYPE=source carried=from-pkg_setup D
 [[ $(cat "$PMS_ROOT/usr/share/selftest/hello") == hello && -L $PMS_ROOT/usr/share/selftest/link ]] ||
 	dk_fail "the merged files are not in ROOT"
 pms_pack "$T/pkg.tar" || dk_fail "pms_pack"
+# CONFIG_PROTECT: a changed /etc file is kept at a merge, the package's copy is ._cfg0000_NAME
+echo edited > "$PMS_ROOT/etc/selftest/hello.conf"
+pms_merge >> "$T/out-none.log" 2>&1 || { cat "$T/out-none.log" >&2; dk_fail "second merge failed"; }
+[[ $(cat "$PMS_ROOT/etc/selftest/hello.conf") == edited && $(cat "$PMS_ROOT/etc/selftest/._cfg0000_hello.conf") == hello ]] ||
+	dk_fail "CONFIG_PROTECT: the edited /etc/selftest/hello.conf was not kept beside ._cfg0000_hello.conf"
+touch -m -d @1000000000 "$PMS_ROOT/etc/selftest/touched.conf"
 pms_unmerge >> "$T/out-none.log" 2>&1 || dk_fail "unmerge failed"
 dk_grep '^pkg_postrm REPLACED_BY_VERSION=$' "$log"
 [[ ! -e $PMS_ROOT/usr/share/selftest/hello ]] || dk_fail "unmerge left a file"
+[[ -f $PMS_ROOT/lib/modules/selftest/kept.ko ]] || dk_fail "UNINSTALL_IGNORE: unmerge removed /lib/modules/selftest/kept.ko"
+[[ -f $PMS_ROOT/etc/selftest/touched.conf ]] || dk_fail "unmerge removed a file whose mtime changed"
+[[ -f $PMS_ROOT/etc/selftest/hello.conf ]] || dk_fail "unmerge removed the user's edited config"
 dk_ok "phase order, variables' scopes, working directories, saved environment, inherit"
+dk_ok "Portage's defaults: CONFIG_PROTECT at merge; UNINSTALL_IGNORE, !mtime and !md5 at unmerge"
 
 # a binary package's pkg_postinst runs from the saved environment
 PMS_ROOT=$T/root2

@@ -11,6 +11,20 @@
 #   pms_merge                   pkg_preinst, ${D} merged into ${PMS_ROOT}, pkg_postinst
 #   pms_unmerge                 pkg_prerm, the package's files removed from ${PMS_ROOT}, pkg_postrm
 #   pms_pack FILE / pms_init_binary FILE CATEGORY    a binary package (image + environment)
+#   pms_metadata                the package's metadata (SLOT, KEYWORDS, *DEPEND, USE) as PMS_META_*
+#   pms_record                  what a merge records in ${PMS_ROOT}'s package database, without
+#                               building (dependency tests; replaces the package in the same slot)
+#   pms_world_problems          what emerge would find in ${PMS_ROOT}: unsatisfied run-time
+#                               dependencies (with a single-slot package, a slot conflict) and
+#                               packages to rebuild for a changed subslot (:=)
+#
+# Merging and unmerging follow Portage's defaults (cnf/make.globals): CONFIG_PROTECT="/etc"
+# with CONFIG_PROTECT_MASK="/etc/env.d" (a merged file that would replace a different existing
+# one there is written as ._cfg0000_NAME beside it); UNINSTALL_IGNORE="/lib/modules/*" (unmerge
+# leaves every path matching it, fnmatch-style: * crosses /); unmerge also leaves a file or link
+# whose mtime differs from the one recorded at merge (Portage's "!mtime") and a file whose md5
+# differs ("!md5"). PMS_UNINSTALL_IGNORE, PMS_CONFIG_PROTECT and PMS_CONFIG_PROTECT_MASK change
+# them as make.conf would.
 #
 # Settings (the test sets them like make.conf and the command line would): PMS_BASE (where build
 # directories go), PMS_ROOT (ROOT of the pkg_* phases), PMS_USE (USE tokens over IUSE defaults),
@@ -18,6 +32,8 @@
 # PMS_CONFIGROOT, PMS_SYSROOT, PMS_MAKE_CONF (extra NAME=VALUE words for the phase environment).
 
 PMS_HELPERS=$DK_SOURCE_ROOT/tests/eclass/pms.sh
+# shellcheck source=pmsdep.sh
+source "$DK_SOURCE_ROOT/tests/eclass/pmsdep.sh"
 
 # pms_init EBUILD CATEGORY: the package's identity from the file name (PMS 3.1).
 pms_init() {
@@ -86,30 +102,133 @@ pms_phase() {
 
 pms_build_source() {
 	local phase
-	for phase in pkg_setup src_unpack src_prepare src_configure src_compile; do
+	for phase in pkg_pretend pkg_setup src_unpack src_prepare src_configure src_compile; do
 		pms_phase "$phase" || return 1
 	done
 	if [[ ${PMS_TEST:-0} == 1 ]]; then pms_phase src_test || return 1; fi
 	pms_phase src_install
 }
 
-# pms_merge: pkg_preinst, the image copied into ROOT (a CONTENTS list kept under
-# ROOT/var/db/pkg like Portage's), pkg_postinst.
+# pms_merge: pkg_preinst, the image copied into ROOT (CONFIG_PROTECT applied; a CONTENTS list
+# with md5 and mtime, SLOT, USE and the run-time dependencies kept under ROOT/var/db/pkg like
+# Portage's), pkg_postinst.
 pms_merge() {
 	local root=${PMS_ROOT:?} image=$PMS_BUILDDIR/image
 	pms_phase pkg_preinst || return 1
 	local vdb=$root/var/db/pkg/$PMS_CATEGORY/$PMS_PF
-	mkdir -p "$vdb"
 	echo ">>> merging ${PMS_CATEGORY}/${PMS_PF} into $root" >&2
-	# Portage's CONTENTS: dir, obj and sym entries
-	(cd "$image" && find . -mindepth 1 \( -type d -printf 'dir /%P\n' \) -o \( -type l -printf 'sym /%P\n' \) \
-		-o -printf 'obj /%P\n') | sort -k2 > "$vdb/CONTENTS"
-	cp -a "$image/." "$root/" || return 1
+	local f dest
+	while IFS= read -r -d '' f; do
+		f=${f#.}
+		dest=$root$f
+		if [[ -d $image$f && ! -L $image$f ]]; then
+			mkdir -p "$dest" || return 1
+		elif _pms_protected "$f" && [[ -e $dest || -L $dest ]] && ! cmp -s "$image$f" "$dest"; then
+			echo ">>> CONFIG_PROTECT: $f exists and differs: merged as ._cfg0000_${f##*/}" >&2
+			cp -a "$image$f" "${dest%/*}/._cfg0000_${f##*/}" || return 1
+		else
+			rm -f "$dest"
+			cp -a "$image$f" "$dest" || return 1
+		fi
+	done < <(cd "$image" && find . -mindepth 1 -print0 | sort -z)
+	_pms_write_vdb "$vdb" || return 1
+	(cd "$image" && find . -mindepth 1 -printf '%P\n') | sort | while IFS= read -r f; do
+		if [[ -L $image/$f ]]; then
+			printf 'sym /%s -> %s %s\n' "$f" "$(readlink "$image/$f")" "$(stat -c %Y "$root/$f")"
+		elif [[ -d $image/$f ]]; then
+			printf 'dir /%s\n' "$f"
+		elif _pms_protected "/$f" && ! cmp -s "$image/$f" "$root/$f"; then
+			# the existing file was kept; recorded as Portage does, with the package's md5
+			printf 'obj /%s %s %s\n' "$f" "$(md5sum < "$image/$f" | cut -d' ' -f1)" "$(stat -c %Y "$image/$f")"
+		else
+			printf 'obj /%s %s %s\n' "$f" "$(md5sum < "$root/$f" | cut -d' ' -f1)" "$(stat -c %Y "$root/$f")"
+		fi
+	done > "$vdb/CONTENTS"
 	cp "$PMS_BUILDDIR/temp/environment" "$vdb/environment"
 	pms_phase pkg_postinst
 }
 
-# pms_unmerge: runs from the environment recorded in the package database.
+# _pms_protected PATH: whether PATH (inside ROOT) is under CONFIG_PROTECT and not its mask.
+_pms_protected() {
+	local p
+	for p in ${PMS_CONFIG_PROTECT_MASK-/etc/env.d}; do
+		[[ $1 == "$p" || $1 == "$p"/* ]] && return 1
+	done
+	for p in ${PMS_CONFIG_PROTECT-/etc}; do
+		[[ $1 == "$p" || $1 == "$p"/* ]] && return 0
+	done
+	return 1
+}
+
+# _pms_write_vdb DIR: the package's metadata files in the package database (:= recorded).
+_pms_write_vdb() {
+	local vdb=$1
+	pms_metadata || return 1
+	mkdir -p "$vdb"
+	echo "$PMS_META_SLOT" > "$vdb/SLOT"
+	echo "$PMS_META_USE" > "$vdb/USE"
+	echo "$PMS_META_KEYWORDS" > "$vdb/KEYWORDS"
+	pmsdep_record_slotops "$PMS_ROOT" "$PMS_META_RDEPEND" > "$vdb/RDEPEND"
+	pmsdep_record_slotops "$PMS_ROOT" "$PMS_META_PDEPEND" > "$vdb/PDEPEND"
+}
+
+# pms_metadata: sources the ebuild (with its eclasses) in a fresh process, as Portage's metadata
+# generation does, and sets PMS_META_SLOT, _KEYWORDS, _IUSE, _USE (IUSE defaults and PMS_USE),
+# _DEPEND, _BDEPEND, _RDEPEND, _PDEPEND, _IDEPEND, _REQUIRED_USE, _RESTRICT, _INHERITED.
+pms_metadata() {
+	local line out
+	_pms_phase_env depend
+	mkdir -p "$PMS_BUILDDIR/temp/metadata"
+	out=$(env -i "${PMS_ENV[@]}" T="$PMS_BUILDDIR/temp/metadata" bash --norc --noprofile "$DK_SOURCE_ROOT/tests/eclass/phase.sh" depend) ||
+		{ echo "pms_metadata: sourcing $PMS_EBUILD failed" >&2; return 1; }
+	while IFS= read -r line; do
+		printf -v "PMS_META_${line%%=*}" '%s' "${line#*=}"
+	done <<< "$out"
+}
+
+# pms_record: the package (pms_init) recorded as installed in ${PMS_ROOT} without building or
+# merging files: its metadata, as a merge would, replacing the package of the same slot.
+pms_record() {
+	local root=${PMS_ROOT:?} dir slot
+	pms_metadata || return 1
+	for dir in "$root/var/db/pkg/$PMS_CATEGORY/$PMS_PN"-[0-9]*; do
+		[[ -f $dir/SLOT && ${dir##*/} =~ ^$PMS_PN-[0-9][^-]*(-r[0-9]+)?$ ]] || continue
+		slot=$(< "$dir/SLOT")
+		[[ ${slot%%/*} == "${PMS_META_SLOT%%/*}" ]] || continue
+		echo ">>> ${PMS_CATEGORY}/${dir##*/} replaced in its slot ${slot%%/*} by ${PMS_CATEGORY}/${PMS_PF}" >&2
+		rm -rf "$dir"
+	done
+	echo ">>> recording ${PMS_CATEGORY}/${PMS_PF} (slot $PMS_META_SLOT) in $root" >&2
+	_pms_write_vdb "$root/var/db/pkg/$PMS_CATEGORY/$PMS_PF" || return 1
+	: > "$root/var/db/pkg/$PMS_CATEGORY/$PMS_PF/CONTENTS"
+}
+
+# pms_world_problems: for every package installed in ${PMS_ROOT}, its RDEPEND and PDEPEND
+# against what is installed: "UNSATISFIED CAT/PF ATOM" and "REBUILD CAT/PF ATOM" lines; returns 1
+# when something is unsatisfied.
+pms_world_problems() {
+	local root=${PMS_ROOT:?} dir pkg var line status=0
+	for dir in "$root"/var/db/pkg/*/*; do
+		[[ -f $dir/SLOT ]] || continue
+		pkg=${dir#"$root/var/db/pkg/"}
+		for var in RDEPEND PDEPEND; do
+			[[ -f $dir/$var ]] || continue
+			while IFS= read -r line; do
+				[[ -n $line ]] || continue
+				if [[ $line == REBUILD* ]]; then
+					echo "REBUILD $pkg ${line#REBUILD }"
+				else
+					echo "UNSATISFIED $pkg $line"
+					status=1
+				fi
+			done < <(pmsdep_unsatisfied "$root" "$(cat "$dir/USE" 2>/dev/null)" "$(< "$dir/$var")")
+		done
+	done
+	return "$status"
+}
+
+# pms_unmerge: runs from the environment recorded in the package database; removes what
+# Portage's unmerge removes (see the top: UNINSTALL_IGNORE, !mtime, !md5).
 pms_unmerge() {
 	local root=${PMS_ROOT:?}
 	local vdb=$root/var/db/pkg/$PMS_CATEGORY/$PMS_PF
@@ -117,9 +236,23 @@ pms_unmerge() {
 	cp "$vdb/environment" "$PMS_BUILDDIR/temp/environment"
 	pms_phase pkg_prerm || return 1
 	# files and links, then the directories left empty, deepest first (as Portage unmerges)
-	local type f
-	while read -r type f; do
-		if [[ $type != dir ]]; then rm -f "$root$f"; fi
+	local type f rest pattern
+	while read -r type f rest; do
+		[[ $type == dir ]] && continue
+		for pattern in ${PMS_UNINSTALL_IGNORE-/lib/modules/*}; do
+			# shellcheck disable=SC2053 # a glob, as fnmatch
+			[[ $f == $pattern ]] && { echo "--- !ignore $type $f" >&2; continue 2; }
+		done
+		[[ -e $root$f || -L $root$f ]] || continue
+		if [[ $(stat -c %Y "$root$f") != "${rest##* }" ]]; then
+			echo "--- !mtime $type $f" >&2
+			continue
+		fi
+		if [[ $type == obj && $(md5sum < "$root$f" | cut -d' ' -f1) != "${rest%% *}" ]]; then
+			echo "--- !md5 $type $f" >&2
+			continue
+		fi
+		rm -f "$root$f"
 	done < "$vdb/CONTENTS"
 	while read -r type f; do
 		if [[ $type == dir ]]; then rmdir "$root$f" 2>/dev/null || true; fi

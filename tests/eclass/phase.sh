@@ -47,6 +47,14 @@ else
 	unset _pms_use _pms_flag
 fi
 
+# "depend": the metadata Portage's cache would hold (PMS 7), printed as NAME=VALUE lines.
+if [[ ${phase} == depend ]]; then
+	for _pms_var in SLOT KEYWORDS IUSE REQUIRED_USE DEPEND BDEPEND RDEPEND PDEPEND IDEPEND RESTRICT USE INHERITED; do
+		printf '%s=%s\n' "${_pms_var}" "${!_pms_var//$'\n'/ }"
+	done
+	exit 0
+fi
+
 case ${phase} in
 	src_unpack) cd "${WORKDIR}" || die ;;
 	src_*)

@@ -3,7 +3,7 @@
 # ebuild or eclass may call and nothing else: any other command that is not on PATH is an error
 # (command_not_found_handle dies), so an eclass that relies on an undefined helper fails here.
 # Not a Portage: no dependency resolution, no sandbox, no QA checks beyond what is said below.
-# shellcheck shell=bash disable=SC2034
+# shellcheck shell=bash disable=SC2034,SC2153
 
 # --- output (PMS 12.3.10) ----------------------------------------------------------------------
 _pms_msg() { local tag=$1; shift; printf ' %s %s\n' "${tag}" "$*" >&2; }
@@ -81,6 +81,30 @@ has() {
 	shift
 	for x; do [[ ${x} == "${needle}" ]] && return 0; done
 	return 1
+}
+
+# --- the package database (PMS 12.3.3) ---------------------------------------------------------
+# has_version and best_version query ROOT's package database (-r, the default), SYSROOT's (-d) or
+# BROOT's (-b); tests/eclass/pmsdep.sh matches the atom.
+source "${PMS_HELPERS%/*}/pmsdep.sh"
+_pms_db_root() {
+	case $1 in
+		-b) echo "${BROOT:-/}" ;; -d) echo "${ESYSROOT:-/}" ;; *) echo "${EROOT:-/}" ;;
+	esac
+}
+has_version() {
+	local root
+	root=$(_pms_db_root "$1")
+	[[ $1 == -[bdr] ]] && shift
+	pmsdep_best "${root}" "$1" >/dev/null
+}
+best_version() {
+	local root best
+	root=$(_pms_db_root "$1")
+	[[ $1 == -[bdr] ]] && shift
+	best=$(pmsdep_best "${root}" "$1") || return 1
+	read -r -a best <<< "${best}"
+	echo "${best[0]}-${best[1]}"
 }
 
 # --- eclasses (PMS 10) -------------------------------------------------------------------------

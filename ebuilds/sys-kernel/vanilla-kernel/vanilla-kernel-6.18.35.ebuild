@@ -8,7 +8,7 @@ inherit dist-kernel
 MY_P=linux-${PV%.*}
 # The base config: Gentoo's fork of Fedora's kernel configs, and Gentoo's dist-kernel fragments.
 CONFIG_VER=6.18.12-gentoo
-GENTOO_CONFIG_VER=g19
+GENTOO_CONFIG_VER=g18
 
 DESCRIPTION="Linux kernel built from the upstream sources, with the distkernel tools"
 HOMEPAGE="https://www.kernel.org/"
@@ -26,16 +26,17 @@ LICENSE="GPL-2"
 SLOT="${PV}"
 KEYWORDS="~amd64"
 REQUIRED_USE="!amd64? ( savedconfig )"
+# Any kernel of this version or newer provides virtual/dist-kernel: with ~, two kernels of
+# different versions would need two versions of the single-slot virtual (a slot conflict).
+PDEPEND=">=virtual/dist-kernel-${PV}"
 
 GENTOO_CONFIGS=${WORKDIR}/gentoo-kernel-config-${GENTOO_CONFIG_VER}
 DIST_KERNEL_BASE_CONFIGS=( "${WORKDIR}/kernel-${CONFIG_VER}/kernel-x86_64-fedora.config" )
 DIST_KERNEL_FRAGMENTS=( "${GENTOO_CONFIGS}/base.config" "${GENTOO_CONFIGS}/6.12+.config" )
 DIST_KERNEL_NODEBUG_FRAGMENTS=( "${GENTOO_CONFIGS}/no-debug.config" )
-DIST_KERNEL_HARDENED_FRAGMENTS=(
-	"${GENTOO_CONFIGS}/hardened-base.config"
-	"${GENTOO_CONFIGS}/hardened-gcc-plugins.config"
-	"${GENTOO_CONFIGS}/hardened-x86-64.config"
-)
+DIST_KERNEL_HARDENED_FRAGMENTS=( "${GENTOO_CONFIGS}/hardened-base.config" )
+DIST_KERNEL_HARDENED_GCC_FRAGMENTS=( "${GENTOO_CONFIGS}/hardened-gcc-plugins.config" )
+DIST_KERNEL_HARDENED_ARCH_DIR=${GENTOO_CONFIGS}
 DIST_KERNEL_LOCALVERSION=-dist
 
 # the stable patch is a plain .xz: the default src_unpack puts it in WORKDIR
