@@ -89,15 +89,19 @@ fs::path find_module_dir(const Root &root, const std::string &kv)
 				root.dir().string()));
 }
 
-// BLS and UKI layouts keep the kernel's files in directories named by entry token.
-std::vector<fs::path> boot_dirs(const Root &root)
+// BLS and UKI layouts keep the kernel's files in directories named by entry token. Paths inside
+// the root: every file below is resolved inside it (a link in /boot never leads to the host).
+std::vector<std::string> boot_dirs(const Root &root)
 {
-	std::vector<fs::path> out;
+	std::vector<std::string> out;
+	std::vector<fs::path> seen;
 	for (const char *d : {"/boot", "/boot/efi", "/efi"}) {
 		fs::path p = root.path(d);
 		std::error_code ec;
-		if (fs::is_directory(p, ec) && std::find(out.begin(), out.end(), p) == out.end())
-			out.push_back(p);
+		if (fs::is_directory(p, ec) && std::find(seen.begin(), seen.end(), p) == seen.end()) {
+			seen.push_back(p);
+			out.push_back(d);
+		}
 	}
 	return out;
 }
@@ -107,26 +111,21 @@ fs::path find_initramfs(const Root &root, const std::string &kv)
 	for (const auto &boot : boot_dirs(root)) {
 		for (const std::string &n : {"initramfs-" + kv + ".img", "initrd.img-" + kv, "initrd-" + kv, "initrd-" + kv + ".img",
 					     "initramfs-" + kv})
-			if (exists_file(boot / n))
-				return boot / n;
-		std::error_code ec;
-		for (const auto &e : fs::directory_iterator(boot, ec))
-			if (exists_file(e.path() / kv / "initrd"))
-				return e.path() / kv / "initrd";
+			if (exists_file(root.path(boot + "/" + n)))
+				return root.path(boot + "/" + n);
+		for (const auto &n : root.list(boot))
+			if (fs::path p = root.path(boot + "/" + n + "/" + kv + "/initrd"); exists_file(p))
+				return p;
 	}
 	return {};
 }
 
 fs::path find_uki(const Root &root, const std::string &kv)
 {
-	for (const auto &boot : boot_dirs(root)) {
-		std::error_code ec;
-		for (const auto &e : fs::directory_iterator(boot / "EFI" / "Linux", ec)) {
-			std::string n = e.path().filename().string();
+	for (const auto &boot : boot_dirs(root))
+		for (const auto &n : root.list(boot + "/EFI/Linux"))
 			if (n.size() > 4 && n.compare(n.size() - 4, 4, ".efi") == 0 && n.find(kv) != std::string::npos)
-				return e.path();
-		}
-	}
+				return root.path(boot + "/EFI/Linux/" + n);
 	return {};
 }
 
@@ -134,15 +133,14 @@ fs::path find_image(const Root &root, const std::string &kv, bool &installed)
 {
 	installed = false;
 	for (const auto &boot : boot_dirs(root)) {
-		if (exists_file(boot / ("vmlinuz-" + kv))) {
+		if (fs::path p = root.path(boot + "/vmlinuz-" + kv); exists_file(p)) {
 			installed = true;
-			return boot / ("vmlinuz-" + kv);
+			return p;
 		}
-		std::error_code ec;
-		for (const auto &e : fs::directory_iterator(boot, ec))
-			if (exists_file(e.path() / kv / "linux")) {
+		for (const auto &n : root.list(boot))
+			if (fs::path p = root.path(boot + "/" + n + "/" + kv + "/linux"); exists_file(p)) {
 				installed = true;
-				return e.path() / kv / "linux";
+				return p;
 			}
 	}
 	for (const std::string &p : {"/lib/modules/" + kv + "/vmlinuz", "/usr/lib/modules/" + kv + "/vmlinuz",
@@ -425,14 +423,10 @@ struct Checker {
 		// The initramfs is not built yet: the largest one in /boot is the best estimate.
 		std::uint64_t initrd = opts.initramfs.empty() ? 0 : size_of(opts.initramfs);
 		if (!initrd)
-			for (const auto &boot : boot_dirs(root)) {
-				std::error_code ec;
-				for (const auto &e : fs::directory_iterator(boot, ec)) {
-					std::string n = e.path().filename().string();
+			for (const auto &boot : boot_dirs(root))
+				for (const auto &n : root.list(boot))
 					if (n.rfind("initramfs-", 0) == 0 || n.rfind("initrd", 0) == 0)
-						initrd = std::max(initrd, size_of(e.path()));
-				}
-			}
+						initrd = std::max(initrd, size_of(root.path(boot + "/" + n)));
 		if (!initrd)
 			initrd = 64ull << 20; // dracut's generic image of a distribution kernel is 40-60 MiB
 		need += initrd;

@@ -64,14 +64,25 @@ Device device_at(const Root &root, const fs::path &dir)
 	return d;
 }
 
+// A sysfs link resolved inside the root (its absolute targets and ".." stay in it), never with
+// the host's canonical(): empty when it cannot be resolved.
+fs::path resolve_in_root(const Root &root, const fs::path &host)
+{
+	try {
+		return root.path(root.inside(host));
+	} catch (const Error &) {
+		return {};
+	}
+}
+
 // The disk's device and the controllers above it that have a driver, up to the first PCI
 // device (the controller; bridges above it are not the disk's business).
 std::vector<Device> disk_devices(const Root &root, const fs::path &disk)
 {
 	std::vector<Device> out;
 	std::error_code ec;
-	fs::path dev = fs::canonical(disk / "device", ec);
-	if (ec)
+	fs::path dev = resolve_in_root(root, disk / "device");
+	if (dev.empty() || !fs::exists(dev, ec))
 		return out;
 	fs::path top = root.path("/sys/devices");
 	while (!dev.empty() && dev != top && dev.string().rfind(top.string(), 0) == 0) {
@@ -117,7 +128,8 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 	chain.push_back(l);
 	if (stacked && fs::is_directory(dir / "slaves", ec))
 		for (const auto &s : fs::directory_iterator(dir / "slaves", ec))
-			block_chain(root, fs::canonical(s.path(), ec), chain, depth + 1);
+			if (fs::path next = resolve_in_root(root, s.path()); !next.empty())
+				block_chain(root, next, chain, depth + 1);
 }
 
 std::string unescape_mount(const std::string &s)

@@ -116,6 +116,23 @@ bool present(const Root &root, const std::string &inside)
 	return fs::exists(fs::symlink_status(root.path(inside, false), ec));
 }
 
+// Host path p strictly below host directory dir (lexically: both are resolved already).
+bool strictly_under(const fs::path &p, const fs::path &dir)
+{
+	fs::path rel = p.lexically_relative(dir);
+	return !rel.empty() && rel != "." && *rel.begin() != "..";
+}
+
+// Whether inside is a boot file a cleaner may remove: a regular file (or a symlink itself)
+// whose resolved place is strictly below the resolved boot directory.
+bool removable_boot_file(const Root &root, const std::string &inside, const std::string &boot)
+{
+	std::error_code ec;
+	fs::path p = root.path(inside, false);
+	auto st = fs::symlink_status(p, ec);
+	return (fs::is_regular_file(st) || fs::is_symlink(st)) && strictly_under(p, root.path(boot));
+}
+
 InstalledKernel &entry(std::map<std::string, InstalledKernel> &m, const std::string &kv, const char *layout)
 {
 	auto [it, added] = m.try_emplace(kv);
@@ -159,7 +176,7 @@ std::vector<std::string> boot_roots(const Root &root)
 	for (const char *d : {"/boot", "/efi", "/boot/efi"}) {
 		std::error_code ec;
 		fs::path p = root.path(d);
-		if (fs::is_directory(p, ec) && seen.insert(fs::canonical(p, ec)).second)
+		if (fs::is_directory(p, ec) && seen.insert(p).second)
 			out.push_back(d);
 	}
 	return out;
@@ -168,9 +185,7 @@ std::vector<std::string> boot_roots(const Root &root)
 // Plain installkernel files: /boot/vmlinuz-KV and its companions.
 void plain(const Root &root, std::map<std::string, InstalledKernel> &out)
 {
-	std::error_code ec;
-	for (const auto &e : fs::directory_iterator(root.path("/boot"), ec)) {
-		std::string n = e.path().filename().string();
+	for (const auto &n : root.list("/boot")) {
 		for (const char *prefix : {"vmlinuz-", "kernel-", "vmlinux-", "bzImage-"}) {
 			std::string p = prefix;
 			if (n.rfind(p, 0) != 0)
@@ -211,11 +226,10 @@ std::string entry_value(const std::string &text, const std::string &key)
 void bls(const Root &root, std::map<std::string, InstalledKernel> &out)
 {
 	for (const auto &boot : boot_roots(root)) {
-		std::error_code ec;
-		for (const auto &e : fs::directory_iterator(root.path(boot + "/loader/entries"), ec)) {
-			if (e.path().extension() != ".conf")
+		for (const auto &name : root.list(boot + "/loader/entries")) {
+			if (fs::path(name).extension() != ".conf")
 				continue;
-			std::string text = read_file(e.path());
+			std::string text = root.read(boot + "/loader/entries/" + name);
 			std::string kv = entry_value(text, "version");
 			if (!is_valid_release(kv))
 				continue;
@@ -224,18 +238,21 @@ void bls(const Root &root, std::map<std::string, InstalledKernel> &out)
 				continue;
 			if (k.layout == "plain")
 				k.layout = "plain+bls";
-			add_file(k, file_at(root, boot + "/loader/entries/" + e.path().filename().string()));
+			add_file(k, file_at(root, boot + "/loader/entries/" + name));
 			std::istringstream in(text);
 			std::string line;
 			while (std::getline(in, line)) {
 				std::istringstream f(line);
 				std::string key, value;
 				f >> key >> value;
-				if ((key == "linux" || key == "initrd") && !value.empty() && value.front() == '/' &&
-				    value.find("/../") == std::string::npos && present(root, boot + value)) {
+				// Only a regular file strictly below this boot directory is a kernel's file:
+				// "linux /.." or "linux /somedir" name directories, never to be removed.
+				if ((key == "linux" || key == "initrd") && is_plain_path(value) &&
+				    removable_boot_file(root, boot + value, boot)) {
 					add_file(k, file_at(root, boot + value));
-					std::string dir = boot + fs::path(value).parent_path().string();
-					if (std::find(k.boot_dirs.begin(), k.boot_dirs.end(), dir) == k.boot_dirs.end() && dir != boot)
+					std::string parent = fs::path(value).parent_path().string();
+					std::string dir = boot + parent;
+					if (parent != "/" && std::find(k.boot_dirs.begin(), k.boot_dirs.end(), dir) == k.boot_dirs.end())
 						k.boot_dirs.push_back(dir);
 				}
 			}
@@ -248,9 +265,7 @@ void bls(const Root &root, std::map<std::string, InstalledKernel> &out)
 void uki(const Root &root, std::map<std::string, InstalledKernel> &out)
 {
 	for (const auto &boot : boot_roots(root)) {
-		std::error_code ec;
-		for (const auto &e : fs::directory_iterator(root.path(boot + "/EFI/Linux"), ec)) {
-			std::string n = e.path().filename().string();
+		for (const auto &n : root.list(boot + "/EFI/Linux")) {
 			if (n.size() < 5 || n.compare(n.size() - 4, 4, ".efi") != 0)
 				continue;
 			std::string stem = n.substr(0, n.size() - 4);
@@ -290,12 +305,9 @@ void module_trees(const Root &root, std::map<std::string, InstalledKernel> &out)
 std::map<std::string, std::string> owners(const Root &root, const std::set<std::string> &dirs)
 {
 	std::map<std::string, std::string> out;
-	std::error_code ec;
-	fs::path db = root.path("/var/db/pkg");
-	for (const auto &cat : fs::directory_iterator(db, ec)) {
-		std::error_code ec2;
-		for (const auto &pkg : fs::directory_iterator(cat.path(), ec2)) {
-			std::ifstream in(pkg.path() / "CONTENTS");
+	for (const auto &cat : root.list("/var/db/pkg")) {
+		for (const auto &pkg : root.list("/var/db/pkg/" + cat)) {
+			std::ifstream in(root.path("/var/db/pkg/" + cat + "/" + pkg + "/CONTENTS"));
 			std::string line;
 			while (std::getline(in, line)) {
 				std::istringstream f(line);
@@ -303,7 +315,7 @@ std::map<std::string, std::string> owners(const Root &root, const std::set<std::
 				f >> type >> path;
 				for (const auto &d : dirs)
 					if ((path == d || path.rfind(d + "/", 0) == 0) && !out.count(d))
-						out[d] = cat.path().filename().string() + "/" + pkg.path().filename().string();
+						out[d] = cat + "/" + pkg;
 			}
 		}
 	}
@@ -407,6 +419,11 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 			if (!present(root, f.path))
 				continue;
 			KernelFile real = file_at(root, f.path);
+			if (real.dir || !is_plain_path(f.path) ||
+			    !(removable_boot_file(root, f.path, "/boot") || removable_boot_file(root, f.path, "/efi"))) {
+				d.notes.push_back(f.path + " is not a file: kept");
+				continue;
+			}
 			d.files.push_back(real);
 		}
 		for (const std::string &p : {"/lib/modules/" + d.kernel.release, "/usr/src/linux-" + d.kernel.release}) {
@@ -425,9 +442,46 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 	return plan;
 }
 
+namespace {
+
+// The last guard before anything is removed: a file strictly below its place, a directory only
+// where the project puts kernels' trees (/lib/modules/KV, /usr/src/linux-KV), and never the
+// root, nor a parent of anything a kept kernel uses.
+void check_removable(const Root &root, const KernelFile &f, const fs::path &p, const std::vector<fs::path> &kept)
+{
+	bool ok;
+	if (f.dir) {
+		const std::string rel = f.path.rfind("/lib/modules/", 0) == 0 ? f.path.substr(13)
+					: f.path.rfind("/usr/src/linux-", 0) == 0 ? f.path.substr(15)
+										  : std::string();
+		const char *parent = f.path.rfind("/lib/modules/", 0) == 0 ? "/lib/modules" : "/usr/src";
+		ok = is_valid_release(rel) && strictly_under(p, root.path(parent));
+	} else {
+		std::error_code ec;
+		ok = strictly_under(p, root.dir()) && !fs::is_directory(fs::symlink_status(p, ec));
+	}
+	for (const auto &k : kept)
+		if (k == p || strictly_under(k, p))
+			ok = false;
+	if (!ok || p == root.dir())
+		throw Error("refusing to remove " + p.string() + " (" + f.path + "): not a file or kernel tree of its own, or a kept kernel uses what is under it");
+}
+
+} // namespace
+
 std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, KernelRemover &remover, const Logger &log)
 {
 	std::vector<std::string> removed;
+	// What the kept kernels use, resolved: nothing removed may be it or contain it.
+	std::vector<fs::path> kept;
+	for (const auto &d : plan.kernels)
+		if (!d.remove) {
+			for (const auto &f : d.kernel.boot_files)
+				if (is_plain_path(f.path))
+					kept.push_back(root.path(f.path, false));
+			for (const std::string &p : {"/lib/modules/" + d.kernel.release, "/usr/src/linux-" + d.kernel.release})
+				kept.push_back(root.path(p, false));
+		}
 	for (const auto &d : plan.kernels) {
 		if (!d.remove)
 			continue;
@@ -441,12 +495,12 @@ std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, 
 				continue;
 			std::error_code ec;
 			fs::path p = root.path(f.path, false);
-			if (f.dir)
-				fs::remove_all(p, ec);
-			else
-				fs::remove(p, ec);
+			check_removable(root, f, p, kept);
+			bool gone = f.dir ? fs::remove_all(p, ec) > 0 : fs::remove(p, ec);
 			if (ec)
 				throw SystemError("cannot remove " + p.string(), ec.value());
+			if (!gone)
+				continue;
 			log.verbose("removed {}", p.string());
 			done.insert(f.path);
 		}
@@ -455,8 +509,12 @@ std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, 
 			std::sort(dirs.rbegin(), dirs.rend());
 			for (const auto &dir : dirs) {
 				std::error_code ec;
+				if (!is_plain_path(dir))
+					continue;
 				fs::path p = root.path(dir, false);
-				if (fs::is_directory(p, ec) && fs::is_empty(p, ec) && fs::remove(p, ec))
+				if (!strictly_under(p, root.path("/boot")) && !strictly_under(p, root.path("/efi")))
+					continue;
+				if (fs::is_directory(fs::symlink_status(p, ec)) && fs::is_empty(p, ec) && fs::remove(p, ec))
 					done.insert(dir);
 			}
 		}

@@ -246,16 +246,18 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 	case Layout::bls: {
 		fs::path conf = tmp.path() / "kernel";
 		make_dirs(conf);
-		fs::path etc = w.root.path("/etc/kernel");
 		std::error_code ec;
-		for (const char *f : {"cmdline", "entry-token"})
-			if (fs::is_regular_file(etc / f, ec))
-				copy_into(etc / f, conf / f);
+		for (const char *f : {"cmdline", "entry-token"}) {
+			fs::path from = w.root.path(std::string("/etc/kernel/") + f);
+			if (fs::is_regular_file(fs::symlink_status(from, ec)))
+				copy_into(from, conf / f);
+		}
 		if (!fs::exists(conf / "cmdline")) {
 			if (w.root.is_live_system()) {
 				atomic_write(conf / "cmdline", read_trimmed("/proc/cmdline") + "\n");
 			} else {
-				w.log.warn("{} does not exist: the boot entry gets no kernel command line", (etc / "cmdline").string());
+				w.log.warn("{} does not exist: the boot entry gets no kernel command line",
+					   w.root.path("/etc/kernel/cmdline").string());
 				atomic_write(conf / "cmdline", "\n");
 			}
 		}
@@ -405,10 +407,11 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	res.layout_reason = choice.reason;
 	log.verbose("layout {}: {}", to_string(choice.layout), choice.reason);
 
+	root.make_dirs("/boot");
 	Work w{root, kv, opts, log, root.path("/boot"), {}, ".distkernel-new-" + kv};
-	make_dirs(w.boot);
-	w.staging = w.boot / w.staging_name;
-	fs::path backup = w.boot / (".distkernel-old-" + kv);
+	w.staging = root.path("/boot/" + w.staging_name, false);
+	const std::string backup_inside = "/boot/.distkernel-old-" + kv;
+	fs::path backup = root.path(backup_inside, false);
 	std::error_code ec;
 	fs::remove_all(w.staging, ec);
 	fs::remove_all(backup, ec);
@@ -455,8 +458,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	detail::Journal j;
 	j.release = kv;
 	j.boot = "/boot";
-	j.staging = root.inside(w.staging);
-	j.backup = root.inside(backup);
+	j.staging = "/boot/" + w.staging_name;
+	j.backup = backup_inside;
 	auto previous = find_installed(root, kv);
 	j.previous_record = previous ? previous->to_json() : Json(nullptr);
 	std::vector<std::string> rels = list_files(w.staging);
@@ -470,8 +473,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		for (; !p.empty(); p = p.parent_path())
 			chain.push_back(p);
 		for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-			if (!fs::exists(w.boot / *it, ec))
-				created.insert(root.inside(w.boot / *it));
+			if (!exists_nofollow(root.path("/boot/" + it->string())))
+				created.insert("/boot/" + it->string());
 	}
 	j.created_dirs.assign(created.begin(), created.end());
 	std::set<std::string> new_paths;
@@ -498,12 +501,15 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	try {
 		int renames = 0;
 		for (const auto &dir : j.created_dirs)
-			make_dirs(root.path(dir));
+			root.make_dirs(dir);
 		for (const auto &e : j.entries) {
-			fs::path target = w.boot / e.rel;
+			// Resolved inside the root one by one: a link below /boot (EFI, loader) leads
+			// somewhere inside the root, never to the host.
+			fs::path target = root.path("/boot/" + e.rel, false);
 			if (exists_nofollow(target)) {
-				make_dirs((backup / e.rel).parent_path());
-				if (::rename(target.c_str(), (backup / e.rel).c_str()) != 0)
+				root.make_dirs((fs::path(backup_inside) / e.rel).parent_path().string());
+				fs::path saved = root.path(backup_inside + "/" + e.rel, false);
+				if (::rename(target.c_str(), saved.c_str()) != 0)
 					throw SystemError("cannot move " + target.string() + " aside", errno);
 			}
 			if (!e.remove && ::rename((w.staging / e.rel).c_str(), target.c_str()) != 0)
@@ -527,10 +533,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	return res;
 }
 
-fs::path lock_path(const Root &root)
-{
-	return state_dir(root) / "lock";
-}
+// The lock file, created inside the root without following a link planted at its name.
+constexpr std::string_view lock_inside = "/var/lib/distkernel/lock";
 
 } // namespace
 
@@ -568,14 +572,16 @@ LayoutChoice choose_layout(const Root &root, Layout requested)
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	FileLock lock(lock_path(root));
+	state_dir(root);
+	FileLock lock(root, lock_inside);
 	return add_locked(root, release, opts, log);
 }
 
 RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	FileLock lock(lock_path(root));
+	state_dir(root);
+	FileLock lock(root, lock_inside);
 	recover(root, log);
 	RemoveResult res;
 	auto d = find_installed(root, release);
@@ -598,18 +604,17 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 			res.kept.push_back(f.path);
 			continue;
 		}
-		fs::path p = root.path(f.path, false);
-		if (fs::remove(p, ec))
-			log.verbose("removed {}", p.string());
-		else if (ec)
-			throw SystemError("cannot remove " + p.string(), ec.value());
-		res.removed.push_back(f.path);
+		// Only what was there and went counts as removed.
+		if (root.remove_file(f.path)) {
+			log.verbose("removed {}", root.path(f.path, false).string());
+			res.removed.push_back(f.path);
+		}
 	}
 	std::vector<std::string> dirs = d->dirs;
 	std::sort(dirs.rbegin(), dirs.rend());
 	for (const auto &dir : dirs) {
 		fs::path p = root.path(dir, false);
-		if (fs::is_directory(p, ec) && fs::is_empty(p, ec))
+		if (fs::is_directory(fs::symlink_status(p, ec)) && fs::is_empty(p, ec))
 			fs::remove(p, ec);
 	}
 	sync_path(root.path("/boot"));

@@ -53,52 +53,139 @@ Json Deployment::to_json() const
 	return doc;
 }
 
+namespace {
+
+// A record's fields are read one by one so that a wrong one is named: "record R: field
+// 'files[2].size': expected a number, got a string".
+std::string kind_of(const Json &j)
+{
+	if (j.is_string())
+		return "a string";
+	if (j.is_boolean())
+		return "a boolean";
+	if (j.is_number())
+		return "a number";
+	if (j.is_array())
+		return "an array";
+	if (j.is_object())
+		return "an object";
+	return "null";
+}
+
+// The largest file a record may list: far above any kernel or initramfs, far below where a
+// size stops being a number of bytes.
+constexpr std::uint64_t max_recorded_size = std::uint64_t(1) << 40;
+
+struct RecordReader {
+	const std::string &source;
+
+	[[noreturn]] void fail(const std::string &field, const std::string &what) const
+	{
+		throw Error("record " + source + ": field '" + field + "': " + what);
+	}
+	const Json &at(const Json &obj, const std::string &key, const std::string &name) const
+	{
+		if (!obj.is_object() || !obj.contains(key))
+			fail(name, "missing");
+		return obj[key];
+	}
+	std::string string(const Json &j, const std::string &name) const
+	{
+		if (!j.is_string())
+			fail(name, "expected a string, got " + kind_of(j));
+		return j.get<std::string>();
+	}
+	bool boolean(const Json &j, const std::string &name) const
+	{
+		if (!j.is_boolean())
+			fail(name, "expected a boolean, got " + kind_of(j));
+		return j.get<bool>();
+	}
+	std::uint64_t size(const Json &j, const std::string &name) const
+	{
+		if (!j.is_number())
+			fail(name, "expected a number, got " + kind_of(j));
+		if (!j.is_number_unsigned() || j.get<std::uint64_t>() > max_recorded_size)
+			fail(name, j.dump() + " is not a file size (0 to " + std::to_string(max_recorded_size) + " bytes)");
+		return j.get<std::uint64_t>();
+	}
+	const Json &array(const Json &j, const std::string &name) const
+	{
+		if (!j.is_array())
+			fail(name, "expected an array, got " + kind_of(j));
+		return j;
+	}
+	std::vector<std::string> strings(const Json &j, const std::string &name) const
+	{
+		std::vector<std::string> out;
+		std::size_t i = 0;
+		for (const auto &x : array(j, name))
+			out.push_back(string(x, name + "[" + std::to_string(i++) + "]"));
+		return out;
+	}
+	// A path the record's remove will delete: plain names strictly below /boot.
+	std::string boot_path(const Json &j, const std::string &name) const
+	{
+		std::string p = string(j, name);
+		if (!is_plain_path_under(p, "/boot"))
+			fail(name, "'" + p + "' is not a path strictly below /boot made of plain names");
+		return p;
+	}
+};
+
+} // namespace
+
 Deployment Deployment::from_json(const Json &doc, const std::string &source)
 {
 	check_document(doc, deployment_schema, deployment_major, source);
+	RecordReader r{source};
 	Deployment d;
-	try {
-		d.release = doc.at("release").get<std::string>();
-		d.variant = doc.value("variant", "");
-		d.layout = parse_layout(doc.at("layout").get<std::string>());
-		d.time = doc.value("time", "");
-		d.initramfs = doc.value("initramfs", false);
-		d.hostonly = doc.value("hostonly", false);
-		if (doc.contains("dracut_args"))
-			d.dracut_args = doc["dracut_args"].get<std::vector<std::string>>();
-		for (const auto &f : doc.at("files"))
-			d.files.push_back({f.at("path").get<std::string>(), f.at("size").get<std::uint64_t>(),
-					   f.at("sha256").get<std::string>()});
-		if (doc.contains("dirs"))
-			d.dirs = doc["dirs"].get<std::vector<std::string>>();
-	} catch (const Json::exception &e) {
-		throw Error(source + ": not a valid deployment record: " + e.what());
-	} catch (const UsageError &e) {
-		throw Error(source + ": " + e.what());
-	}
+	d.release = r.string(r.at(doc, "release", "release"), "release");
 	if (!is_valid_release(d.release))
-		throw Error(source + ": invalid release '" + d.release + "'");
-	for (const auto &f : d.files)
-		if (f.path.rfind("/boot/", 0) != 0 || f.path.find("/../") != std::string::npos)
-			throw Error(source + ": path outside /boot: '" + f.path + "'");
+		r.fail("release", "invalid release '" + d.release + "'");
+	if (doc.contains("variant"))
+		d.variant = r.string(doc["variant"], "variant");
+	try {
+		d.layout = parse_layout(r.string(r.at(doc, "layout", "layout"), "layout"));
+	} catch (const UsageError &e) {
+		r.fail("layout", e.what());
+	}
+	if (doc.contains("time"))
+		d.time = r.string(doc["time"], "time");
+	if (doc.contains("initramfs"))
+		d.initramfs = r.boolean(doc["initramfs"], "initramfs");
+	if (doc.contains("hostonly"))
+		d.hostonly = r.boolean(doc["hostonly"], "hostonly");
+	if (doc.contains("dracut_args"))
+		d.dracut_args = r.strings(doc["dracut_args"], "dracut_args");
+	std::size_t i = 0;
+	for (const auto &f : r.array(r.at(doc, "files", "files"), "files")) {
+		const std::string n = "files[" + std::to_string(i++) + "]";
+		d.files.push_back({r.boot_path(r.at(f, "path", n + ".path"), n + ".path"), r.size(r.at(f, "size", n + ".size"), n + ".size"),
+				   r.string(r.at(f, "sha256", n + ".sha256"), n + ".sha256")});
+	}
+	if (doc.contains("dirs")) {
+		i = 0;
+		for (const auto &x : r.array(doc["dirs"], "dirs")) {
+			const std::string n = "dirs[" + std::to_string(i++) + "]";
+			d.dirs.push_back(r.boot_path(x, n));
+		}
+	}
 	return d;
 }
 
 fs::path state_dir(const Root &root)
 {
-	fs::path d = root.path("/var/lib/distkernel");
-	std::error_code ec;
-	fs::create_directories(d / "kernels", ec);
-	if (ec)
-		throw SystemError("cannot create " + (d / "kernels").string(), ec.value());
-	return d;
+	root.make_dirs("/var/lib/distkernel/kernels");
+	return root.path("/var/lib/distkernel");
 }
 
 namespace detail {
 
 fs::path record_path(const Root &root, const std::string &release)
 {
-	return state_dir(root) / "kernels" / (release + ".json");
+	state_dir(root);
+	return root.path("/var/lib/distkernel/kernels/" + release + ".json");
 }
 
 void write_record(const Root &root, const Deployment &d)
@@ -108,6 +195,21 @@ void write_record(const Root &root, const Deployment &d)
 
 } // namespace detail
 
+namespace {
+
+// A record is named after its release: one that says another release would make remove
+// delete that kernel's files under this one's name.
+Deployment read_record(const fs::path &file, const std::string &release)
+{
+	Deployment d = Deployment::from_json(read_document(file, deployment_schema, deployment_major), file.string());
+	if (d.release != release)
+		throw Error("record " + file.string() + ": field 'release': '" + d.release + "' differs from its file name (" +
+			    release + ".json); move it to " + d.release + ".json or delete it");
+	return d;
+}
+
+} // namespace
+
 std::optional<Deployment> find_installed(const Root &root, const std::string &release)
 {
 	validate_release(release);
@@ -115,22 +217,18 @@ std::optional<Deployment> find_installed(const Root &root, const std::string &re
 	std::error_code ec;
 	if (!fs::exists(f, ec))
 		return std::nullopt;
-	return Deployment::from_json(read_document(f, deployment_schema, deployment_major), f.string());
+	return read_record(f, release);
 }
 
 std::vector<Deployment> list_installed(const Root &root)
 {
 	std::vector<Deployment> out;
-	fs::path dir = state_dir(root) / "kernels";
-	std::error_code ec;
-	for (const auto &e : fs::directory_iterator(dir, ec)) {
-		if (e.path().extension() != ".json" || e.path().filename().string().front() == '.')
+	state_dir(root);
+	for (const auto &name : root.list("/var/lib/distkernel/kernels")) {
+		if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0 || name.front() == '.')
 			continue;
-		out.push_back(Deployment::from_json(read_document(e.path(), deployment_schema, deployment_major),
-						    e.path().string()));
+		out.push_back(read_record(root.path("/var/lib/distkernel/kernels/" + name), name.substr(0, name.size() - 5)));
 	}
-	if (ec)
-		throw SystemError("cannot list " + dir.string(), ec.value());
 	std::sort(out.begin(), out.end(), [](const Deployment &a, const Deployment &b) {
 		return a.time != b.time ? a.time > b.time : a.release > b.release;
 	});
@@ -141,7 +239,8 @@ namespace detail {
 
 fs::path journal_path(const Root &root)
 {
-	return state_dir(root) / "journal.json";
+	state_dir(root);
+	return root.path("/var/lib/distkernel/journal.json");
 }
 
 Json Journal::to_json() const
@@ -177,26 +276,31 @@ Journal Journal::from_json(const Json &doc, const std::string &source)
 		throw Error(source + ": not a valid journal: " + e.what());
 	}
 	for (const auto &e : j.entries)
-		if (e.rel.empty() || e.rel.front() == '/' || e.rel.find("..") != std::string::npos)
+		if (!is_plain_path("/" + e.rel))
 			throw Error(source + ": bad path '" + e.rel + "'");
+	if (j.boot != "/boot" || !is_plain_path_under(j.staging, "/boot") || !is_plain_path_under(j.backup, "/boot"))
+		throw Error(source + ": boot, staging and backup must be /boot and directories below it");
+	for (const auto &d : j.created_dirs)
+		if (!is_plain_path_under(d, "/boot"))
+			throw Error(source + ": bad directory '" + d + "'");
 	return j;
 }
 
 void roll_back(const Root &root, const Journal &j, const Logger &log)
 {
 	fs::path boot = root.path(j.boot);
-	fs::path staging = root.path(j.staging);
-	fs::path backup = root.path(j.backup);
 	std::error_code ec;
-	// Reverse order: the last rename is undone first.
+	// Reverse order: the last rename is undone first. Each path is resolved inside the root,
+	// never joined below a resolved one.
 	for (auto it = j.entries.rbegin(); it != j.entries.rend(); ++it) {
-		fs::path target = boot / it->rel;
-		fs::path saved = backup / it->rel;
+		fs::path target = root.path(j.boot + "/" + it->rel, false);
+		fs::path saved = root.path(j.backup + "/" + it->rel, false);
+		fs::path staged = root.path(j.staging + "/" + it->rel, false);
 		if (fs::exists(fs::symlink_status(saved, ec))) {
 			if (::rename(saved.c_str(), target.c_str()) != 0)
 				throw SystemError("cannot restore " + target.string() + " from " + saved.string(), errno);
 			log.verbose("restored {}", target.string());
-		} else if (!it->remove && !fs::exists(fs::symlink_status(staging / it->rel, ec)) &&
+		} else if (!it->remove && !fs::exists(fs::symlink_status(staged, ec)) &&
 			   fs::exists(fs::symlink_status(target, ec))) {
 			// Moved into place from the staging directory and nothing was there before.
 			fs::remove(target, ec);
@@ -206,8 +310,8 @@ void roll_back(const Root &root, const Journal &j, const Logger &log)
 	std::vector<std::string> dirs = j.created_dirs;
 	std::sort(dirs.rbegin(), dirs.rend()); // deepest first
 	for (const auto &d : dirs) {
-		fs::path p = root.path(d);
-		if (fs::is_directory(p, ec) && fs::is_empty(p, ec))
+		fs::path p = root.path(d, false);
+		if (fs::is_directory(fs::symlink_status(p, ec)) && fs::is_empty(p, ec))
 			fs::remove(p, ec);
 	}
 	if (j.previous_record.is_null())

@@ -97,13 +97,22 @@ void make_symlink(const fs::path &target, const fs::path &link)
 // input leaves nothing half-written in the destination.
 class StagedDirs {
 public:
+	// Both trees resolved inside the destination: a link there (DEST/lib/modules -> /elsewhere)
+	// leads inside DEST, never to the host. make, depmod and the copies then write below
+	// these host paths, which must therefore be what the host's own resolution gives too.
 	StagedDirs(const fs::path &dest, const std::string &kv)
-	    : src_(dest / "usr/src" / ("linux-" + kv)), mod_(dest / "lib/modules" / kv)
 	{
-		for (const auto &d : {src_, mod_}) {
+		Root root(dest);
+		for (auto [in, out] : {std::pair{"/usr/src/linux-" + kv, &src_}, std::pair{"/lib/modules/" + kv, &mod_}}) {
 			std::error_code ec;
-			if (fs::exists(fs::symlink_status(d, ec)))
-				throw Error(d.string() + " already exists: stage into an empty destination");
+			if (fs::exists(fs::symlink_status(root.path(in, false), ec)))
+				throw Error(root.path(in, false).string() + " already exists: stage into an empty destination");
+			fs::path resolved = root.path(in);
+			if (fs::weakly_canonical(resolved, ec) != fs::weakly_canonical(root.dir() / fs::path(in).relative_path(), ec))
+				throw Error(root.dir().string() + in + " leads outside " + root.dir().string() +
+					    " through a symbolic link: stage into a destination without links out of it");
+			root.make_dirs(fs::path(in).parent_path().string());
+			*out = resolved;
 		}
 	}
 	~StagedDirs()

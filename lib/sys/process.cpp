@@ -8,6 +8,7 @@
 #include <boost/process/v1/child.hpp>
 #include <boost/process/v1/env.hpp>
 #include <boost/process/v1/environment.hpp>
+#include <boost/process/v1/extend.hpp>
 #include <boost/process/v1/io.hpp>
 #include <boost/process/v1/start_dir.hpp>
 namespace bp = boost::process::v1;
@@ -16,6 +17,7 @@ namespace bp = boost::process::v1;
 #include <boost/process/child.hpp>
 #include <boost/process/env.hpp>
 #include <boost/process/environment.hpp>
+#include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
 #include <boost/process/start_dir.hpp>
 namespace bp = boost::process;
@@ -23,9 +25,14 @@ namespace bp = boost::process;
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <fmt/core.h>
 #include <fstream>
+#include <signal.h>
 #include <sstream>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -102,6 +109,72 @@ struct TempFile {
 	}
 };
 
+// Termination while a child runs (SIGTERM, SIGINT, SIGHUP): the child runs in its own process
+// group, the signal goes to that whole group (dracut and everything it started), and run()
+// then throws, so that the caller's transaction rolls back and its temporary files go. With no
+// child running the signal does what it always did (a journal undoes a half-done install on
+// the next run).
+constexpr int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP};
+volatile std::sig_atomic_t child_group = 0;
+volatile std::sig_atomic_t caught_signal = 0;
+
+extern "C" void forward_termination(int sig)
+{
+	pid_t group = child_group;
+	if (group > 0) {
+		caught_signal = sig;
+		::kill(-group, sig);
+		return;
+	}
+	::signal(sig, SIG_DFL);
+	::raise(sig);
+}
+
+void install_forwarding()
+{
+	static const bool installed = [] {
+		for (int sig : forwarded_signals) {
+			struct sigaction old {};
+			::sigaction(sig, nullptr, &old);
+			if (old.sa_handler == SIG_IGN)
+				continue; // nohup and friends: keep ignoring it
+			struct sigaction sa {};
+			sa.sa_handler = forward_termination;
+			sigemptyset(&sa.sa_mask);
+			sa.sa_flags = SA_RESTART;
+			::sigaction(sig, &sa, nullptr);
+		}
+		return true;
+	}();
+	(void)installed;
+}
+
+// Blocks the forwarded signals from before the child exists until its group is known, so that
+// none arrives in between and leaves the child running.
+class BlockTermination {
+public:
+	BlockTermination()
+	{
+		sigset_t set;
+		sigemptyset(&set);
+		for (int sig : forwarded_signals)
+			sigaddset(&set, sig);
+		::pthread_sigmask(SIG_BLOCK, &set, &old_);
+	}
+	~BlockTermination() { unblock(); }
+	void unblock()
+	{
+		if (blocked_)
+			::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+		blocked_ = false;
+	}
+	const sigset_t &old() const { return old_; }
+
+private:
+	sigset_t old_;
+	bool blocked_ = true;
+};
+
 } // namespace
 
 Result run(const Command &cmd)
@@ -125,27 +198,49 @@ Result run(const Command &cmd)
 	std::vector<std::string> args(cmd.argv.begin() + 1, cmd.argv.end());
 	fs::path cwd = cmd.cwd.empty() ? fs::current_path() : cmd.cwd;
 
+	install_forwarding();
 	Result r;
 	try {
 		TempFile out, err;
+		BlockTermination block;
+		// In the child before exec: its own process group, and the signal mask it would have had.
+		const sigset_t *unblocked = &block.old();
+		auto own_group = bp::extend::on_exec_setup = [unblocked](auto &) {
+			::setpgid(0, 0);
+			::sigprocmask(SIG_SETMASK, unblocked, nullptr);
+		};
 		bp::child child;
 		switch (cmd.output) {
 		case Command::Output::capture:
 			child = bp::child(exe.string(), bp::args(args), env, bp::start_dir(cwd.string()),
 					  bp::std_in < bp::null, bp::std_out > out.path.string(),
-					  bp::std_err > err.path.string());
+					  bp::std_err > err.path.string(), own_group);
 			break;
 		case Command::Output::to_stderr:
 			child = bp::child(exe.string(), bp::args(args), env, bp::start_dir(cwd.string()),
-					  bp::std_in < bp::null, bp::std_out > stderr, bp::std_err > stderr);
+					  bp::std_in < bp::null, bp::std_out > stderr, bp::std_err > stderr, own_group);
 			break;
 		case Command::Output::stdout_only:
 			child = bp::child(exe.string(), bp::args(args), env, bp::start_dir(cwd.string()),
 					  bp::std_in < bp::null, bp::std_out > out.path.string(),
-					  bp::std_err > stderr);
+					  bp::std_err > stderr, own_group);
 			break;
 		}
+		// Also from here: the signal may come before the child ran its own setpgid.
+		::setpgid(child.id(), child.id());
+		caught_signal = 0;
+		child_group = child.id();
+		block.unblock();
 		child.wait();
+		child_group = 0;
+		if (int sig = caught_signal) {
+			caught_signal = 0;
+			// What the child started and left behind (or what ignores the signal, as a
+			// shell's background jobs ignore SIGINT) goes too.
+			::kill(-child.id(), SIGKILL);
+			throw Error(fmt::format("interrupted by signal {} ({}) while {} ran; it and its children were stopped",
+						sig, ::strsignal(sig), fs::path(cmd.argv[0]).filename().string()));
+		}
 		r.exit_code = child.exit_code();
 		// Boost reports a signal death as the raw status; normalise to the shell's 128+N.
 		int native = child.native_exit_code();
@@ -156,6 +251,7 @@ Result run(const Command &cmd)
 		if (cmd.output == Command::Output::capture)
 			r.err = err.read();
 	} catch (const std::system_error &e) {
+		child_group = 0;
 		throw SystemError("cannot start " + to_display(cmd.argv), e.code().value());
 	}
 	return r;

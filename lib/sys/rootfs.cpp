@@ -1,8 +1,11 @@
 #include "distkernel/rootfs.hpp"
 #include "distkernel/error.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <fmt/core.h>
+#include <random>
 #include <fstream>
 #include <sstream>
 #include <sys/file.h>
@@ -30,10 +33,22 @@ fs::path Root::path(std::string_view inside, bool follow_last) const
 {
 	if (inside.empty() || inside.front() != '/')
 		throw UsageError("internal error: path inside the root must be absolute: '" + std::string(inside) + "'");
-	// Resolve component by component, following symlinks relative to the root.
+	// The path itself may not climb above the root: "/.." is a mistake or an attack, and
+	// mapping it to "/" would turn "remove /boot/.." into "remove the root".
 	std::vector<std::string> todo;
-	for (const auto &c : fs::path(inside).relative_path())
-		todo.push_back(c.string());
+	int depth = 0;
+	for (const auto &c : fs::path(inside).relative_path()) {
+		const std::string s = c.string();
+		if (s == "..") {
+			if (--depth < 0)
+				throw Error("'" + std::string(inside) + "' climbs above the root " + dir_.string());
+		} else if (!s.empty() && s != ".") {
+			++depth;
+		}
+		todo.push_back(s);
+	}
+	// Resolve component by component, following symlinks relative to the root; a link's ".."
+	// stops at the root (chroot semantics).
 	std::vector<std::string> done;
 	int links = 0;
 	std::size_t i = 0;
@@ -76,6 +91,74 @@ fs::path Root::path(std::string_view inside, bool follow_last) const
 	return out;
 }
 
+std::string Root::read(std::string_view inside) const
+{
+	return read_file(path(inside));
+}
+
+void Root::write(std::string_view inside, std::string_view content, unsigned mode, Durability durability) const
+{
+	atomic_write(path(inside), content, mode, durability);
+}
+
+void Root::make_dirs(std::string_view inside) const
+{
+	// One component at a time: a link met on the way is resolved inside the root before the
+	// next directory is created under it.
+	std::string sofar;
+	for (const auto &c : fs::path(inside).relative_path()) {
+		sofar += "/" + c.string();
+		fs::path p = path(sofar);
+		std::error_code ec;
+		if (fs::is_directory(fs::symlink_status(p, ec)))
+			continue;
+		int rc = ::mkdir(p.c_str(), 0755);
+		if (rc != 0 && errno == ENOENT && p.parent_path() != dir_) {
+			// A link led to a place whose parents do not exist yet: create them, inside the root.
+			make_dirs(this->inside(p.parent_path()));
+			rc = ::mkdir(p.c_str(), 0755);
+		}
+		if (rc != 0 && errno != EEXIST)
+			throw SystemError("cannot create " + p.string(), errno);
+		if (!fs::is_directory(fs::symlink_status(p, ec)))
+			throw Error("cannot create " + p.string() + ": a file is in the way");
+	}
+}
+
+bool Root::remove_file(std::string_view inside) const
+{
+	fs::path p = path(inside, false);
+	struct stat st {};
+	if (::lstat(p.c_str(), &st) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return false;
+		throw SystemError("cannot remove " + p.string(), errno);
+	}
+	if (S_ISDIR(st.st_mode))
+		throw Error("refusing to remove " + p.string() + ": a directory where a file is expected");
+	if (::unlink(p.c_str()) != 0) {
+		if (errno == ENOENT)
+			return false;
+		throw SystemError("cannot remove " + p.string(), errno);
+	}
+	return true;
+}
+
+std::vector<std::string> Root::list(std::string_view inside) const
+{
+	std::vector<std::string> out;
+	fs::path p = path(inside);
+	std::error_code ec;
+	if (!fs::is_directory(fs::symlink_status(p, ec)))
+		return out;
+	for (const auto &e : fs::directory_iterator(p, ec))
+		out.push_back(e.path().filename().string());
+	if (ec)
+		throw SystemError("cannot list " + p.string(), ec.value());
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
 std::string Root::inside(const fs::path &host) const
 {
 	fs::path h = fs::absolute(host).lexically_normal();
@@ -109,6 +192,29 @@ void validate_release(std::string_view r)
 				 "': it must be letters, digits and ._+-~ only, without '/' or '..'");
 }
 
+bool is_plain_path(std::string_view value) noexcept
+{
+	if (value.size() < 2 || value.front() != '/' || value.back() == '/')
+		return false;
+	std::size_t pos = 1;
+	while (pos <= value.size()) {
+		std::size_t end = value.find('/', pos);
+		if (end == std::string_view::npos)
+			end = value.size();
+		std::string_view c = value.substr(pos, end - pos);
+		if (c.empty() || c == "." || c == "..")
+			return false;
+		pos = end + 1;
+	}
+	return true;
+}
+
+bool is_plain_path_under(std::string_view path, std::string_view dir) noexcept
+{
+	return is_plain_path(path) && path.size() > dir.size() + 1 && path.substr(0, dir.size()) == dir &&
+	       path[dir.size()] == '/';
+}
+
 void sync_path(const fs::path &p)
 {
 	int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
@@ -120,9 +226,20 @@ void sync_path(const fs::path &p)
 
 namespace {
 
-fs::path temp_beside(const fs::path &target)
+// A new temporary file beside target, created exclusively under a random name: a link or file
+// planted at a guessable name is never followed or reused. Returns the fd and sets tmp.
+int create_temp_beside(const fs::path &target, unsigned mode, fs::path &tmp)
 {
-	return target.parent_path() / ("." + target.filename().string() + ".distkernel-new-" + std::to_string(::getpid()));
+	static thread_local std::mt19937_64 rng(std::random_device{}() ^ (std::uint64_t(::getpid()) << 32));
+	for (int attempt = 0; attempt < 100; ++attempt) {
+		tmp = target.parent_path() / fmt::format(".{}.distkernel-{:016x}", target.filename().string(), rng());
+		int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			throw SystemError("cannot create " + tmp.string(), errno);
+	}
+	throw SystemError("cannot create a temporary file beside " + target.string(), EEXIST);
 }
 
 void write_all(int fd, std::string_view data, const fs::path &name)
@@ -143,10 +260,8 @@ void write_all(int fd, std::string_view data, const fs::path &name)
 void atomic_write(const fs::path &target, std::string_view content, unsigned mode, Durability durability)
 {
 	const bool synced = durability == Durability::synced;
-	fs::path tmp = temp_beside(target);
-	int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		throw SystemError("cannot create " + tmp.string(), errno);
+	fs::path tmp;
+	int fd = create_temp_beside(target, mode, tmp);
 	try {
 		write_all(fd, content, tmp);
 		if (synced && ::fsync(fd) != 0)
@@ -175,12 +290,13 @@ void atomic_copy(const fs::path &from, const fs::path &target, unsigned mode)
 	int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		throw SystemError("cannot open " + from.string(), errno);
-	fs::path tmp = temp_beside(target);
-	int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0) {
-		int e = errno;
+	fs::path tmp;
+	int out = -1;
+	try {
+		out = create_temp_beside(target, mode, tmp);
+	} catch (...) {
 		::close(in);
-		throw SystemError("cannot create " + tmp.string(), e);
+		throw;
 	}
 	try {
 		std::vector<char> buf(1 << 20);
@@ -228,9 +344,12 @@ std::string read_file(const fs::path &file)
 	return s.str();
 }
 
+FileLock::FileLock(const Root &root, std::string_view inside, bool wait) : FileLock(root.path(inside), wait) {}
+
 FileLock::FileLock(const fs::path &file, bool wait)
 {
-	fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	// O_NOFOLLOW: a link planted at the lock's name is not followed to create a file elsewhere.
+	fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd_ < 0)
 		throw SystemError("cannot open lock file " + file.string(), errno);
 	if (::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {

@@ -91,6 +91,119 @@ TEST_CASE("deployment records round-trip and reject paths outside /boot", "[inst
 	CHECK_THROWS_AS(Deployment::from_json(bad, "test"), Error);
 }
 
+namespace {
+
+// The message of the Error reading doc as a record, or "" when it reads fine.
+std::string record_error(const Json &doc)
+{
+	try {
+		Deployment::from_json(doc, "R");
+	} catch (const Error &e) {
+		return e.what();
+	}
+	return "";
+}
+
+} // namespace
+
+TEST_CASE("records are validated field by field, naming the field", "[install]")
+{
+	Deployment d;
+	d.release = "6.1.0-1-test";
+	d.files = {{"/boot/vmlinuz-6.1.0-1-test", 5, "ab"}, {"/boot/a", 1, "cd"}, {"/boot/b", 1, "ef"}};
+	d.dirs = {"/boot/TOKEN/6.1.0-1-test"};
+	const Json good = d.to_json();
+	CHECK(record_error(good).empty());
+
+	Json bad = good;
+	bad["files"][2]["size"] = "12";
+	CHECK(record_error(bad) == "record R: field 'files[2].size': expected a number, got a string");
+	bad = good;
+	bad["files"][0]["size"] = -5;
+	CHECK(record_error(bad).find("field 'files[0].size': -5 is not a file size") != std::string::npos);
+	bad["files"][0]["size"] = 1e30;
+	CHECK(record_error(bad).find("field 'files[0].size'") != std::string::npos);
+	bad["files"][0]["size"] = std::uint64_t(1) << 62;
+	CHECK(record_error(bad).find("is not a file size") != std::string::npos);
+	bad = good;
+	bad["release"] = 6;
+	CHECK(record_error(bad) == "record R: field 'release': expected a string, got a number");
+	bad = good;
+	bad["files"][1].erase("sha256");
+	CHECK(record_error(bad) == "record R: field 'files[1].sha256': missing");
+	bad = good;
+	bad["dracut_args"] = Json::array({"--x", 3});
+	CHECK(record_error(bad) == "record R: field 'dracut_args[1]': expected a string, got a number");
+
+	// What remove deletes: plain paths strictly below /boot, for files and directories alike.
+	for (const char *dir : {"/etc", "/boot", "/boot/..", "/boot/../etc", "/boot/./x", "/boot//x", "/boot/x/", "boot/x", "/"}) {
+		bad = good;
+		bad["dirs"] = Json::array({dir});
+		CHECK(record_error(bad).find("field 'dirs[0]': '" + std::string(dir) + "' is not a path strictly below /boot") !=
+		      std::string::npos);
+		bad = good;
+		bad["files"][1]["path"] = dir;
+		CHECK(record_error(bad).find("field 'files[1].path'") != std::string::npos);
+	}
+
+	// The version is a string MAJOR.MINOR: a number is the wrong type, not a missing field.
+	bad = good;
+	bad["version"] = 1.0;
+	CHECK(record_error(bad).find("field 'version': expected a string \"MAJOR.MINOR\", got number") != std::string::npos);
+	for (const char *v : {"+1.x", "1", "1.0.0", " 1.0", "1.", ".0", "-1.0", "1.0x"}) {
+		bad = good;
+		bad["version"] = v;
+		CHECK(record_error(bad).find("malformed version") != std::string::npos);
+	}
+	bad["version"] = "1.7";
+	CHECK(record_error(bad).empty());
+}
+
+TEST_CASE("a record naming another release than its file is refused", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	Deployment a;
+	a.release = "6.1.0-2-test";
+	a.files = {{"/boot/vmlinuz-6.1.0-2-test", 1, ""}};
+	put(state_dir(root) / "kernels/6.1.0-1-test.json", a.to_json().dump());
+	put(t.path() / "boot/vmlinuz-6.1.0-2-test", "x");
+	Logger quiet(Verbosity::quiet);
+	InstallOptions o;
+	try {
+		remove(root, "6.1.0-1-test", o, quiet);
+		FAIL("no error");
+	} catch (const Error &e) {
+		CHECK(std::string(e.what()).find("field 'release': '6.1.0-2-test' differs from its file name (6.1.0-1-test.json)") !=
+		      std::string::npos);
+	}
+	CHECK_THROWS_AS(list_installed(root), Error);
+	CHECK(fs::exists(t.path() / "boot/vmlinuz-6.1.0-2-test"));
+}
+
+TEST_CASE("remove counts only what it removed and never a directory", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	Deployment a;
+	a.release = "A";
+	a.files = {{"/boot/vmlinuz-A", 1, ""}, {"/boot/gone-already", 1, ""}, {"/boot/EFI/Linux/a.efi", 1, ""}};
+	a.dirs = {"/boot/EFI/Linux", "/boot/EFI"};
+	put(t.path() / "boot/vmlinuz-A", "a");
+	put(t.path() / "elsewhere/keep", "k");
+	fs::create_directories(t.path() / "boot");
+	// boot/EFI leads elsewhere inside the root: the file there is found through it, the link stays.
+	fs::create_directory_symlink("/elsewhere", t.path() / "boot/EFI");
+	put(t.path() / "elsewhere/Linux/a.efi", "e");
+	put(state_dir(root) / "kernels/A.json", a.to_json().dump());
+	Logger quiet(Verbosity::quiet);
+	InstallOptions o;
+	RemoveResult r = remove(root, "A", o, quiet);
+	CHECK(r.removed == std::vector<std::string>{"/boot/vmlinuz-A", "/boot/EFI/Linux/a.efi"});
+	CHECK(fs::exists(t.path() / "elsewhere/keep"));
+	CHECK(fs::is_symlink(t.path() / "boot/EFI"));
+}
+
 TEST_CASE("staged manifests are verified", "[install]")
 {
 	TempDir t;
