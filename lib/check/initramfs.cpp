@@ -5,9 +5,12 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/process.hpp"
+#include "distkernel/quote.hpp"
+#include "distkernel/rootfs.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
+#include <optional>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -86,93 +89,292 @@ void note_file(std::string path, InitramfsContents &out)
 	out.files.push_back(std::move(path));
 }
 
-// Parses plain cpio archives from data; returns where a compressed part starts (data.size()
-// when none).
-std::size_t parse_plain(std::string_view data, const std::string &name, InitramfsContents &out)
+// The first bytes at data, in hex for a message: '1f 8b 08 00'.
+std::string bytes_at(std::string_view data)
 {
-	std::size_t pos = 0;
-	while (pos < data.size()) {
-		if (data[pos] == '\0') { // padding between archives
-			++pos;
-			continue;
-		}
-		if (compression_of(data.substr(pos)))
-			return pos;
-		std::string_view magic = data.substr(pos, 6);
-		if (magic != "070701" && magic != "070702") {
-			std::string bytes;
-			for (unsigned char c : data.substr(pos, 4))
-				bytes += fmt::format("{}{:02x}", bytes.empty() ? "" : " ", c);
-			throw ParseError(name, 0, fmt::format("byte {}: '{}' is neither a cpio newc header nor a known compression", pos, bytes));
-		}
-		if (data.size() - pos < 110)
-			throw ParseError(name, 0, fmt::format("truncated cpio header at byte {}", pos));
-		std::uint64_t filesize = hex_field(data.substr(pos + 54, 8), name, pos);
-		std::uint64_t namesize = hex_field(data.substr(pos + 94, 8), name, pos);
-		if (namesize == 0 || pos + 110 + namesize > data.size())
-			throw ParseError(name, 0, fmt::format("cpio entry at byte {}: name size {} runs past the end", pos, namesize));
-		std::string entry(data.substr(pos + 110, namesize - 1));
-		std::size_t body = align4(pos + 110 + namesize);
-		std::size_t next = align4(body + filesize);
-		if (body + filesize > data.size())
-			throw ParseError(name, 0, fmt::format("cpio entry '{}' at byte {}: {} bytes of data run past the end", entry, pos, filesize));
-		pos = next;
-		if (entry == "TRAILER!!!")
-			continue;
-		note_file(std::move(entry), out);
+	std::string bytes;
+	for (unsigned char c : data.substr(0, 4))
+		bytes += fmt::format("{}{:02x}", bytes.empty() ? "" : " ", c);
+	return "'" + bytes + "'";
+}
+
+// The kernel refuses longer names (PATH_MAX); a name is held in memory while it is read.
+constexpr std::uint64_t max_name_size = 4096;
+// What the kernel would unpack into RAM: far above any real image (dracut's generic image
+// expands to about 100 MB), far below a decompression bomb's size.
+constexpr std::uint64_t max_expanded_size = std::uint64_t(1) << 30;
+constexpr std::size_t max_entries = 1000000;
+
+// A cpio "newc" stream read as it comes, in pieces of any size: only the current header and
+// name are held. Offsets in errors count from the start of the stream plus base.
+class CpioReader {
+public:
+	CpioReader(std::string name, InitramfsContents &out, std::uint64_t base = 0)
+		: name_(std::move(name)), out_(out), base_(base)
+	{
 	}
-	return pos;
+
+	// Returns how many bytes were taken: fewer than data.size() only when, between archives,
+	// a byte starts neither a header nor zero padding (a compressed part, or garbage).
+	std::size_t feed(std::string_view data)
+	{
+		std::size_t i = 0;
+		while (i < data.size()) {
+			switch (state_) {
+			case State::between:
+				if (data[i] == '\0') {
+					if (open_)
+						throw error(fmt::format("byte {}: zero bytes inside a cpio archive (no TRAILER!!! before them)",
+									base_ + pos_));
+					i++, pos_++;
+					continue;
+				}
+				if (data[i] != '0') {
+					if (open_)
+						throw error(fmt::format("byte {}: {} where the next cpio header should be", base_ + pos_,
+									bytes_at(data.substr(i))));
+					return i;
+				}
+				state_ = State::header;
+				entry_ = pos_;
+				head_.clear();
+				break;
+			case State::header: {
+				std::size_t n = std::min(data.size() - i, 110 - head_.size());
+				head_.append(data.substr(i, n));
+				i += n, pos_ += n;
+				if (head_.size() == 110)
+					start_entry();
+				break;
+			}
+			case State::name: {
+				std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(data.size() - i, need_));
+				path_.append(data.substr(i, n));
+				i += n, pos_ += n, need_ -= n;
+				if (need_ == 0) {
+					path_.pop_back(); // the NUL
+					state_ = State::body;
+					need_ = align4(pos_) - pos_ + filesize_;
+					need_ += align4(pos_ + need_) - (pos_ + need_);
+				}
+				break;
+			}
+			case State::body: {
+				std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(data.size() - i, need_));
+				i += n, pos_ += n, need_ -= n;
+				if (need_ == 0)
+					end_entry();
+				break;
+			}
+			}
+			if (state_ == State::body && need_ == 0)
+				end_entry();
+		}
+		return i;
+	}
+
+	// At the end of the stream: an entry cut short or an archive without its trailer is damaged.
+	void finish() const
+	{
+		switch (state_) {
+		case State::header:
+			throw error(fmt::format("truncated cpio header at byte {}", base_ + entry_));
+		case State::name:
+			throw error(fmt::format("cpio entry at byte {}: name size {} runs past the end", base_ + entry_, namesize_));
+		case State::body:
+			throw error(fmt::format("cpio entry {} at byte {}: {} bytes of data run past the end", quote_input(path_),
+						base_ + entry_, filesize_));
+		case State::between:
+			break;
+		}
+		if (open_)
+			throw error(fmt::format("the cpio archive ends without TRAILER!!! (last entry at byte {})", base_ + entry_));
+	}
+
+	bool empty() const noexcept { return entries_ == 0; }
+
+private:
+	enum class State { between, header, name, body };
+
+	ParseError error(const std::string &what) const { return ParseError(name_, 0, what); }
+
+	void start_entry()
+	{
+		std::string_view h = head_;
+		if (h.substr(0, 6) != "070701" && h.substr(0, 6) != "070702")
+			throw error(fmt::format("byte {}: {} is neither a cpio newc header nor a known compression", base_ + entry_,
+						bytes_at(h)));
+		filesize_ = hex_field(h.substr(54, 8), name_, base_ + entry_);
+		namesize_ = hex_field(h.substr(94, 8), name_, base_ + entry_);
+		if (namesize_ == 0 || namesize_ > max_name_size)
+			throw error(fmt::format("cpio entry at byte {}: name size {} (the kernel takes 1 to {})", base_ + entry_,
+						namesize_, max_name_size));
+		if (++entries_ > max_entries)
+			throw error(fmt::format("more than {} cpio entries", max_entries));
+		path_.clear();
+		need_ = namesize_;
+		state_ = State::name;
+	}
+
+	void end_entry()
+	{
+		state_ = State::between;
+		if (path_ == "TRAILER!!!") {
+			open_ = false;
+			return;
+		}
+		open_ = true;
+		note_file(std::move(path_), out_);
+		path_.clear();
+	}
+
+	std::string name_;
+	InitramfsContents &out_;
+	std::uint64_t base_;
+	State state_ = State::between;
+	bool open_ = false; // entries read since the last trailer
+	std::uint64_t pos_ = 0, entry_ = 0, need_ = 0, filesize_ = 0, namesize_ = 0;
+	std::size_t entries_ = 0;
+	std::string head_, path_;
+};
+
+// Where the compressed stream that starts at pos may end, when the decompressor rejects what
+// follows it (the kernel unpacks the next part after it): the start of each later part a
+// magic announces, strong magics (4 bytes and more) before the weak ones, then the end
+// without the trailing zeros; a few at most, as each costs a run of the decompressor.
+std::vector<std::size_t> candidate_ends(std::string_view data, std::size_t pos)
+{
+	std::vector<std::size_t> strong, weak;
+	for (std::size_t b = pos + 1; b < data.size() && strong.size() < 8; b++) {
+		std::string_view at = data.substr(b);
+		if (at.substr(0, 6) == "070701" || at.substr(0, 6) == "070702") {
+			strong.push_back(b);
+		} else if (const Compression *c = compression_of(at)) {
+			if (c->magic.size() >= 4)
+				strong.push_back(b);
+			else if (weak.size() < 8)
+				weak.push_back(b);
+		}
+	}
+	std::size_t z = data.size();
+	while (z > pos && data[z - 1] == '\0')
+		z--;
+	std::vector<std::size_t> out = strong;
+	out.insert(out.end(), weak.begin(), weak.end());
+	if (z < data.size())
+		out.push_back(z);
+	if (out.size() > 8)
+		out.resize(8);
+	return out;
 }
 
 } // namespace
 
 void parse_cpio(std::string_view data, const std::string &name, InitramfsContents &out)
 {
-	std::size_t end = parse_plain(data, name, out);
+	CpioReader r(name, out);
+	std::size_t end = r.feed(data);
 	if (end < data.size())
 		throw ParseError(name, 0, fmt::format("compressed data at byte {} inside a decompressed archive", end));
+	r.finish();
 }
+
+namespace {
+
+// Decompresses the part of image that starts at pos with c, reading its archives into out;
+// returns where the part ends (the decompressor read it whole, or up to where the next part
+// starts).
+std::size_t read_compressed(const fs::path &image, std::string_view data, std::size_t pos, const Compression &c,
+			    InitramfsContents &out, TempDir &tmp, const Logger &log)
+{
+	const std::string part = fmt::format("{}: {} part at byte {}", image.string(), c.name, pos);
+	std::string failure;
+	auto attempt = [&](std::size_t end) {
+		fs::path input = image;
+		if (pos > 0 || end < data.size()) {
+			input = tmp.path() / "compressed";
+			atomic_write(input, data.substr(pos, end - pos), 0600);
+		}
+		InitramfsContents got;
+		CpioReader reader(part, got);
+		std::uint64_t expanded = 0;
+		bool too_big = false;
+		Result r;
+		try {
+			r = run_streaming(Command({c.program, "-dc", "--", input.string()}), [&](std::string_view chunk) {
+				expanded += chunk.size();
+				if (expanded > max_expanded_size) {
+					too_big = true;
+					return false;
+				}
+				if (reader.feed(chunk) < chunk.size())
+					throw ParseError(part, 0, "compressed data inside the decompressed archive");
+				return true;
+			});
+			if (too_big)
+				throw Error(fmt::format("{}: expands beyond {} MiB: refusing it as a decompression bomb", part,
+							max_expanded_size >> 20));
+			if (!r.ok()) {
+				failure = fmt::format("{}: damaged ({} exited {}): {}", part, c.program, r.exit_code,
+						      printable(r.tail(3), 300));
+				return false;
+			}
+			reader.finish();
+			if (reader.empty())
+				throw ParseError(part, 0, "no cpio archive in the decompressed data");
+		} catch (const ParseError &e) {
+			failure = e.what();
+			return false;
+		}
+		for (auto &f : got.files)
+			note_file(std::move(f), out);
+		return true;
+	};
+	if (attempt(data.size()))
+		return data.size();
+	const std::string whole = failure;
+	for (std::size_t end : candidate_ends(data, pos)) {
+		log.debug("{}: trying the part up to byte {}", part, end);
+		if (attempt(end))
+			return end;
+	}
+	throw Error(whole);
+}
+
+} // namespace
 
 InitramfsContents read_initramfs(const fs::path &image, const Logger &log)
 {
 	std::string data = read_file(image);
+	const std::string name = image.string();
 	InitramfsContents out;
-	std::size_t start = parse_plain(data, image.string(), out);
-	if (start > 0)
-		out.segments.push_back("cpio");
-	if (start >= data.size()) {
-		if (out.segments.empty())
-			throw ParseError(image, 0, "empty initramfs image");
-		return out;
-	}
-	const Compression *c = compression_of(std::string_view(data).substr(start));
-	log.verbose("{}: {} data from byte {}, decompressing with {}", image.string(), c->name, start, c->program);
-	// The decompressor reads a file: the compressed part alone when a plain prefix precedes it.
 	std::optional<TempDir> tmp;
-	fs::path input = image;
-	if (start > 0) {
-		tmp.emplace();
-		input = tmp->path() / "compressed";
-		atomic_write(input, std::string_view(data).substr(start), 0600);
+	std::size_t pos = 0;
+	while (pos < data.size()) {
+		if (data[pos] == '\0') {
+			pos++;
+			continue;
+		}
+		std::string_view rest = std::string_view(data).substr(pos);
+		if (rest[0] == '0') {
+			CpioReader plain(name, out, pos);
+			pos += plain.feed(rest);
+			plain.finish();
+			out.segments.push_back("cpio");
+			continue;
+		}
+		const Compression *c = compression_of(rest);
+		if (!c)
+			throw ParseError(image, 0, fmt::format("byte {}: {} is neither a cpio newc header nor a known compression",
+							       pos, bytes_at(rest)));
+		log.verbose("{}: {} data from byte {}, decompressing with {}", name, c->name, pos, c->program);
+		if (!tmp)
+			tmp.emplace();
+		pos = read_compressed(image, data, pos, *c, out, *tmp, log);
+		out.segments.push_back(std::string("cpio (") + c->name + ")");
 	}
-	data.clear();
-	data.shrink_to_fit();
-	Command cmd({c->program, "-dc", "--", input.string()});
-	Result r = run(cmd);
-	// Trailing zero padding after a compressed stream makes some decompressors complain
-	// although the archive came out whole; the parse below judges the result.
-	if (!r.ok() && r.out.empty())
-		throw Error(fmt::format("{}: cannot decompress its {} part from byte {} ({} exited {}): {}", image.string(), c->name,
-					start, c->program, r.exit_code, r.tail(3)));
-	out.segments.push_back(std::string("cpio (") + c->name + ")");
-	try {
-		parse_cpio(r.out, image.string() + " (" + c->name + " part)", out);
-	} catch (const ParseError &) {
-		if (!r.ok())
-			throw Error(fmt::format("{}: its {} part is damaged ({} exited {}): {}", image.string(), c->name, c->program,
-						r.exit_code, r.tail(3)));
-		throw;
-	}
+	if (out.segments.empty())
+		throw ParseError(image, 0, "empty initramfs image (no cpio archive in it)");
 	return out;
 }
 

@@ -3,9 +3,11 @@
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
+#include "distkernel/quote.hpp"
 
 #include <fmt/core.h>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -96,9 +98,12 @@ std::vector<Device> disk_devices(const Root &root, const fs::path &disk)
 	return out;
 }
 
-void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> &chain, int depth)
+// seen: the devices already in the chain. A dm device listed among its own slaves (or a cycle
+// through several) would otherwise be walked once per path: 3 links each way make 3^16.
+void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> &chain, int depth,
+		 std::set<std::string> &seen)
 {
-	if (depth > 16)
+	if (depth > 16 || !seen.insert(dir.lexically_normal().string()).second)
 		return;
 	std::error_code ec;
 	BlockLayer l;
@@ -106,7 +111,7 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 	if (fs::exists(dir / "partition", ec)) {
 		l.kind = "partition";
 		chain.push_back(l);
-		block_chain(root, dir.parent_path(), chain, depth + 1);
+		block_chain(root, dir.parent_path(), chain, depth + 1, seen);
 		return;
 	}
 	std::string uuid = read_small(dir / "dm" / "uuid");
@@ -129,19 +134,24 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 	if (stacked && fs::is_directory(dir / "slaves", ec))
 		for (const auto &s : fs::directory_iterator(dir / "slaves", ec))
 			if (fs::path next = resolve_in_root(root, s.path()); !next.empty())
-				block_chain(root, next, chain, depth + 1);
+				block_chain(root, next, chain, depth + 1, seen);
 }
 
-std::string unescape_mount(const std::string &s)
+// The kernel escapes space, tab, newline and backslash in mountinfo as \ooo (three octal digits).
+std::string unescape_mount(const std::string &s, const fs::path &file, std::size_t line)
 {
+	auto octal = [](char c) { return c >= '0' && c <= '7'; };
 	std::string out;
 	for (std::size_t i = 0; i < s.size(); ++i) {
-		if (s[i] == '\\' && i + 3 < s.size()) {
-			out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-			i += 3;
-		} else {
+		if (s[i] != '\\') {
 			out += s[i];
+			continue;
 		}
+		if (i + 3 >= s.size() || !octal(s[i + 1]) || !octal(s[i + 2]) || !octal(s[i + 3]) || s[i + 1] > '3')
+			throw ParseError(file, line, fmt::format("{} holds {}, not an octal escape \\ooo", quote_input(s, 80),
+								  quote_input(s.substr(i, 4))));
+		out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+		i += 3;
 	}
 	return out;
 }
@@ -151,10 +161,13 @@ void read_mounts(const Root &root, Machine &m)
 	auto text = read_noting(root, "/proc/self/mountinfo", m);
 	if (!text)
 		return;
+	const fs::path file = root.path("/proc/self/mountinfo");
 	std::istringstream in(*text);
 	std::string line;
+	std::size_t lineno = 0;
 	std::optional<Mount> best_root, best_boot;
 	while (std::getline(in, line)) {
+		++lineno;
 		std::istringstream f(line);
 		std::string id, parent, majmin, subroot, target, opts, field;
 		f >> id >> parent >> majmin >> subroot >> target >> opts;
@@ -162,8 +175,16 @@ void read_mounts(const Root &root, Machine &m)
 		}
 		Mount mt;
 		f >> mt.fstype >> mt.source;
-		mt.target = unescape_mount(target);
-		mt.source = unescape_mount(mt.source);
+		try {
+			if (field != "-" || mt.fstype.empty())
+				throw ParseError(file, lineno, fmt::format("not a mountinfo line: {}", quote_input(line, 120)));
+			mt.target = unescape_mount(target, file, lineno);
+			mt.source = unescape_mount(mt.source, file, lineno);
+		} catch (const ParseError &e) {
+			// like any other unreadable part of the machine: listed, the rest still read
+			m.unreadable.push_back(e.what());
+			continue;
+		}
 		mt.device = majmin;
 		if (mt.target == "/")
 			best_root = mt;
@@ -189,7 +210,8 @@ void read_mounts(const Root &root, Machine &m)
 			m.unreadable.push_back("/sys/dev/block/" + mt.device + ": absent (block device of " + mt.target + ")");
 			return;
 		}
-		block_chain(root, dev, mt.chain, 0);
+		std::set<std::string> seen;
+		block_chain(root, dev, mt.chain, 0, seen);
 	};
 	if (best_root) {
 		fill(*best_root);
@@ -260,7 +282,7 @@ struct Reader {
 			return {};
 		}
 		if (!j[key].is_string())
-			throw ParseError(source, 0, fmt::format("{}.{}: expected a string, got {}", where, key, j[key].dump()));
+			throw ParseError(source, 0, fmt::format("{}.{}: expected a string, got {}", where, key, json_excerpt(j[key])));
 		return j[key].get<std::string>();
 	}
 	const Json &array(const Json &j, const char *key, const std::string &where) const
@@ -275,7 +297,7 @@ struct Reader {
 	Device device(const Json &j, const std::string &where) const
 	{
 		if (!j.is_object())
-			throw ParseError(source, 0, where + ": expected an object, got " + j.dump());
+			throw ParseError(source, 0, where + ": expected an object, got " + json_excerpt(j));
 		return Device{str(j, "path", where), str(j, "modalias", where), str(j, "driver", where), str(j, "module", where)};
 	}
 	Mount mount(const Json &j, const std::string &where) const
@@ -300,7 +322,7 @@ struct Reader {
 			if (!j.contains(key))
 				continue;
 			if (!j[key].is_number_unsigned())
-				throw ParseError(source, 0, fmt::format("{}.{}: expected a byte count, got {}", where, key, j[key].dump()));
+				throw ParseError(source, 0, fmt::format("{}.{}: expected a byte count, got {}", where, key, json_excerpt(j[key])));
 			(std::string(key) == "free_bytes" ? mt.free_bytes : mt.size_bytes) = j[key].get<std::uint64_t>();
 		}
 		return mt;
@@ -387,7 +409,7 @@ Machine machine_from_json(const Json &doc, const std::string &source)
 	i = 0;
 	for (const auto &n : r.array(doc, "loaded_modules", "machine")) {
 		if (!n.is_string())
-			throw ParseError(source, 0, fmt::format("loaded_modules[{}]: expected a module name, got {}", i, n.dump()));
+			throw ParseError(source, 0, fmt::format("loaded_modules[{}]: expected a module name, got {}", i, json_excerpt(n)));
 		m.loaded_modules.push_back(n.get<std::string>());
 		++i;
 	}
@@ -408,14 +430,7 @@ Machine machine_from_json(const Json &doc, const std::string &source)
 
 Machine read_machine_snapshot(const fs::path &file)
 {
-	Json doc;
-	std::string text = read_file(file);
-	try {
-		doc = Json::parse(text);
-	} catch (const nlohmann::json::parse_error &e) {
-		throw ParseError(file, 0, std::string("not valid JSON: ") + e.what());
-	}
-	return machine_from_json(doc, file.string());
+	return machine_from_json(parse_json(read_file(file), file), file.string());
 }
 
 } // namespace distkernel

@@ -1,5 +1,6 @@
 #include "distkernel/config.hpp"
 #include "distkernel/error.hpp"
+#include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
 
 #include <algorithm>
@@ -174,7 +175,7 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 		std::string_view line = next_line(text, pos);
 		lineno++;
 		auto bad = [&](const std::string &what) {
-			return ParseError(source, lineno, fmt::format("{}: '{}'", what, line));
+			return ParseError(source, lineno, fmt::format("{}: {}", what, quote_input(line, 160)));
 		};
 
 		Entry e;
@@ -185,8 +186,8 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 				throw bad("assignment without '='");
 			std::string_view name = line.substr(config_prefix.size(), eq - config_prefix.size());
 			if (!is_symbol_name(name))
-				throw bad(fmt::format("'{}' is not a symbol name (CONFIG_[A-Za-z0-9_]+)",
-						      line.substr(0, eq)));
+				throw bad(fmt::format("{} is not a symbol name (CONFIG_[A-Za-z0-9_]+)",
+						      quote_input(line.substr(0, eq), 80)));
 			std::string why;
 			auto v = Value::parse(line.substr(eq + 1), &why);
 			if (!v)
@@ -205,7 +206,8 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 				if (tail.size() != not_set_suffix.size())
 					throw bad("unexpected text after 'is not set'");
 				if (!is_symbol_name(name))
-					throw bad(fmt::format("'CONFIG_{}' is not a symbol name (CONFIG_[A-Za-z0-9_]+)", name));
+					throw bad(fmt::format("{} is not a symbol name (CONFIG_[A-Za-z0-9_]+)",
+							      quote_input("CONFIG_" + std::string(name), 80)));
 				e.symbol = std::string(name);
 				e.value = Value::tristate('n');
 				assignment = true;

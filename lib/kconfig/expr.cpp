@@ -1,6 +1,7 @@
 // Kconfig expressions: tokens, parser, printer and evaluation against a final .config.
 #include "distkernel/error.hpp"
 #include "distkernel/kconfig.hpp"
+#include "distkernel/quote.hpp"
 #include "lexer.hpp"
 
 #include <algorithm>
@@ -41,7 +42,7 @@ std::vector<Token> tokenize(std::string_view s)
 				text += s[j];
 			}
 			if (j >= s.size())
-				throw Error(fmt::format("string without its closing quote: {}", s.substr(i)));
+				throw Error(fmt::format("string without its closing quote: {}", quote_input(s.substr(i), 120)));
 			out.push_back({Token::Kind::string, std::move(text)});
 			i = j + 1;
 			continue;
@@ -56,7 +57,7 @@ std::vector<Token> tokenize(std::string_view s)
 					break;
 			}
 			if (j >= s.size())
-				throw Error(fmt::format("macro without its closing parenthesis: {}", s.substr(i)));
+				throw Error(fmt::format("macro without its closing parenthesis: {}", quote_input(s.substr(i), 120)));
 			out.push_back({Token::Kind::macro, std::string(s.substr(i, j + 1 - i))});
 			i = j + 1;
 			continue;
@@ -81,7 +82,7 @@ std::vector<Token> tokenize(std::string_view s)
 		while (j < s.size() && is_word_char(s[j]))
 			j++;
 		if (j == i)
-			throw Error(fmt::format("unexpected character '{}' in: {}", c, s));
+			throw Error(fmt::format("unexpected character {} in: {}", quote_input(std::string_view(&c, 1)), quote_input(s, 120)));
 		out.push_back({Token::Kind::word, std::string(s.substr(i, j - i))});
 		i = j;
 	}
@@ -115,6 +116,7 @@ ExprPtr make(Expr::Op op, ExprPtr l = nullptr, ExprPtr r = nullptr, std::string 
 	e->left = std::move(l);
 	e->right = std::move(r);
 	e->text = std::move(text);
+	e->depth = 1 + std::max(e->left ? e->left->depth : 0u, e->right ? e->right->depth : 0u);
 	return e;
 }
 
@@ -127,7 +129,7 @@ public:
 			throw Error("empty expression");
 		ExprPtr e = parse_or();
 		if (p_ != end_)
-			throw Error(fmt::format("unexpected '{}' in the expression", p_->text));
+			throw Error(fmt::format("unexpected {} in the expression", quote_input(p_->text, 80)));
 		return e;
 	}
 
@@ -138,7 +140,7 @@ private:
 		ExprPtr l = parse_and();
 		while (at("||")) {
 			p_++;
-			l = make(Expr::Op::op_or, l, parse_and());
+			l = check(make(Expr::Op::op_or, l, parse_and()));
 		}
 		return l;
 	}
@@ -147,15 +149,16 @@ private:
 		ExprPtr l = parse_unary();
 		while (at("&&")) {
 			p_++;
-			l = make(Expr::Op::op_and, l, parse_unary());
+			l = check(make(Expr::Op::op_and, l, parse_unary()));
 		}
 		return l;
 	}
 	ExprPtr parse_unary()
 	{
+		Nesting level(nesting_);
 		if (at("!")) {
 			p_++;
-			return make(Expr::Op::op_not, parse_unary());
+			return check(make(Expr::Op::op_not, parse_unary()));
 		}
 		if (at("(")) {
 			p_++;
@@ -193,10 +196,27 @@ private:
 		case Token::Kind::macro:
 			return make(Expr::Op::macro, nullptr, nullptr, t.text);
 		default:
-			throw Error(fmt::format("unexpected '{}' in the expression", t.text));
+			throw Error(fmt::format("unexpected {} in the expression", quote_input(t.text, 80)));
 		}
 	}
+	// Every node and every level of ( and ! counts: a long && chain is as deep as it is long.
+	ExprPtr check(ExprPtr e) const
+	{
+		if (e->depth > max_expr_depth)
+			throw Error(fmt::format("expression nested deeper than {} levels", max_expr_depth));
+		return e;
+	}
+	struct Nesting {
+		explicit Nesting(unsigned &n) : n_(n)
+		{
+			if (++n_ > max_expr_depth)
+				throw Error(fmt::format("expression nested deeper than {} levels", max_expr_depth));
+		}
+		~Nesting() { --n_; }
+		unsigned &n_;
+	};
 	const Token *p_, *end_;
+	unsigned nesting_ = 0;
 };
 
 int precedence(Expr::Op op)

@@ -3,6 +3,7 @@
 // and does not evaluate macros ($(shell,...), $(cc-option,...)).
 #include "distkernel/error.hpp"
 #include "distkernel/kconfig.hpp"
+#include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
 #include "lexer.hpp"
 
@@ -115,27 +116,77 @@ public:
 		std::error_code ec;
 		if (!fs::is_regular_file(p, ec)) {
 			if (from.line)
-				throw ParseError(tree_ / from.file, from.line, fmt::format("sourced file '{}' does not exist", rel));
+				throw ParseError(tree_ / from.file, from.line,
+						 fmt::format("sourced file {} does not exist", quote_input(rel)));
 			throw Error(fmt::format("{}: no Kconfig file (is this a kernel source tree?)", p.string()));
 		}
+		// A file that sources itself, directly or through others, would recurse forever: refuse
+		// it as the kernel's kconfig does, with the chain of inclusions.
+		std::string key = fs::path(rel).lexically_normal().string();
+		for (const auto &open : sources_) {
+			if (open.file != key)
+				continue;
+			std::string chain = fmt::format("\n  {} sources {}", from.str(), quote_input(rel));
+			for (auto it = sources_.rbegin(); it != sources_.rend() && it->from.line; ++it)
+				chain += fmt::format("\n  {} sources {}", it->from.str(), quote_input(it->file));
+			throw ParseError(tree_ / from.file, from.line, "recursive inclusion detected:" + chain);
+		}
+		if (sources_.size() >= max_source_depth)
+			throw ParseError(tree_ / from.file, from.line,
+					 fmt::format("'source' nested deeper than {} files", max_source_depth));
 		text = read_file_text(p);
 		k_.files_++;
+		sources_.push_back(Open{key, from});
 		std::size_t depth = blocks_.size();
 		parse(text, rel);
 		finish_entry();
 		if (blocks_.size() != depth)
-			throw ParseError(p, 0, "a menu, choice or if block is not closed in this file");
+			throw ParseError(p, blocks_.back().where.line,
+					 fmt::format("this '{}' is not closed in this file", block_keyword(blocks_.back().kind)));
+		sources_.pop_back();
 	}
 
 private:
 	static std::string read_file_text(const fs::path &p) { return distkernel::read_file(p); }
 
 	struct Block {
-		enum class Kind { menu, choice, cond } kind;
+		enum class Kind { menu, choice, cond } kind = Kind::menu;
 		std::string title;
 		ExprPtr depends, visible;
 		int choice = -1;
+		Location where;
+		// The depends of this block and every enclosing one, computed once per block rather
+		// than once per symbol (deep nesting would make reading quadratic).
+		ExprPtr all_depends;
+		bool all_known = false;
 	};
+	struct Open {
+		std::string file;
+		Location from;
+	};
+	// Each nested block adds a level to the depends of everything inside it, which evaluating
+	// recurses through; the kernel's own tree nests fewer than 20.
+	static constexpr std::size_t max_block_depth = 200;
+	static constexpr std::size_t max_source_depth = 100;
+	// A macro value that includes itself twice doubles with every line.
+	static constexpr std::size_t max_value_size = 1 << 20;
+
+	static std::string_view block_keyword(Block::Kind k)
+	{
+		return k == Block::Kind::menu ? "menu" : k == Block::Kind::choice ? "choice" : "if";
+	}
+	void push_block(Block::Kind kind, std::string title, ExprPtr depends, int choice, const Location &at)
+	{
+		if (blocks_.size() >= max_block_depth)
+			throw Error(fmt::format("menu, choice and if blocks nested deeper than {} levels", max_block_depth));
+		Block b;
+		b.kind = kind;
+		b.title = std::move(title);
+		b.depends = std::move(depends);
+		b.choice = choice;
+		b.where = at;
+		blocks_.push_back(std::move(b));
+	}
 	enum class EntryKind { none, symbol, menu, choice, comment };
 
 	// $(VAR) for the variables we know; everything else stays as written.
@@ -143,6 +194,8 @@ private:
 	{
 		std::string out;
 		for (std::size_t i = 0; i < s.size(); i++) {
+			if (out.size() > 4 * max_value_size)
+				throw Error(fmt::format("text expands beyond {} bytes", 4 * max_value_size));
 			if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '(') {
 				std::size_t close = s.find(')', i);
 				if (close != std::string_view::npos) {
@@ -236,17 +289,17 @@ private:
 		if (t[0].kind == Token::Kind::macro) // $(error-if,...) and the like: checks we do not run
 			return false;
 		if (t[0].kind != Token::Kind::word)
-			throw Error(fmt::format("unexpected '{}'", t[0].text));
+			throw Error(fmt::format("unexpected {}", quote_input(t[0].text, 80)));
 		const std::string &kw = t[0].text;
 		auto rest = [&](std::size_t from) { return std::vector<Token>(t.begin() + std::min(from, t.size()), t.end()); };
 		auto need_word = [&](std::size_t i) -> const std::string & {
 			if (i >= t.size() || t[i].kind != Token::Kind::word)
-				throw Error(fmt::format("'{}' needs a name", kw));
+				throw Error(fmt::format("{} needs a name", quote_input(kw, 80)));
 			return t[i].text;
 		};
 		auto need_string = [&](std::size_t i) -> std::string {
 			if (i >= t.size() || t[i].kind != Token::Kind::string)
-				throw Error(fmt::format("'{}' needs a quoted text", kw));
+				throw Error(fmt::format("{} needs a quoted text", quote_input(kw, 80)));
 			return expand(t[i].text);
 		};
 
@@ -260,7 +313,7 @@ private:
 			Choice c;
 			c.where = at;
 			k_.choices_.push_back(std::move(c));
-			blocks_.push_back(Block{Block::Kind::choice, {}, nullptr, nullptr, int(k_.choices_.size() - 1)});
+			push_block(Block::Kind::choice, {}, nullptr, int(k_.choices_.size() - 1), at);
 			entry_ = EntryKind::choice;
 			return false;
 		}
@@ -280,14 +333,14 @@ private:
 		}
 		if (kw == "menu") {
 			finish_entry();
-			blocks_.push_back(Block{Block::Kind::menu, need_string(1), nullptr, nullptr, -1});
+			push_block(Block::Kind::menu, need_string(1), nullptr, -1, at);
 			entry_ = EntryKind::menu;
 			return false;
 		}
 		if (kw == "if") {
 			finish_entry();
 			auto r = rest(1);
-			blocks_.push_back(Block{Block::Kind::cond, {}, parse_tokens(r.data(), r.data() + r.size()), nullptr, -1});
+			push_block(Block::Kind::cond, {}, parse_tokens(r.data(), r.data() + r.size()), -1, at);
 			return false;
 		}
 		if (kw == "comment") {
@@ -313,8 +366,10 @@ private:
 			ExprPtr e = parse_tokens(r.data(), r.data() + r.size());
 			if (entry_ == EntryKind::symbol)
 				own_depends_ = expr_and(own_depends_, e);
-			else if ((entry_ == EntryKind::menu || entry_ == EntryKind::choice) && !blocks_.empty())
+			else if ((entry_ == EntryKind::menu || entry_ == EntryKind::choice) && !blocks_.empty()) {
 				blocks_.back().depends = expr_and(blocks_.back().depends, e);
+				blocks_.back().all_known = false;
+			}
 			return false;
 		}
 		if (kw == "visible") {
@@ -367,7 +422,7 @@ private:
 		if (kw == "option" || kw == "modules" || kw == "optional" || kw == "defconfig_list" ||
 		    kw == "allnoconfig_y" || kw == "transitional")
 			return false;
-		throw Error(fmt::format("unknown Kconfig statement '{}'", kw));
+		throw Error(fmt::format("unknown Kconfig statement {}", quote_input(kw, 80)));
 	}
 
 	// NAME := value, NAME = value, NAME += value (Kconfig's macro language): raw text, not tokens.
@@ -396,7 +451,11 @@ private:
 		std::string name(line.substr(b, e - b));
 		std::size_t v = line.find_first_not_of(" \t", op);
 		std::string value = v == std::string_view::npos ? std::string() : expand(line.substr(v));
-		vars_[name] = append && vars_.count(name) ? vars_[name] + " " + value : value;
+		std::string &var = vars_[name];
+		if (value.size() + (append ? var.size() + 1 : 0) > max_value_size)
+			throw Error(fmt::format("the value of {} grows beyond {} bytes (does it include itself?)", quote_input(name),
+						max_value_size));
+		var = append && !var.empty() ? var + " " + value : value;
 		return true;
 	}
 
@@ -408,7 +467,7 @@ private:
 		def_.prompt = expand(t[i].text);
 		if (i + 1 < t.size()) {
 			if (t[i + 1].kind != Token::Kind::word || t[i + 1].text != "if")
-				throw Error(fmt::format("unexpected '{}' after the prompt", t[i + 1].text));
+				throw Error(fmt::format("unexpected {} after the prompt", quote_input(t[i + 1].text, 80)));
 			def_.prompt_condition = parse_tokens(t.data() + i + 2, t.data() + t.size());
 		}
 	}
@@ -446,17 +505,23 @@ private:
 		c.high = parse_tokens(t.data() + 2, t.data() + 3);
 		if (t.size() > 3) {
 			if (t[3].text != "if")
-				throw Error(fmt::format("unexpected '{}' after the range", t[3].text));
+				throw Error(fmt::format("unexpected {} after the range", quote_input(t[3].text, 80)));
 			c.condition = parse_tokens(t.data() + 4, t.data() + t.size());
 		}
 		return c;
 	}
 
-	ExprPtr block_depends(std::size_t count) const
+	ExprPtr block_depends(std::size_t count)
 	{
-		ExprPtr d;
-		for (std::size_t i = 0; i < count; i++)
+		std::size_t known = count;
+		while (known > 0 && !blocks_[known - 1].all_known)
+			known--;
+		ExprPtr d = known ? blocks_[known - 1].all_depends : nullptr;
+		for (std::size_t i = known; i < count; i++) {
 			d = expr_and(d, blocks_[i].depends);
+			blocks_[i].all_depends = d;
+			blocks_[i].all_known = true;
+		}
 		return d;
 	}
 
@@ -505,6 +570,7 @@ private:
 	fs::path tree_;
 	std::unordered_map<std::string, std::string> vars_;
 	std::vector<Block> blocks_;
+	std::vector<Open> sources_;
 	EntryKind entry_ = EntryKind::none;
 	std::string name_;
 	Definition def_;

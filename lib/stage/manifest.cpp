@@ -74,7 +74,7 @@ std::string string_field(const Json &doc, const char *key, const std::string &so
 		return {};
 	}
 	if (!it->is_string())
-		throw Error(source + ": \"" + key + "\" is not a string: " + it->dump());
+		throw Error(source + ": \"" + key + "\" is not a string: " + json_excerpt(*it));
 	return it->get<std::string>();
 }
 

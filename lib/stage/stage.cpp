@@ -259,8 +259,16 @@ StageResult write_manifest(const fs::path &dest, const StagedDirs &dirs, Json do
 	return res;
 }
 
+// The opaque report of distkernel-config, read before anything is staged: a bad one must not
+// leave a half-written tree behind.
+Json read_config_report(const fs::path &report)
+{
+	return report.empty() ? Json() : parse_json(read_file(report), report);
+}
+
 Json manifest_head(const std::string &kv, const std::string &variant, const std::string &arch, const char *source,
-		   const std::string &image_path, bool has_map, ModuleCompression c, const fs::path &report)
+		   const std::string &image_path, bool has_map, ModuleCompression c, const fs::path &report,
+		   const Json &report_doc)
 {
 	const std::string src = "/usr/src/linux-" + kv;
 	Json doc = make_document(staged_schema, staged_major, staged_minor);
@@ -277,14 +285,7 @@ Json manifest_head(const std::string &kv, const std::string &variant, const std:
 		doc["config_origin"] = nullptr;
 	} else {
 		// An opaque document from distkernel-config: kept as it is, with its hash.
-		std::string text = read_file(report);
-		Json r;
-		try {
-			r = Json::parse(text);
-		} catch (const Json::parse_error &e) {
-			throw ParseError(report, 0, std::string("not JSON: ") + e.what());
-		}
-		doc["config_origin"] = {{"file", report.string()}, {"sha256", sha256_files({report})[0]}, {"report", r}};
+		doc["config_origin"] = {{"file", report.string()}, {"sha256", sha256_files({report})[0]}, {"report", report_doc}};
 	}
 	return doc;
 }
@@ -404,6 +405,7 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 		throw Error("cannot get the kernel release: " + to_display(argv) + " exited " + std::to_string(r.exit_code) + ":\n" +
 			    r.tail());
 	validate_release(kv);
+	const Json report = read_config_report(o.config_report);
 	make_dirs(o.dest);
 	fs::path dest = fs::absolute(o.dest).lexically_normal();
 	StagedDirs dirs(dest, kv);
@@ -435,7 +437,7 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 		compress_modules(dirs.mod(), o.compression, log);
 		run_depmod(dest, kv, log);
 	}
-	Json doc = manifest_head(kv, o.variant, o.arch, "build", image_path, has_map, o.compression, o.config_report);
+	Json doc = manifest_head(kv, o.variant, o.arch, "build", image_path, has_map, o.compression, o.config_report, report);
 	StageResult res = write_manifest(dest, dirs, std::move(doc), o.jobs, log);
 	dirs.done();
 	return res;
@@ -458,6 +460,7 @@ StageResult stage_prebuilt(const PrebuiltStageOptions &o, const Logger &log)
 	std::string image_path = o.image_path.empty() ? default_image_path(o.arch) : o.image_path;
 	check_relative(image_path, "--image-path");
 
+	const Json report = read_config_report(o.config_report);
 	make_dirs(o.dest);
 	fs::path dest = fs::absolute(o.dest).lexically_normal();
 	StagedDirs dirs(dest, kv);
@@ -477,7 +480,7 @@ StageResult stage_prebuilt(const PrebuiltStageOptions &o, const Logger &log)
 	compress_modules(dirs.mod(), o.compression, log);
 	run_depmod(dest, kv, log);
 	Json doc = manifest_head(kv, o.variant, o.arch, "prebuilt", image_path, !o.system_map.empty(), o.compression,
-				 o.config_report);
+				 o.config_report, report);
 	StageResult res = write_manifest(dest, dirs, std::move(doc), o.jobs, log);
 	dirs.done();
 	return res;

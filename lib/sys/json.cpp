@@ -1,6 +1,9 @@
 #include "distkernel/json.hpp"
 #include "distkernel/error.hpp"
+#include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
+
+#include <fmt/core.h>
 
 namespace distkernel {
 
@@ -17,7 +20,8 @@ void check_document(const Json &doc, const std::string &schema, int major, const
 	if (!doc.is_object() || !doc.contains("schema") || !doc["schema"].is_string())
 		throw Error(source + ": not a distkernel document (no \"schema\")");
 	if (doc["schema"].get<std::string>() != schema)
-		throw Error(source + ": is a \"" + doc["schema"].get<std::string>() + "\" document, expected \"" + schema + "\"");
+		throw Error(source + ": is a " + quote_input(doc["schema"].get<std::string>(), 60) + " document, expected \"" +
+			    schema + "\"");
 	if (!doc.contains("version"))
 		throw Error(source + ": no \"version\"");
 	if (!doc["version"].is_string())
@@ -31,22 +35,63 @@ void check_document(const Json &doc, const std::string &schema, int major, const
 	auto dot = v.find('.');
 	if (dot == std::string::npos || !digits(std::string_view(v).substr(0, dot)) ||
 	    !digits(std::string_view(v).substr(dot + 1)))
-		throw Error(source + ": malformed version \"" + v + "\" (expected MAJOR.MINOR)");
+		throw Error(source + ": malformed version " + quote_input(v, 60) + " (expected MAJOR.MINOR)");
 	int got = std::stoi(v.substr(0, dot));
 	if (got != major)
-		throw Error(source + ": version " + v + " of " + schema + " is not supported (this distkernel reads " +
+		throw Error(source + ": version " + printable(v, 60) + " of " + schema + " is not supported (this distkernel reads " +
 			    std::to_string(major) + ".x)");
+}
+
+namespace {
+
+struct TooDeep {
+	std::size_t depth;
+};
+
+} // namespace
+
+Json parse_json(std::string_view text, const std::filesystem::path &source)
+{
+	auto limit = [](int depth, Json::parse_event_t event, Json &) {
+		if ((event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start) &&
+		    depth >= max_json_depth)
+			throw TooDeep{static_cast<std::size_t>(depth)};
+		return true;
+	};
+	try {
+		return Json::parse(text.begin(), text.end(), limit);
+	} catch (const nlohmann::json::parse_error &e) {
+		throw ParseError(source, 0, std::string("not valid JSON: ") + printable(e.what()));
+	} catch (const TooDeep &) {
+		throw ParseError(source, 0, fmt::format("not a document: arrays and objects nested deeper than {} levels",
+							max_json_depth));
+	}
+}
+
+std::string json_excerpt(const Json &value)
+{
+	switch (value.type()) {
+	case Json::value_t::array:
+		return fmt::format("an array of {} elements", value.size());
+	case Json::value_t::object:
+		return fmt::format("an object of {} members", value.size());
+	case Json::value_t::string: {
+		// As JSON, which escapes control bytes; invalid UTF-8 replaced rather than thrown on.
+		const std::string &v = value.get_ref<const std::string &>();
+		const std::size_t max = 60;
+		std::string out = Json(v.substr(0, max)).dump(-1, ' ', false, Json::error_handler_t::replace);
+		return v.size() > max ? out + fmt::format("... ({} bytes)", v.size()) : out;
+	}
+	case Json::value_t::binary:
+		return "binary data";
+	default:
+		return value.dump();
+	}
 }
 
 Json read_document(const std::filesystem::path &file, const std::string &schema, int major)
 {
-	std::string text = read_file(file);
-	Json doc;
-	try {
-		doc = Json::parse(text);
-	} catch (const nlohmann::json::parse_error &e) {
-		throw ParseError(file, 0, std::string("not valid JSON: ") + e.what());
-	}
+	Json doc = parse_json(read_file(file), file);
 	check_document(doc, schema, major, file.string());
 	return doc;
 }

@@ -1,4 +1,5 @@
 #include "distkernel/log.hpp"
+#include "distkernel/quote.hpp"
 
 #include <cstdio>
 
@@ -8,7 +9,8 @@ void Logger::emit(Verbosity at, std::string_view prefix, const std::string &text
 {
 	if (static_cast<int>(at) > static_cast<int>(level_))
 		return;
-	std::fprintf(stderr, "%.*s%s\n", static_cast<int>(prefix.size()), prefix.data(), text.c_str());
+	std::string shown = printable_message(text);
+	std::fprintf(stderr, "%.*s%s\n", static_cast<int>(prefix.size()), prefix.data(), shown.c_str());
 	std::fflush(stderr);
 }
 

@@ -2,6 +2,7 @@
 // boost/process/v1 there; Debian 12 has 1.74, where it is the default).
 #include "distkernel/process.hpp"
 #include "distkernel/error.hpp"
+#include "distkernel/quote.hpp"
 
 #if __has_include(<boost/process/v1/child.hpp>)
 #include <boost/process/v1/args.hpp>
@@ -10,6 +11,7 @@
 #include <boost/process/v1/environment.hpp>
 #include <boost/process/v1/extend.hpp>
 #include <boost/process/v1/io.hpp>
+#include <boost/process/v1/pipe.hpp>
 #include <boost/process/v1/start_dir.hpp>
 namespace bp = boost::process::v1;
 #else
@@ -19,20 +21,22 @@ namespace bp = boost::process::v1;
 #include <boost/process/environment.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/io.hpp>
+#include <boost/process/pipe.hpp>
 #include <boost/process/start_dir.hpp>
 namespace bp = boost::process;
 #endif
 
-#include <algorithm>
-#include <cerrno>
 #include <csignal>
-#include <cstdlib>
 #include <cstring>
 #include <fmt/core.h>
-#include <fstream>
 #include <signal.h>
-#include <sstream>
 #include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <unistd.h>
 
 extern char **environ;
@@ -175,17 +179,18 @@ private:
 	bool blocked_ = true;
 };
 
-} // namespace
-
-Result run(const Command &cmd)
+fs::path executable(const Command &cmd)
 {
 	if (cmd.argv.empty())
 		throw Error("internal error: empty command");
 	fs::path exe = find_program(cmd.argv[0], cmd.env);
 	if (exe.empty())
-		throw Error("cannot run " + cmd.argv[0] + ": not found in PATH (" +
-			    (cmd.env.count("PATH") ? cmd.env.at("PATH") : std::string("unset")) + ")");
+		throw Error("cannot run " + quote_input(cmd.argv[0]) + ": no such program in PATH");
+	return exe;
+}
 
+bp::environment child_environment(const Command &cmd)
+{
 	// Boost 1.74's environment::find compares len(key)+1 bytes against every entry without
 	// checking the entry's length (a heap overflow ASan reports when a key is longer than an
 	// existing "K=V" entry): inserting the longest keys first keeps every entry long enough.
@@ -195,6 +200,22 @@ Result run(const Command &cmd)
 	bp::environment env;
 	for (const auto &[k, v] : vars)
 		env[k] = v;
+	return env;
+}
+
+// Boost reports a signal death as the raw status; normalise to the shell's 128+N.
+int exit_code_of(bp::child &child)
+{
+	int native = child.native_exit_code();
+	return WIFSIGNALED(native) ? 128 + WTERMSIG(native) : child.exit_code();
+}
+
+} // namespace
+
+Result run(const Command &cmd)
+{
+	fs::path exe = executable(cmd);
+	bp::environment env = child_environment(cmd);
 	std::vector<std::string> args(cmd.argv.begin() + 1, cmd.argv.end());
 	fs::path cwd = cmd.cwd.empty() ? fs::current_path() : cmd.cwd;
 
@@ -241,11 +262,7 @@ Result run(const Command &cmd)
 			throw Error(fmt::format("interrupted by signal {} ({}) while {} ran; it and its children were stopped",
 						sig, ::strsignal(sig), fs::path(cmd.argv[0]).filename().string()));
 		}
-		r.exit_code = child.exit_code();
-		// Boost reports a signal death as the raw status; normalise to the shell's 128+N.
-		int native = child.native_exit_code();
-		if (WIFSIGNALED(native))
-			r.exit_code = 128 + WTERMSIG(native);
+		r.exit_code = exit_code_of(child);
 		if (cmd.output != Command::Output::to_stderr)
 			r.out = out.read();
 		if (cmd.output == Command::Output::capture)
@@ -254,6 +271,47 @@ Result run(const Command &cmd)
 		child_group = 0;
 		throw SystemError("cannot start " + to_display(cmd.argv), e.code().value());
 	}
+	return r;
+}
+
+Result run_streaming(const Command &cmd, const std::function<bool(std::string_view)> &consume)
+{
+	fs::path exe = executable(cmd);
+	bp::environment env = child_environment(cmd);
+	std::vector<std::string> args(cmd.argv.begin() + 1, cmd.argv.end());
+	fs::path cwd = cmd.cwd.empty() ? fs::current_path() : cmd.cwd;
+	Result r;
+	TempFile err;
+	bp::ipstream out;
+	bp::child child;
+	try {
+		child = bp::child(exe.string(), bp::args(args), env, bp::start_dir(cwd.string()), bp::std_in < bp::null,
+				  bp::std_out > out, bp::std_err > err.path.string());
+	} catch (const std::system_error &e) {
+		throw SystemError("cannot start " + to_display(cmd.argv), e.code().value());
+	}
+	std::vector<char> buf(1 << 16);
+	bool stopped = false;
+	try {
+		while (!stopped) {
+			out.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+			std::streamsize n = out.gcount();
+			if (n <= 0)
+				break;
+			stopped = !consume(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+		}
+	} catch (...) {
+		std::error_code ec;
+		child.terminate(ec);
+		throw;
+	}
+	std::error_code ec;
+	if (stopped)
+		child.terminate(ec);
+	else
+		child.wait(ec);
+	r.exit_code = exit_code_of(child);
+	r.err = err.read();
 	return r;
 }
 

@@ -337,6 +337,10 @@ std::string read_file(const fs::path &file)
 	std::ifstream in(file, std::ios::binary);
 	if (!in)
 		throw SystemError("cannot read " + file.string(), errno ? errno : ENOENT);
+	// a directory opens as a stream that reads as empty
+	std::error_code ec;
+	if (fs::is_directory(file, ec))
+		throw SystemError("cannot read " + file.string(), EISDIR);
 	std::ostringstream s;
 	s << in.rdbuf();
 	if (in.bad())

@@ -1,6 +1,8 @@
 // One error hierarchy for the whole library; tools catch it in one place (tools/common).
 #pragma once
 
+#include "distkernel/quote.hpp"
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -19,7 +21,9 @@ enum ExitCode : int {
 // ("/etc/kernel/config.d/10-zfs.config:3: ...").
 class Error : public std::runtime_error {
 public:
-	explicit Error(const std::string &message) : std::runtime_error(message) {}
+	// Control bytes of quoted input escaped (a NUL would cut the message, an ESC reach the
+	// terminal), and cut when huge.
+	explicit Error(const std::string &message) : std::runtime_error(printable_message(message)) {}
 };
 
 // The caller asked for something that makes no sense (bad option value, bad release string).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace distkernel {
 
@@ -15,6 +16,16 @@ Json make_document(const std::string &schema, int major, int minor);
 
 // Checks schema and major version; source names the file (or "stdin") in the error.
 void check_document(const Json &doc, const std::string &schema, int major, const std::string &source);
+
+// Parses JSON text that a file or a program gave us: ParseError naming source for bad JSON and
+// for arrays and objects nested deeper than max_json_depth (printing, copying and comparing a
+// value recurse through it). No document of ours is nested more than a few levels.
+inline constexpr int max_json_depth = 64;
+Json parse_json(std::string_view text, const std::filesystem::path &source);
+
+// A short excerpt of a value for an error message: a scalar as JSON (a long string cut), an
+// array or object by its kind and size.
+std::string json_excerpt(const Json &value);
 
 // Reads and checks a document from a file: ParseError naming the file for bad JSON.
 Json read_document(const std::filesystem::path &file, const std::string &schema, int major);

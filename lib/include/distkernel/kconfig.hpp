@@ -29,9 +29,12 @@ struct Expr {
 	Op op = Op::symbol;
 	std::string text; // symbol name, constant text or macro text
 	ExprPtr left, right;
+	unsigned depth = 1; // of the tree below: what evaluating it recurses
 };
 
-// Parses an expression as written after "depends on"; throws Error saying what is wrong.
+// Parses an expression as written after "depends on"; throws Error saying what is wrong, also
+// for an expression nested deeper than max_expr_depth (evaluating one recurses that deep).
+inline constexpr unsigned max_expr_depth = 200;
 ExprPtr parse_expr(std::string_view text);
 // Kconfig's own spelling, parenthesised only where needed.
 std::string to_string(const Expr &e);

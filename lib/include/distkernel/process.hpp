@@ -4,8 +4,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace distkernel {
@@ -40,6 +42,11 @@ struct Result {
 };
 
 Result run(const Command &cmd);
+
+// Runs cmd with its stdout handed to consume in pieces as it comes (never held whole):
+// Result::out stays empty, Result::err holds stderr (cmd.output is ignored). When consume
+// returns false or throws, the program is killed at once; its exception is rethrown.
+Result run_streaming(const Command &cmd, const std::function<bool(std::string_view)> &consume);
 
 // "make -C /usr/src/linux olddefconfig", quoted for a person to copy; never executed.
 std::string to_display(const std::vector<std::string> &argv);

@@ -1,0 +1,79 @@
+// JSON from files a user or an attacker controls: nesting is bounded when parsing (printing,
+// copying and comparing recurse), and errors quote a short excerpt of a bad value.
+#include "../catch.hpp"
+
+#include "distkernel/check.hpp"
+#include "distkernel/error.hpp"
+#include "distkernel/install.hpp"
+#include "distkernel/json.hpp"
+#include "distkernel/log.hpp"
+#include "distkernel/rootfs.hpp"
+
+#include <functional>
+#include <string>
+
+using namespace distkernel;
+
+namespace {
+
+std::string nested(std::size_t depth, const std::string &inner = "1")
+{
+	return std::string(depth, '[') + inner + std::string(depth, ']');
+}
+
+std::string error_of(const std::function<void()> &f)
+{
+	try {
+		f();
+	} catch (const Error &e) {
+		return e.what();
+	}
+	FAIL("no error");
+	return {};
+}
+
+} // namespace
+
+TEST_CASE("JSON nested beyond the limit is a parse error naming the file", "[sys]")
+{
+	CHECK(parse_json(nested(max_json_depth - 1), "f.json").is_array());
+	std::string e = error_of([] { parse_json(nested(1000000), "f.json"); });
+	CHECK_THAT(e, Catch::Matchers::StartsWith("f.json: "));
+	CHECK_THAT(e, Catch::Matchers::Contains("nested deeper than"));
+	e = error_of([] { parse_json("{\"a\": " + nested(100000) + "}", "f.json"); });
+	CHECK_THAT(e, Catch::Matchers::Contains("nested deeper than"));
+}
+
+TEST_CASE("a bad value in a document is quoted as a short excerpt", "[sys]")
+{
+	CHECK(json_excerpt(Json(5)) == "5");
+	CHECK(json_excerpt(parse_json(nested(40), "x")) == "an array of 1 elements");
+	CHECK(json_excerpt(Json(std::string(10000000, 'x'))).size() < 100);
+	CHECK(json_excerpt(Json(std::string("a\x1b[31m\0b\xff", 9))) == "\"a\\u001b[31m\\u0000b\ufffd\"");
+
+	TempDir t;
+	Json m = make_document("distkernel.machine", 1, 0);
+	m["release"] = parse_json(nested(60), "x");
+	atomic_write(t.path() / "m.json", m.dump());
+	std::string e = error_of([&] { read_machine_snapshot(t.path() / "m.json"); });
+	CHECK_THAT(e, Catch::Matchers::Contains("machine.release: expected a string, got an array of 1 elements"));
+
+	// as deep as a hand-made file may be: a clear error, no stack overflow
+	atomic_write(t.path() / "m.json", R"({"schema": "distkernel.machine", "version": "1.0", "release": )" + nested(500000) + "}");
+	e = error_of([&] { read_machine_snapshot(t.path() / "m.json"); });
+	CHECK_THAT(e, Catch::Matchers::Contains("m.json: not a document: arrays and objects nested deeper than"));
+}
+
+TEST_CASE("a deeply nested journal is a clear error, not a crash", "[sys]")
+{
+	TempDir t;
+	Root root(t.path());
+	Json j = make_document("distkernel.journal", 1, 0);
+	std::string text = j.dump();
+	text.pop_back();
+	text += R"(, "previous_record": )" + nested(300000, "{}") + "}";
+	atomic_write(state_dir(root) / "journal.json", text);
+	Logger quiet(Verbosity::quiet);
+	std::string e = error_of([&] { recover(root, quiet); });
+	CHECK_THAT(e, Catch::Matchers::Contains("journal.json: not a document: arrays and objects nested deeper than"));
+}
