@@ -287,7 +287,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		break;
 	}
 	case Layout::automatic:
-		throw Error("internal error: layout not chosen");
+		throw InternalError("layout not chosen");
 	}
 	w.log.step("running {}", to_display(c.argv));
 	Result r;

@@ -20,7 +20,7 @@ const EVP_MD *sha256_md()
 	static const EVP_MD *md = [] {
 		EVP_MD *m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
 		if (!m)
-			throw Error("internal error: OpenSSL has no SHA256 implementation");
+			throw InternalError("OpenSSL has no SHA256 implementation");
 		return m;
 	}();
 	return md;
@@ -35,7 +35,7 @@ Ctx new_ctx()
 {
 	Ctx c(EVP_MD_CTX_new());
 	if (!c || EVP_DigestInit_ex(c.get(), sha256_md(), nullptr) != 1)
-		throw Error("internal error: cannot start a SHA256 digest in OpenSSL");
+		throw InternalError("cannot start a SHA256 digest in OpenSSL");
 	return c;
 }
 
@@ -44,7 +44,7 @@ std::string finish_hex(EVP_MD_CTX *c)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	if (EVP_DigestFinal_ex(c, md, &len) != 1)
-		throw Error("internal error: cannot finish a SHA256 digest in OpenSSL");
+		throw InternalError("cannot finish a SHA256 digest in OpenSSL");
 	static const char *digits = "0123456789abcdef";
 	std::string out;
 	out.reserve(2 * len);
@@ -58,7 +58,7 @@ std::string finish_hex(EVP_MD_CTX *c)
 void update(EVP_MD_CTX *c, const void *p, std::size_t n)
 {
 	if (EVP_DigestUpdate(c, p, n) != 1)
-		throw Error("internal error: SHA256 update failed in OpenSSL");
+		throw InternalError("SHA256 update failed in OpenSSL");
 }
 
 } // namespace

@@ -107,7 +107,7 @@ struct TempFile {
 Result run(const Command &cmd)
 {
 	if (cmd.argv.empty())
-		throw Error("internal error: empty command");
+		throw InternalError("empty command");
 	fs::path exe = find_program(cmd.argv[0], cmd.env);
 	if (exe.empty())
 		throw Error("cannot run " + cmd.argv[0] + ": not found in PATH (" +

@@ -29,7 +29,7 @@ Root::Root(fs::path dir)
 fs::path Root::path(std::string_view inside, bool follow_last) const
 {
 	if (inside.empty() || inside.front() != '/')
-		throw UsageError("internal error: path inside the root must be absolute: '" + std::string(inside) + "'");
+		throw InternalError("path inside the root must be absolute: '" + std::string(inside) + "'");
 	// Resolve component by component, following symlinks relative to the root.
 	std::vector<std::string> todo;
 	for (const auto &c : fs::path(inside).relative_path())

@@ -16,7 +16,7 @@ public:
 
 	// Maps an absolute path inside the root ("/boot/vmlinuz-6.1") to the host path. Symlinks
 	// met on the way are followed as if the root were "/" (an absolute link target stays inside
-	// the root); ".." never climbs above the root. Throws UsageError for a relative input.
+	// the root); ".." never climbs above the root. Throws InternalError for a relative input.
 	// follow_last=false leaves a final symlink itself (to remove or replace it).
 	std::filesystem::path path(std::string_view inside, bool follow_last = true) const;
 	// The reverse: a host path under dir() back to its path inside the root ("/boot/...").
