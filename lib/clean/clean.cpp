@@ -137,11 +137,6 @@ void add_file(InstalledKernel &k, KernelFile f)
 // The state records of distkernel-install, read by the install library itself.
 void recorded(const Root &root, std::map<std::string, InstalledKernel> &out)
 {
-	std::error_code ec;
-	// list_installed creates the state directory: a --pretend run on a root without one
-	// must not write anything.
-	if (!fs::is_directory(root.path("/var/lib/distkernel/kernels"), ec))
-		return;
 	for (const auto &d : list_installed(root)) {
 		InstalledKernel &k = entry(out, d.release, "");
 		k.by_distkernel = true;

@@ -529,7 +529,7 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 
 fs::path lock_path(const Root &root)
 {
-	return state_dir(root) / "lock";
+	return detail::make_state_dir(root) / "lock";
 }
 
 } // namespace

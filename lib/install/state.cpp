@@ -86,15 +86,20 @@ Deployment Deployment::from_json(const Json &doc, const std::string &source)
 
 fs::path state_dir(const Root &root)
 {
-	fs::path d = root.path("/var/lib/distkernel");
+	return root.path("/var/lib/distkernel");
+}
+
+namespace detail {
+
+fs::path make_state_dir(const Root &root)
+{
+	fs::path d = state_dir(root);
 	std::error_code ec;
 	fs::create_directories(d / "kernels", ec);
 	if (ec)
 		throw SystemError("cannot create " + (d / "kernels").string(), ec.value());
 	return d;
 }
-
-namespace detail {
 
 fs::path record_path(const Root &root, const std::string &release)
 {
@@ -103,6 +108,7 @@ fs::path record_path(const Root &root, const std::string &release)
 
 void write_record(const Root &root, const Deployment &d)
 {
+	make_state_dir(root);
 	atomic_write(record_path(root, d.release), d.to_json().dump(1) + "\n");
 }
 
@@ -123,6 +129,9 @@ std::vector<Deployment> list_installed(const Root &root)
 	std::vector<Deployment> out;
 	fs::path dir = state_dir(root) / "kernels";
 	std::error_code ec;
+	// No state directory: nothing was ever installed, and a read creates nothing.
+	if (!fs::exists(dir, ec) && !ec)
+		return out;
 	for (const auto &e : fs::directory_iterator(dir, ec)) {
 		if (e.path().extension() != ".json" || e.path().filename().string().front() == '.')
 			continue;
