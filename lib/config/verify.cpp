@@ -291,7 +291,7 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 			return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 		};
 		double t = cpu();
-		auto k = std::make_shared<const Kconfig>(Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch));
+		auto k = std::make_shared<const Kconfig>(Kconfig::read(o.make.tree, o.make.arch));
 		r.kconfig_seconds = cpu() - t;
 		return k;
 	});
