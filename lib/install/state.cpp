@@ -79,7 +79,7 @@ Deployment Deployment::from_json(const Json &doc, const std::string &source)
 	if (!is_valid_release(d.release))
 		throw Error(source + ": invalid release '" + d.release + "'");
 	for (const auto &f : d.files)
-		if (f.path.rfind("/boot/", 0) != 0 || f.path.find("/../") != std::string::npos)
+		if (!f.path.starts_with("/boot/") || f.path.find("/../") != std::string::npos)
 			throw Error(source + ": path outside /boot: '" + f.path + "'");
 	return d;
 }
@@ -237,7 +237,7 @@ void remove_leftovers(const Root &root, const Logger &log)
 	std::vector<fs::path> stale;
 	for (const auto &e : fs::directory_iterator(boot, ec)) {
 		const std::string n = e.path().filename().string();
-		if (n.rfind(".distkernel-new-", 0) == 0 || n.rfind(".distkernel-old-", 0) == 0)
+		if (n.starts_with(".distkernel-new-") || n.starts_with(".distkernel-old-"))
 			stale.push_back(e.path());
 	}
 	for (const auto &p : stale) {

@@ -318,7 +318,7 @@ private:
 		for (auto [name, type] : types) {
 			if (kw != name)
 				continue;
-			bool is_default = kw.rfind("def_", 0) == 0;
+			bool is_default = kw.starts_with("def_");
 			if (entry_ == EntryKind::symbol) {
 				def_.type = type;
 				if (is_default)

@@ -102,18 +102,13 @@ private:
 	bool done_ = false;
 };
 
-bool ends_with(const std::string &s, std::string_view suffix)
-{
-	return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::vector<fs::path> find_modules(const fs::path &dir)
 {
 	std::vector<fs::path> out;
 	std::error_code ec;
 	for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
 	     it.increment(ec))
-		if (it->is_regular_file() && ends_with(it->path().filename().string(), ".ko"))
+		if (it->is_regular_file() && it->path().filename().string().ends_with(".ko"))
 			out.push_back(it->path());
 	if (ec)
 		throw SystemError("cannot list " + dir.string(), ec.value());
@@ -262,7 +257,7 @@ Json manifest_head(const std::string &kv, const std::string &variant, const std:
 bool config_enabled(const fs::path &config, const std::string &symbol)
 {
 	std::string text = read_file(config);
-	return text.find("\n" + symbol + "=y") != std::string::npos || text.rfind(symbol + "=y", 0) == 0;
+	return text.find("\n" + symbol + "=y") != std::string::npos || text.starts_with(symbol + "=y");
 }
 
 // What external modules need from the source tree: every Makefile and Kconfig (the build's
@@ -292,7 +287,7 @@ void copy_source_skeleton(const fs::path &tree, const fs::path &to, const std::s
 			if (m.first == w.end())
 				in_whole = true;
 		}
-		if (in_whole || name.rfind("Makefile", 0) == 0 || name.rfind("Kconfig", 0) == 0)
+		if (in_whole || name.starts_with("Makefile") || name.starts_with("Kconfig"))
 			stage_file(it->path(), to / rel);
 	}
 	if (ec)
@@ -316,7 +311,7 @@ void copy_build_outputs(const fs::path &build, const fs::path &to, const std::st
 			if (!it->is_regular_file())
 				continue;
 			const std::string name = it->path().filename().string();
-			if (name.front() == '.' || ends_with(name, ".o") || ends_with(name, ".a") || ends_with(name, ".cmd") ||
+			if (name.front() == '.' || name.ends_with(".o") || name.ends_with(".a") || name.ends_with(".cmd") ||
 			    name == "Makefile")
 				continue;
 			if (name == "signing_key.pem") {
