@@ -42,7 +42,7 @@ std::string value_text(const std::optional<Value> &v)
 }
 
 
-// Configuration across upgrades (issue 6): save, rebase, presets, check-preset, new-options.
+// Configuration across upgrades: save, rebase, presets, check-preset, new-options.
 struct UpgradeCommands {
 	CLI::App *save = nullptr, *rebase = nullptr, *presets = nullptr, *check_preset = nullptr, *new_options = nullptr;
 	MakeArgs save_mk, rebase_mk, check_mk, new_mk;
