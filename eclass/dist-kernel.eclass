@@ -194,14 +194,8 @@ _dist-kernel_image_path() {
 		echo "${DIST_KERNEL_IMAGE_PATH}"
 		return
 	fi
-	case ${ARCH} in
-		amd64|x86) echo arch/x86/boot/bzImage ;;
-		arm64|riscv) echo "arch/${ARCH}/boot/Image.gz" ;;
-		arm) echo arch/arm/boot/zImage ;;
-		loong) echo arch/loongarch/boot/vmlinux.elf ;;
-		hppa|ppc|ppc64|s390|sparc) echo vmlinux ;;
-		*) die "${FUNCNAME[0]}: no default image path for ARCH=${ARCH}, set DIST_KERNEL_IMAGE_PATH" ;;
-	esac
+	distkernel-stage image-path --arch "$(tc-arch-kernel)" ||
+		die "${FUNCNAME[0]}: no default image path for ARCH=${ARCH}, set DIST_KERNEL_IMAGE_PATH"
 }
 
 # @FUNCTION: _dist-kernel_toolchain_args

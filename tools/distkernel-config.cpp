@@ -26,7 +26,7 @@ void add_make_options(CLI::App *sub, MakeArgs &m, bool tree_required)
 	if (tree_required)
 		t->required();
 	sub->add_option("-O,--build", m.build, "Build directory (make O=); default: the source tree")->type_name("BUILD");
-	sub->add_option("--arch", m.arch, "make ARCH= (default: the host's, x86_64 for Kconfig)")->type_name("ARCH");
+	sub->add_option("--arch", m.arch, "make ARCH= (default: make's own, x86 on an x86 host)")->type_name("ARCH");
 	sub->add_option("--cross-compile", m.cross_compile, "make CROSS_COMPILE=")->type_name("PREFIX");
 	sub->add_flag("--llvm", m.llvm, "make LLVM=1");
 }
@@ -42,7 +42,7 @@ std::string value_text(const std::optional<Value> &v)
 }
 
 
-// Configuration across upgrades (issue 6): save, rebase, presets, check-preset, new-options.
+// Configuration across upgrades: save, rebase, presets, check-preset, new-options.
 struct UpgradeCommands {
 	CLI::App *save = nullptr, *rebase = nullptr, *presets = nullptr, *check_preset = nullptr, *new_options = nullptr;
 	MakeArgs save_mk, rebase_mk, check_mk, new_mk;
@@ -212,7 +212,7 @@ struct UpgradeCommands {
 		Config cfg = Config::read(config_file);
 		std::optional<kconfig::Kconfig> k;
 		if (!check_mk.tree.empty())
-			k = kconfig::Kconfig::read(check_mk.tree, check_mk.arch.empty() ? "x86_64" : check_mk.arch);
+			k = kconfig::Kconfig::read(check_mk.tree, check_mk.arch);
 		VerifyReport r = distkernel::check_preset(p, cfg, k ? &*k : nullptr);
 		if (opts.json)
 			cli::print_json(check_preset_json(p, r));
@@ -239,7 +239,7 @@ struct UpgradeCommands {
 		if (!new_config.empty())
 			fin = Config::read(new_config);
 		log.step("reading the Kconfig files of {}", new_mk.tree);
-		auto k = kconfig::Kconfig::read(new_mk.tree, new_mk.arch.empty() ? "x86_64" : new_mk.arch);
+		auto k = kconfig::Kconfig::read(new_mk.tree, new_mk.arch);
 		auto found = distkernel::new_options(old, k, fin ? *fin : old);
 		if (opts.json) {
 			cli::print_json(new_options_json(found));
@@ -343,7 +343,7 @@ int main(int argc, char **argv)
 			Config final_config = Config::read(final_file);
 			std::optional<kconfig::Kconfig> k;
 			if (!vmk.tree.empty())
-				k = kconfig::Kconfig::read(vmk.tree, vmk.arch.empty() ? "x86_64" : vmk.arch);
+				k = kconfig::Kconfig::read(vmk.tree, vmk.arch);
 			VerifyReport r = verify(layered.requested(), final_config, k ? &*k : nullptr);
 			if (opts.json) {
 				Json doc = make_document("distkernel.config-report", 1, 0);

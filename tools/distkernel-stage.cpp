@@ -51,7 +51,15 @@ int main(int argc, char **argv)
 	pre->add_option("--compress-modules", p_compress, "zstd, xz, gzip or none")->capture_default_str();
 	pre->add_option("-j,--jobs", p.jobs, "Threads for hashing and compressing (default: CPUs)");
 
+	std::string ip_arch;
+	auto *image_path = app.add_subcommand("image-path", "Print the in-tree path of the image make builds for ARCH");
+	image_path->add_option("--arch", ip_arch, "The kernel's ARCH (default: " + std::string(default_arch) + ")");
+
 	return cli::run_main(app, argc, argv, [&] {
+		if (image_path->parsed()) {
+			std::cout << default_image_path(ip_arch) << "\n";
+			return 0;
+		}
 		Logger log = cli::make_logger(opts);
 		StageResult r;
 		if (build->parsed()) {

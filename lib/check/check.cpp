@@ -4,6 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/process.hpp"
+#include "../sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
@@ -67,14 +68,6 @@ std::uint64_t size_of(const fs::path &p)
 	std::error_code ec;
 	auto s = fs::file_size(p, ec);
 	return ec ? 0 : s;
-}
-
-std::string join(const std::vector<std::string> &v, const char *sep = ", ")
-{
-	std::string out;
-	for (const auto &s : v)
-		out += (out.empty() ? "" : sep) + s;
-	return out;
 }
 
 fs::path find_module_dir(const Root &root, const std::string &kv)
@@ -179,7 +172,7 @@ struct Checker {
 			if (!tree.is_builtin(d) && !initramfs->has_module(d))
 				missing.push_back(d);
 		if (!missing.empty())
-			return name + " is in " + initramfs_name + " but not its dependencies " + join(missing);
+			return name + " is in " + initramfs_name + " but not its dependencies " + text::join(missing, ", ");
 		return {};
 	}
 
@@ -206,11 +199,11 @@ struct Checker {
 		if (!initramfs) {
 			add(CheckFinding::Severity::warning, "root",
 			    fmt::format("{}: needs {} from an initramfs, and none was found for {}: the one built at install must hold it", what,
-					join(candidates, " or "), report.release),
+					text::join(candidates, " or "), report.release),
 			    detail);
 			return;
 		}
-		add(CheckFinding::Severity::error, "root", fmt::format("{}: {}", what, join(why, "; ")), detail);
+		add(CheckFinding::Severity::error, "root", fmt::format("{}: {}", what, text::join(why, "; ")), detail);
 	}
 
 	std::vector<std::string> names(const std::vector<ModuleRef> &refs)
@@ -296,7 +289,7 @@ struct Checker {
 			if (!initramfs->releases.empty() &&
 			    std::find(initramfs->releases.begin(), initramfs->releases.end(), report.release) == initramfs->releases.end())
 				add(CheckFinding::Severity::error, "root",
-				    fmt::format("{} holds modules for {}, not for {}", initramfs_name, join(initramfs->releases), report.release));
+				    fmt::format("{} holds modules for {}, not for {}", initramfs_name, text::join(initramfs->releases, ", "), report.release));
 		} else {
 			report.summary["initramfs"] = nullptr;
 		}
@@ -324,7 +317,7 @@ struct Checker {
 					drivers.push_back(d->driver);
 			add(CheckFinding::Severity::info, "hardware",
 			    fmt::format("{} devices use drivers built into the running kernel that {} has no alias for (it may build them in): {}",
-					c.unverified.size(), report.release, join(drivers)));
+					c.unverified.size(), report.release, text::join(drivers, ", ")));
 		}
 		for (const Device *d : c.lost_devices) {
 			Json detail{{"path", d->path}, {"modalias", d->modalias}, {"driver", d->driver}};
@@ -425,7 +418,7 @@ struct Checker {
 		if (!initrd)
 			for (const auto &boot : boot_dirs(root))
 				for (const auto &n : root.list(boot))
-					if (n.rfind("initramfs-", 0) == 0 || n.rfind("initrd", 0) == 0)
+					if (n.starts_with("initramfs-") || n.starts_with("initrd"))
 						initrd = std::max(initrd, size_of(root.path(boot + "/" + n)));
 		if (!initrd)
 			initrd = 64ull << 20; // dracut's generic image of a distribution kernel is 40-60 MiB
@@ -433,7 +426,7 @@ struct Checker {
 		parts.push_back(fmt::format("initramfs about {} bytes", initrd));
 		report.summary["boot_needed_bytes"] = need;
 		if (!machine.boot || !machine.boot->free_bytes) {
-			add(CheckFinding::Severity::warning, "room", fmt::format("free space in /boot unknown; {} needs about {} bytes ({})", report.release, need, join(parts)));
+			add(CheckFinding::Severity::warning, "room", fmt::format("free space in /boot unknown; {} needs about {} bytes ({})", report.release, need, text::join(parts, ", ")));
 			return;
 		}
 		std::uint64_t free = *machine.boot->free_bytes;
@@ -441,7 +434,7 @@ struct Checker {
 		if (need > free)
 			add(CheckFinding::Severity::error, "room",
 			    fmt::format("/boot has {} bytes free, {} needs about {} ({}): run distkernel-clean --pretend", free, report.release, need,
-					join(parts)),
+					text::join(parts, ", ")),
 			    Json{{"needed", need}, {"free", free}});
 		else
 			log.verbose("room: {} bytes needed, {} free in /boot", need, free);

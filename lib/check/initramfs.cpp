@@ -71,7 +71,7 @@ std::size_t align4(std::size_t n) { return (n + 3) & ~std::size_t(3); }
 
 void note_file(std::string path, InitramfsContents &out)
 {
-	while (path.rfind("./", 0) == 0)
+	while (path.starts_with("./"))
 		path.erase(0, 2);
 	if (is_module_file_name(path)) {
 		std::string n = normalise_module_name(path);
@@ -79,7 +79,7 @@ void note_file(std::string path, InitramfsContents &out)
 			out.modules.push_back(n);
 	}
 	for (std::string_view prefix : {"lib/modules/", "usr/lib/modules/"}) {
-		if (path.rfind(prefix, 0) == 0) {
+		if (path.starts_with(prefix)) {
 			std::string rest = path.substr(prefix.size());
 			std::string kv = rest.substr(0, rest.find('/'));
 			if (!kv.empty() && std::find(out.releases.begin(), out.releases.end(), kv) == out.releases.end())

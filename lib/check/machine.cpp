@@ -4,6 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/quote.hpp"
+#include "../sys/text.hpp"
 
 #include <fmt/core.h>
 #include <fstream>
@@ -20,11 +21,11 @@ namespace {
 
 const char *const machine_schema = "distkernel.machine";
 
-std::string trim(std::string s)
+// sysfs and procfs values end in a newline, some in NUL bytes.
+std::string trim(std::string_view s)
 {
-	while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0'))
-		s.pop_back();
-	return s;
+	using namespace std::string_view_literals;
+	return std::string(text::trim(s, " \t\r\n\0"sv));
 }
 
 // Reads a small file; on failure notes why in m.unreadable and returns nullopt.
@@ -118,13 +119,13 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 	std::string level = read_small(dir / "md" / "level");
 	bool stacked = false;
 	if (fs::exists(dir / "dm", ec)) {
-		l.kind = uuid.rfind("CRYPT-", 0) == 0 ? "dm-crypt" : uuid.rfind("LVM-", 0) == 0 ? "lvm" : "dm";
+		l.kind = uuid.starts_with("CRYPT-") ? "dm-crypt" : uuid.starts_with("LVM-") ? "lvm" : "dm";
 		stacked = true;
 	} else if (fs::exists(dir / "md", ec)) {
 		l.kind = "md";
 		l.level = level;
 		stacked = true;
-	} else if (l.name.rfind("loop", 0) == 0) {
+	} else if (l.name.starts_with("loop")) {
 		l.kind = "loop";
 	} else {
 		l.kind = "disk";
@@ -193,7 +194,7 @@ void read_mounts(const Root &root, Machine &m)
 	}
 	auto fill = [&](Mount &mt) {
 		// btrfs and others report an anonymous 0:N device: the source names the real one.
-		if (mt.device.rfind("0:", 0) == 0 && mt.source.rfind("/dev/", 0) == 0) {
+		if (mt.device.starts_with("0:") && mt.source.starts_with("/dev/")) {
 			struct stat st {};
 			if (::stat(root.path(mt.source).c_str(), &st) == 0 && S_ISBLK(st.st_mode))
 				mt.device = fmt::format("{}:{}", major(st.st_rdev), minor(st.st_rdev));
@@ -202,7 +203,7 @@ void read_mounts(const Root &root, Machine &m)
 			mt.chain.push_back(BlockLayer{mt.source.substr(0, mt.source.find('/')), "zfs", "", {}});
 			return;
 		}
-		if (mt.device.rfind("0:", 0) == 0)
+		if (mt.device.starts_with("0:"))
 			return; // not on a block device (overlay, tmpfs, nfs)
 		std::error_code ec;
 		fs::path dev = root.path("/sys/dev/block/" + mt.device);

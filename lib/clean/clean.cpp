@@ -2,6 +2,7 @@
 #include "distkernel/clean.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
+#include "../sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
@@ -53,23 +54,7 @@ CleanConfig read_clean_config(const Root &root)
 	if (!fs::exists(file, ec))
 		return c;
 	c.source = file.string();
-	std::istringstream in(read_file(file));
-	std::string line;
-	std::size_t n = 0;
-	auto trim = [](std::string s) {
-		s.erase(0, std::min(s.find_first_not_of(" \t"), s.size()));
-		s.erase(s.find_last_not_of(" \t\r") + 1);
-		return s;
-	};
-	while (std::getline(in, line)) {
-		++n;
-		line = trim(line.substr(0, line.find('#')));
-		if (line.empty())
-			continue;
-		auto eq = line.find('=');
-		if (eq == std::string::npos)
-			throw ParseError(file, n, "expected KEY = VALUE, got '" + line + "'");
-		std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+	for (const auto &[n, key, value] : text::key_values(read_file(file), file)) {
 		if (key == "keep") {
 			if (value.empty() || value.size() > 4 || value.find_first_not_of("0123456789") != std::string::npos)
 				throw ParseError(file, n, "keep: '" + value + "' is not a number of kernels");
@@ -154,11 +139,6 @@ void add_file(InstalledKernel &k, KernelFile f)
 // The state records of distkernel-install, read by the install library itself.
 void recorded(const Root &root, std::map<std::string, InstalledKernel> &out)
 {
-	std::error_code ec;
-	// list_installed creates the state directory: a --pretend run on a root without one
-	// must not write anything.
-	if (!fs::is_directory(root.path("/var/lib/distkernel/kernels"), ec))
-		return;
 	for (const auto &d : list_installed(root)) {
 		InstalledKernel &k = entry(out, d.release, "");
 		k.by_distkernel = true;
@@ -188,7 +168,7 @@ void plain(const Root &root, std::map<std::string, InstalledKernel> &out)
 	for (const auto &n : root.list("/boot")) {
 		for (const char *prefix : {"vmlinuz-", "kernel-", "vmlinux-", "bzImage-"}) {
 			std::string p = prefix;
-			if (n.rfind(p, 0) != 0)
+			if (!n.starts_with(p))
 				continue;
 			std::string kv = n.substr(p.size());
 			if (kv.size() > 4 && kv.compare(kv.size() - 4, 4, ".old") == 0)
@@ -314,7 +294,7 @@ std::map<std::string, std::string> owners(const Root &root, const std::set<std::
 				std::string type, path;
 				f >> type >> path;
 				for (const auto &d : dirs)
-					if ((path == d || path.rfind(d + "/", 0) == 0) && !out.count(d))
+					if ((path == d || path.starts_with(d + "/")) && !out.count(d))
 						out[d] = cat + "/" + pkg;
 			}
 		}

@@ -2,6 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
+#include "../sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
@@ -27,15 +28,6 @@ bool is_symbol_name(std::string_view s)
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
-std::string_view trim(std::string_view s)
-{
-	while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-		s.remove_prefix(1);
-	while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-		s.remove_suffix(1);
-	return s;
-}
 
 } // namespace
 
@@ -213,7 +205,7 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 				assignment = true;
 			}
 		} else if (line.substr(0, directive_prefix.size()) == directive_prefix) {
-			std::string_view d = trim(line.substr(directive_prefix.size()));
+			std::string_view d = text::trim(line.substr(directive_prefix.size()));
 			if (d == "optional") {
 				if (pending_optional)
 					throw bad(fmt::format("'optional' on line {} is not followed by an assignment", pending_optional));
@@ -224,7 +216,7 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 				throw bad("unknown distkernel directive (known: 'optional', 'optional-fragment')");
 			}
 		} else if (!line.empty() && line.front() != '#') {
-			std::string_view t = trim(line);
+			std::string_view t = text::trim(line);
 			if (!t.empty() && t.front() != '#') {
 				if (t.substr(0, config_prefix.size()) == config_prefix || t.substr(0, 2) == "# ")
 					throw bad("indented assignment (Kconfig ignores it)");

@@ -27,8 +27,8 @@ std::vector<std::string> lines_of(const std::string &text)
 
 bool is_note(const std::string &line)
 {
-	return line.size() >= 2 && line.compare(0, 2, "# ") == 0 && line.compare(0, 9, "# CONFIG_") != 0 &&
-	       line.compare(0, 13, "# distkernel:") != 0;
+	return line.size() >= 2 && line.starts_with("# ") && !line.starts_with("# CONFIG_") &&
+	       !line.starts_with("# distkernel:");
 }
 
 } // namespace
@@ -65,7 +65,7 @@ Preset read_preset(const fs::path &file)
 		std::vector<std::string> note;
 		for (std::size_t i = e.origin.line - 1; i-- > 0;) {
 			const std::string &l = lines[i];
-			if (l.compare(0, 13, "# distkernel:") == 0)
+			if (l.starts_with("# distkernel:"))
 				continue;
 			if (!is_note(l))
 				break;

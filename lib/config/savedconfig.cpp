@@ -35,7 +35,7 @@ std::string kernel_version_of(const Config &config)
 bool is_saved_delta(const Config &config)
 {
 	std::string text = config.write();
-	return text.compare(0, savedconfig_marker.size(), savedconfig_marker) == 0;
+	return text.starts_with(savedconfig_marker);
 }
 
 namespace {

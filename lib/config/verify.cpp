@@ -2,6 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
 #include "distkernel/rootfs.hpp"
+#include "../sys/text.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -59,22 +60,11 @@ Tristate level(const Value &v)
 	}
 }
 
-std::string join(const std::vector<std::string> &v, std::string_view sep)
-{
-	std::string out;
-	for (const auto &s : v) {
-		if (!out.empty())
-			out += sep;
-		out += s;
-	}
-	return out;
-}
-
 std::string condition_text(const ExprPtr &e, const Evaluator &ev, Tristate want)
 {
 	std::string s = to_string(*e);
 	auto b = ev.blockers(*e, want);
-	return b.empty() ? s : fmt::format("{} ({})", s, join(b, ", "));
+	return b.empty() ? s : fmt::format("{} ({})", s, text::join(b, ", "));
 }
 
 // A requested value that Kconfig cannot take for the symbol's type.
@@ -130,7 +120,7 @@ std::string explain(const Symbol &sym, const Value &requested, const Config &fin
 					by.push_back(r.symbol + (r.condition ? " if " + to_string(*r.condition) : ""));
 				reasons.push_back(by.empty() ? "it has no prompt: only its defaults set it"
 							     : "it has no prompt: only a select sets it (selected by " +
-								       join(by, ", ") + ")");
+								       text::join(by, ", ") + ")");
 			} else if (p->prompt_condition && ev.eval(*p->prompt_condition) < Tristate::mod) {
 				reasons.push_back("its prompt is hidden unless " + condition_text(p->prompt_condition, ev, Tristate::yes));
 			}
@@ -165,7 +155,7 @@ std::string explain(const Symbol &sym, const Value &requested, const Config &fin
 		if (reasons.empty() && !sym.prompted())
 			reasons.push_back("it has no prompt: its default decides");
 	}
-	return join(reasons, "; ");
+	return text::join(reasons, "; ");
 }
 
 VerifyReport verify(const std::vector<Entry> &requested, const Config &final_config, const Kconfig *kconfig)
@@ -291,7 +281,7 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 			return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 		};
 		double t = cpu();
-		auto k = std::make_shared<const Kconfig>(Kconfig::read(o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch));
+		auto k = std::make_shared<const Kconfig>(Kconfig::read(o.make.tree, o.make.arch));
 		r.kconfig_seconds = cpu() - t;
 		return k;
 	});

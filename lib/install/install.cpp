@@ -5,6 +5,7 @@
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
 #include "install_internal.hpp"
+#include "../sys/text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -54,10 +55,7 @@ std::string retry_hint(const std::string &kv)
 
 std::string read_trimmed(const fs::path &f)
 {
-	std::string s = read_file(f);
-	while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
-		s.pop_back();
-	return s;
+	return std::string(text::trim(read_file(f)));
 }
 
 bool is_machine_id(const std::string &s)
@@ -184,7 +182,7 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 		pos = nl == std::string::npos ? text.size() : nl + 1;
 		// kernel-install takes the title from the machine it runs on; under --root that is
 		// the wrong system.
-		if (!title.empty() && line.rfind("title", 0) == 0 && line.size() > 5 && (line[5] == ' ' || line[5] == '\t')) {
+		if (!title.empty() && line.starts_with("title") && line.size() > 5 && (line[5] == ' ' || line[5] == '\t')) {
 			std::string fixed = "title " + title;
 			if (fixed != line) {
 				line = fixed;
@@ -193,7 +191,7 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 		}
 		for (const char *key : {"linux", "initrd", "devicetree", "efi"}) {
 			std::string k = key;
-			if (line.rfind(k, 0) == 0 && line.size() > k.size() && (line[k.size()] == ' ' || line[k.size()] == '\t')) {
+			if (line.starts_with(k) && line.size() > k.size() && (line[k.size()] == ' ' || line[k.size()] == '\t')) {
 				std::size_t v = line.find_first_not_of(" \t", k.size());
 				std::string value = v == std::string::npos ? "" : line.substr(v);
 				std::size_t at = value.find("/" + staging_name + "/");
@@ -289,7 +287,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		break;
 	}
 	case Layout::automatic:
-		throw Error("internal error: layout not chosen");
+		throw InternalError("layout not chosen");
 	}
 	w.log.step("running {}", to_display(c.argv));
 	Result r;
@@ -364,7 +362,7 @@ void update_src_symlink(const Root &root, const std::string &kv, const std::stri
 			return;
 		}
 		std::string target = fs::read_symlink(link, ec).filename().string();
-		if (target.rfind("linux-", 0) == 0 && is_valid_release(target.substr(6))) {
+		if (target.starts_with("linux-") && is_valid_release(target.substr(6))) {
 			std::string other = target.substr(6);
 			bool same_variant = false;
 			try {
@@ -548,14 +546,10 @@ LayoutChoice choose_layout(const Root &root, Layout requested)
 		return {Layout::custom, custom.string() + " exists and is executable"};
 	fs::path conf = root.path("/etc/kernel/install.conf");
 	if (fs::is_regular_file(conf, ec)) {
-		std::string text = read_file(conf);
-		std::size_t pos = 0;
-		while (pos < text.size()) {
-			std::size_t nl = text.find('\n', pos);
-			std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-			pos = nl == std::string::npos ? text.size() : nl + 1;
-			if (line.rfind("layout=", 0) == 0) {
-				std::string v = line.substr(7);
+		const std::string content = read_file(conf);
+		for (std::string_view line : text::lines(content)) {
+			if (line.starts_with("layout=")) {
+				std::string v(line.substr(7));
 				if (v == "bls")
 					return {Layout::bls, conf.string() + " says layout=bls"};
 				return {Layout::installkernel, conf.string() + " says layout=" + v};
@@ -572,7 +566,7 @@ LayoutChoice choose_layout(const Root &root, Layout requested)
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	state_dir(root);
+	detail::make_state_dir(root);
 	FileLock lock(root, lock_inside);
 	return add_locked(root, release, opts, log);
 }
@@ -580,7 +574,7 @@ InstallResult add(const Root &root, const std::string &release, const InstallOpt
 RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	state_dir(root);
+	detail::make_state_dir(root);
 	FileLock lock(root, lock_inside);
 	recover(root, log);
 	RemoveResult res;

@@ -9,6 +9,8 @@
 
 namespace distkernel::detail {
 
+// state_dir(root), created with its kernels/ directory: for the writers (add, remove, reinstall).
+std::filesystem::path make_state_dir(const Root &root);
 std::filesystem::path record_path(const Root &root, const std::string &release);
 void write_record(const Root &root, const Deployment &d);
 std::filesystem::path journal_path(const Root &root);

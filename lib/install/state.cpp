@@ -176,20 +176,25 @@ Deployment Deployment::from_json(const Json &doc, const std::string &source)
 
 fs::path state_dir(const Root &root)
 {
-	root.make_dirs("/var/lib/distkernel/kernels");
 	return root.path("/var/lib/distkernel");
 }
 
 namespace detail {
 
+fs::path make_state_dir(const Root &root)
+{
+	root.make_dirs("/var/lib/distkernel/kernels");
+	return state_dir(root);
+}
+
 fs::path record_path(const Root &root, const std::string &release)
 {
-	state_dir(root);
 	return root.path("/var/lib/distkernel/kernels/" + release + ".json");
 }
 
 void write_record(const Root &root, const Deployment &d)
 {
+	make_state_dir(root);
 	atomic_write(record_path(root, d.release), d.to_json().dump(1) + "\n");
 }
 
@@ -223,9 +228,10 @@ std::optional<Deployment> find_installed(const Root &root, const std::string &re
 std::vector<Deployment> list_installed(const Root &root)
 {
 	std::vector<Deployment> out;
-	state_dir(root);
+	// No state directory: nothing was ever installed, and a read creates nothing (list finds
+	// no directory and returns nothing).
 	for (const auto &name : root.list("/var/lib/distkernel/kernels")) {
-		if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0 || name.front() == '.')
+		if (name.size() <= 5 || !name.ends_with(".json") || name.front() == '.')
 			continue;
 		out.push_back(read_record(root.path("/var/lib/distkernel/kernels/" + name), name.substr(0, name.size() - 5)));
 	}
@@ -239,7 +245,6 @@ namespace detail {
 
 fs::path journal_path(const Root &root)
 {
-	state_dir(root);
 	return root.path("/var/lib/distkernel/journal.json");
 }
 
@@ -332,7 +337,7 @@ void remove_leftovers(const Root &root, const Logger &log)
 	std::vector<fs::path> stale;
 	for (const auto &e : fs::directory_iterator(boot, ec)) {
 		const std::string n = e.path().filename().string();
-		if (n.rfind(".distkernel-new-", 0) == 0 || n.rfind(".distkernel-old-", 0) == 0)
+		if (n.starts_with(".distkernel-new-") || n.starts_with(".distkernel-old-"))
 			stale.push_back(e.path());
 	}
 	for (const auto &p : stale) {

@@ -2,6 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kconfig.hpp"
 #include "distkernel/process.hpp"
+#include "distkernel/target.hpp"
 
 #include <fmt/core.h>
 
@@ -10,17 +11,7 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> make_argv(const MakeOptions &o, const std::string &target)
 {
-	std::vector<std::string> argv{"make", "-C", o.tree.string()};
-	if (!o.build.empty() && fs::weakly_canonical(o.build) != fs::weakly_canonical(o.tree))
-		argv.push_back("O=" + fs::absolute(o.build).string());
-	if (!o.arch.empty())
-		argv.push_back("ARCH=" + o.arch);
-	if (!o.cross_compile.empty())
-		argv.push_back("CROSS_COMPILE=" + o.cross_compile);
-	if (o.llvm)
-		argv.push_back("LLVM=1");
-	argv.push_back(target);
-	return argv;
+	return o.make_argv({target});
 }
 
 void run_olddefconfig(const MakeOptions &o, const Logger &log)
@@ -35,3 +26,56 @@ void run_olddefconfig(const MakeOptions &o, const Logger &log)
 }
 
 } // namespace distkernel::kconfig
+
+namespace distkernel {
+namespace fs = std::filesystem;
+
+std::string src_arch(std::string_view arch)
+{
+	if (arch == "x86_64" || arch == "i386" || arch == "x86")
+		return "x86";
+	if (arch == "sparc32" || arch == "sparc64")
+		return "sparc";
+	if (arch == "sh64")
+		return "sh";
+	if (arch == "parisc64")
+		return "parisc";
+	return std::string(arch);
+}
+
+std::string default_image_path(std::string_view arch)
+{
+	std::string a = src_arch(arch.empty() ? default_arch : arch);
+	// KBUILD_IMAGE of each arch/*/Makefile without the options that rename it (EFI_ZBOOT, XIP).
+	if (a == "x86")
+		return "arch/x86/boot/bzImage";
+	if (a == "arm64" || a == "riscv")
+		return "arch/" + a + "/boot/Image.gz";
+	if (a == "arm")
+		return "arch/arm/boot/zImage";
+	if (a == "loongarch")
+		return "arch/loongarch/boot/vmlinux.efi";
+	if (a == "powerpc" || a == "sparc" || a == "parisc" || a == "s390")
+		return "vmlinux";
+	throw UsageError("no default image path for ARCH=" + std::string(arch) + ": give --image-path");
+}
+
+std::vector<std::string> BuildTarget::make_argv(const std::vector<std::string> &targets, bool silent) const
+{
+	std::vector<std::string> argv{"make"};
+	if (silent)
+		argv.push_back("-s");
+	argv.insert(argv.end(), {"-C", tree.string()});
+	if (!build.empty() && fs::weakly_canonical(build) != fs::weakly_canonical(tree))
+		argv.push_back("O=" + fs::absolute(build).string());
+	if (!arch.empty())
+		argv.push_back("ARCH=" + arch);
+	if (!cross_compile.empty())
+		argv.push_back("CROSS_COMPILE=" + cross_compile);
+	if (llvm)
+		argv.push_back("LLVM=1");
+	argv.insert(argv.end(), targets.begin(), targets.end());
+	return argv;
+}
+
+} // namespace distkernel

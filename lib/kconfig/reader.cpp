@@ -48,18 +48,6 @@ const Definition *Symbol::prompted() const
 	return nullptr;
 }
 
-std::string src_arch(std::string_view arch)
-{
-	if (arch == "x86_64" || arch == "i386" || arch == "x86")
-		return "x86";
-	if (arch == "sparc32" || arch == "sparc64")
-		return "sparc";
-	if (arch == "sh64")
-		return "sh";
-	if (arch == "parisc64")
-		return "parisc";
-	return std::string(arch);
-}
 
 Symbol &Kconfig::target(const std::string &name)
 {
@@ -385,7 +373,7 @@ private:
 		for (auto [name, type] : types) {
 			if (kw != name)
 				continue;
-			bool is_default = kw.rfind("def_", 0) == 0;
+			bool is_default = kw.starts_with("def_");
 			if (entry_ == EntryKind::symbol) {
 				def_.type = type;
 				if (is_default)
@@ -581,7 +569,7 @@ Kconfig Kconfig::read(const fs::path &tree, const std::string &arch)
 {
 	Kconfig k;
 	k.symbols_.reserve(1 << 15); // the 6.1 tree has about 16500 symbols for x86
-	Reader r(k, tree, arch.empty() ? "x86_64" : arch);
+	Reader r(k, tree, arch.empty() ? std::string(default_arch) : arch);
 	r.read_file("Kconfig", Location{});
 	// the reverse dependencies: who selects / implies each symbol
 	for (const auto &name : k.order_) {

@@ -34,28 +34,7 @@ std::string_view to_string(ModuleCompression c) noexcept
 	return "none";
 }
 
-std::string default_image_path(std::string_view arch)
-{
-	if (arch == "x86" || arch == "x86_64" || arch == "i386")
-		return "arch/x86/boot/bzImage";
-	if (arch == "arm64" || arch == "riscv")
-		return "arch/" + std::string(arch) + "/boot/Image.gz";
-	if (arch == "arm")
-		return "arch/arm/boot/zImage";
-	if (arch == "loongarch")
-		return "arch/loongarch/boot/vmlinuz.efi";
-	return "vmlinux";
-}
-
 namespace {
-
-// The kernel's SRCARCH for an ARCH value (x86_64 and i386 live in arch/x86).
-std::string src_arch(const std::string &arch)
-{
-	if (arch == "x86_64" || arch == "i386")
-		return "x86";
-	return arch;
-}
 
 void check_relative(const std::string &rel, const char *what)
 {
@@ -132,18 +111,13 @@ private:
 	bool done_ = false;
 };
 
-bool ends_with(const std::string &s, std::string_view suffix)
-{
-	return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::vector<fs::path> find_modules(const fs::path &dir)
 {
 	std::vector<fs::path> out;
 	std::error_code ec;
 	for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
 	     it.increment(ec))
-		if (it->is_regular_file() && ends_with(it->path().filename().string(), ".ko"))
+		if (it->is_regular_file() && it->path().filename().string().ends_with(".ko"))
 			out.push_back(it->path());
 	if (ec)
 		throw SystemError("cannot list " + dir.string(), ec.value());
@@ -293,7 +267,7 @@ Json manifest_head(const std::string &kv, const std::string &variant, const std:
 bool config_enabled(const fs::path &config, const std::string &symbol)
 {
 	std::string text = read_file(config);
-	return text.find("\n" + symbol + "=y") != std::string::npos || text.rfind(symbol + "=y", 0) == 0;
+	return text.find("\n" + symbol + "=y") != std::string::npos || text.starts_with(symbol + "=y");
 }
 
 // What external modules need from the source tree: every Makefile and Kconfig (the build's
@@ -323,7 +297,7 @@ void copy_source_skeleton(const fs::path &tree, const fs::path &to, const std::s
 			if (m.first == w.end())
 				in_whole = true;
 		}
-		if (in_whole || name.rfind("Makefile", 0) == 0 || name.rfind("Kconfig", 0) == 0)
+		if (in_whole || name.starts_with("Makefile") || name.starts_with("Kconfig"))
 			stage_file(it->path(), to / rel);
 	}
 	if (ec)
@@ -347,7 +321,7 @@ void copy_build_outputs(const fs::path &build, const fs::path &to, const std::st
 			if (!it->is_regular_file())
 				continue;
 			const std::string name = it->path().filename().string();
-			if (name.front() == '.' || ends_with(name, ".o") || ends_with(name, ".a") || ends_with(name, ".cmd") ||
+			if (name.front() == '.' || name.ends_with(".o") || name.ends_with(".a") || name.ends_with(".cmd") ||
 			    name == "Makefile")
 				continue;
 			if (name == "signing_key.pem") {
@@ -387,16 +361,8 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 	if (!fs::is_regular_file(build / image_path, ec))
 		throw Error("no kernel image at " + (build / image_path).string() + ": run make first (or give --image-path)");
 
-	std::vector<std::string> make = {"make", "-s", "-C", o.tree.string()};
-	if (build != o.tree)
-		make.push_back("O=" + build.string());
-	make.push_back("ARCH=" + o.arch);
-	if (!o.cross_compile.empty())
-		make.push_back("CROSS_COMPILE=" + o.cross_compile);
-	if (o.llvm)
-		make.push_back("LLVM=1");
-	std::vector<std::string> argv = make;
-	argv.push_back("kernelrelease");
+	const BuildTarget target{o.tree, build, o.arch, o.cross_compile, o.llvm};
+	std::vector<std::string> argv = target.make_argv({"kernelrelease"}, true);
 	Result r = run(Command(argv));
 	std::string kv = r.out;
 	while (!kv.empty() && (kv.back() == '\n' || kv.back() == ' '))
@@ -413,14 +379,13 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 
 	bool modules = config_enabled(build / ".config", "CONFIG_MODULES");
 	if (modules) {
-		argv = make;
-		argv.erase(argv.begin() + 1); // a person may watch this one
-		argv.push_back("INSTALL_MOD_PATH=" + dest.string());
+		// Not silent: a person may watch this one. depmod runs below, after compression,
+		// against the staged tree only.
+		std::vector<std::string> args{"INSTALL_MOD_PATH=" + dest.string()};
 		if (o.strip_modules)
-			argv.push_back("INSTALL_MOD_STRIP=1");
-		// depmod runs below, after compression, against the staged tree only.
-		argv.push_back("DEPMOD=true");
-		argv.push_back("modules_install");
+			args.push_back("INSTALL_MOD_STRIP=1");
+		args.insert(args.end(), {"DEPMOD=true", "modules_install"});
+		argv = target.make_argv(args);
 		log.step("running {}", to_display(argv));
 		Command c(argv);
 		c.output = Command::Output::to_stderr;

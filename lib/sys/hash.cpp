@@ -1,111 +1,73 @@
-// SHA-256 (FIPS 180-4), written here because the project's dependency set has no crypto library.
+// SHA-256 through OpenSSL's libcrypto (EVP): it picks the CPU's SHA extensions or vector code
+// where the machine has them, and module signing needs libcrypto anyway.
 #include "distkernel/hash.hpp"
 #include "distkernel/error.hpp"
 
-#include <array>
+#include <openssl/evp.h>
+
 #include <cerrno>
-#include <cstdint>
-#include <cstring>
 #include <fcntl.h>
 #include <memory>
 #include <unistd.h>
-#include <vector>
 
 namespace distkernel {
 namespace {
 
-constexpr std::array<std::uint32_t, 64> K = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+// Fetched once: an implicit fetch on every EVP_DigestInit_ex looks the algorithm up again, which
+// shows on thousands of small files.
+const EVP_MD *sha256_md()
+{
+	static const EVP_MD *md = [] {
+		EVP_MD *m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+		if (!m)
+			throw InternalError("OpenSSL has no SHA256 implementation");
+		return m;
+	}();
+	return md;
+}
 
-inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-class Sha256 {
-public:
-	void update(const unsigned char *p, std::size_t n)
-	{
-		total_ += n;
-		while (n > 0) {
-			std::size_t take = std::min(n, 64 - fill_);
-			std::memcpy(buf_.data() + fill_, p, take);
-			fill_ += take;
-			p += take;
-			n -= take;
-			if (fill_ == 64) {
-				block(buf_.data());
-				fill_ = 0;
-			}
-		}
-	}
-	std::string hex()
-	{
-		std::uint64_t bits = total_ * 8;
-		unsigned char pad = 0x80;
-		update(&pad, 1);
-		unsigned char zero = 0;
-		while (fill_ != 56)
-			update(&zero, 1);
-		unsigned char len[8];
-		for (int i = 0; i < 8; ++i)
-			len[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-		update(len, 8);
-		static const char *digits = "0123456789abcdef";
-		std::string out;
-		for (std::uint32_t v : h_)
-			for (int i = 28; i >= 0; i -= 4)
-				out += digits[(v >> i) & 0xf];
-		return out;
-	}
-
-private:
-	void block(const unsigned char *p)
-	{
-		std::uint32_t w[64];
-		for (int i = 0; i < 16; ++i)
-			w[i] = std::uint32_t(p[4 * i]) << 24 | std::uint32_t(p[4 * i + 1]) << 16 |
-			       std::uint32_t(p[4 * i + 2]) << 8 | std::uint32_t(p[4 * i + 3]);
-		for (int i = 16; i < 64; ++i) {
-			std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-			std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-		}
-		std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-		for (int i = 0; i < 64; ++i) {
-			std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-			std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-			h = g;
-			g = f;
-			f = e;
-			e = d + t1;
-			d = c;
-			c = b;
-			b = a;
-			a = t1 + t2;
-		}
-		h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d;
-		h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
-	}
-
-	std::array<std::uint32_t, 8> h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-					   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-	std::array<unsigned char, 64> buf_{};
-	std::size_t fill_ = 0;
-	std::uint64_t total_ = 0;
+struct CtxFree {
+	void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
 };
+using Ctx = std::unique_ptr<EVP_MD_CTX, CtxFree>;
+
+Ctx new_ctx()
+{
+	Ctx c(EVP_MD_CTX_new());
+	if (!c || EVP_DigestInit_ex(c.get(), sha256_md(), nullptr) != 1)
+		throw InternalError("cannot start a SHA256 digest in OpenSSL");
+	return c;
+}
+
+std::string finish_hex(EVP_MD_CTX *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex(c, md, &len) != 1)
+		throw InternalError("cannot finish a SHA256 digest in OpenSSL");
+	static const char *digits = "0123456789abcdef";
+	std::string out;
+	out.reserve(2 * len);
+	for (unsigned int i = 0; i < len; ++i) {
+		out += digits[md[i] >> 4];
+		out += digits[md[i] & 0xf];
+	}
+	return out;
+}
+
+void update(EVP_MD_CTX *c, const void *p, std::size_t n)
+{
+	if (EVP_DigestUpdate(c, p, n) != 1)
+		throw InternalError("SHA256 update failed in OpenSSL");
+}
 
 } // namespace
 
 std::string sha256_hex(std::string_view data)
 {
-	Sha256 s;
-	s.update(reinterpret_cast<const unsigned char *>(data.data()), data.size());
-	return s.hex();
+	Ctx c = new_ctx();
+	update(c.get(), data.data(), data.size());
+	return finish_hex(c.get());
 }
 
 std::string sha256_file(const std::filesystem::path &file)
@@ -113,7 +75,11 @@ std::string sha256_file(const std::filesystem::path &file)
 	int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		throw SystemError("cannot read " + file.string(), errno);
-	Sha256 s;
+	struct Close {
+		int fd;
+		~Close() { ::close(fd); }
+	} closer{fd};
+	Ctx c = new_ctx();
 	// Not zero-filled, and below malloc's mmap threshold (128 KiB): a fresh mapping, filled and
 	// faulted in for every file, cost more than hashing a .config.
 	constexpr std::size_t size = 64 * 1024;
@@ -123,16 +89,13 @@ std::string sha256_file(const std::filesystem::path &file)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			int e = errno;
-			::close(fd);
-			throw SystemError("cannot read " + file.string(), e);
+			throw SystemError("cannot read " + file.string(), errno);
 		}
 		if (n == 0)
 			break;
-		s.update(buf.get(), static_cast<std::size_t>(n));
+		update(c.get(), buf.get(), static_cast<std::size_t>(n));
 	}
-	::close(fd);
-	return s.hex();
+	return finish_hex(c.get());
 }
 
 } // namespace distkernel

@@ -182,7 +182,7 @@ private:
 fs::path executable(const Command &cmd)
 {
 	if (cmd.argv.empty())
-		throw Error("internal error: empty command");
+		throw InternalError("empty command");
 	fs::path exe = find_program(cmd.argv[0], cmd.env);
 	if (exe.empty())
 		throw Error("cannot run " + quote_input(cmd.argv[0]) + ": no such program in PATH");

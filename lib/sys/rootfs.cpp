@@ -32,7 +32,7 @@ Root::Root(fs::path dir)
 fs::path Root::path(std::string_view inside, bool follow_last) const
 {
 	if (inside.empty() || inside.front() != '/')
-		throw UsageError("internal error: path inside the root must be absolute: '" + std::string(inside) + "'");
+		throw InternalError("path inside the root must be absolute: '" + std::string(inside) + "'");
 	// The path itself may not climb above the root: "/.." is a mistake or an attack, and
 	// mapping it to "/" would turn "remove /boot/.." into "remove the root".
 	std::vector<std::string> todo;

@@ -36,6 +36,17 @@ void setup_app(CLI::App &app)
 	app.require_subcommand(0, 1);
 }
 
+namespace {
+
+void report_internal(const std::string &name, const char *what)
+{
+	std::cerr << name << ": internal error: " << what << "\n"
+		  << name << ": this is a bug in distkernel " DISTKERNEL_VERSION
+		  << "; please report it with the command line and this message at " DISTKERNEL_BUG_URL "\n";
+}
+
+} // namespace
+
 int run_main(CLI::App &app, int argc, char **argv, const std::function<int()> &body)
 {
 	const std::string name = app.get_name();
@@ -54,6 +65,9 @@ int run_main(CLI::App &app, int argc, char **argv, const std::function<int()> &b
 	}
 	try {
 		return body();
+	} catch (const InternalError &e) {
+		report_internal(name, e.what());
+		return exit_error;
 	} catch (const UsageError &e) {
 		std::cerr << name << ": " << e.what() << "\n";
 		return exit_usage;
@@ -61,7 +75,11 @@ int run_main(CLI::App &app, int argc, char **argv, const std::function<int()> &b
 		std::cerr << name << ": error: " << e.what() << "\n";
 		return exit_error;
 	} catch (const std::exception &e) {
-		std::cerr << name << ": internal error: " << e.what() << "\n";
+		// Not one of ours: nothing in the library lets a foreign exception through on purpose.
+		report_internal(name, e.what());
+		return exit_error;
+	} catch (...) {
+		report_internal(name, "an exception that is not a std::exception");
 		return exit_error;
 	}
 }

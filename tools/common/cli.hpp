@@ -29,7 +29,8 @@ Logger make_logger(const CommonOptions &opts);
 void setup_app(CLI::App &app);
 
 // Parses argv and runs body, mapping CLI11 errors to exit 2 and distkernel::Error to 1
-// (UsageError to 2), printing "NAME: message" on stderr.
+// (UsageError to 2), printing "NAME: message" on stderr. InternalError and any other exception
+// are bugs: "NAME: internal error: message" with a request for a bug report, exit 1.
 int run_main(CLI::App &app, int argc, char **argv, const std::function<int()> &body);
 
 // What a command returns when it is done: rc. Outside sanitizer builds, the process ends here with

@@ -22,12 +22,14 @@ DEPEND="
 	dev-cpp/nlohmann_json
 	dev-libs/boost
 	dev-libs/libfmt:=
+	dev-libs/openssl:=
 	sys-apps/kmod
 	test? ( dev-cpp/catch )
 "
 RDEPEND="
 	dev-libs/boost:=
 	dev-libs/libfmt:=
+	dev-libs/openssl:=
 	sys-apps/kmod
 	sys-kernel/dracut
 	|| ( sys-kernel/installkernel sys-apps/systemd )

@@ -32,6 +32,14 @@ public:
 	using Error::Error;
 };
 
+// A bug in distkernel itself: a broken invariant, or a library call that cannot fail on valid
+// input failing. The tools print "internal error" with a request for a bug report and exit 1
+// (never 2: the caller did nothing wrong).
+class InternalError : public Error {
+public:
+	using Error::Error;
+};
+
 // Input that cannot be read as what it claims to be; names the file and line.
 class ParseError : public Error {
 public:

@@ -114,7 +114,7 @@ std::optional<Deployment> find_installed(const Root &root, const std::string &re
 // add, remove and reinstall call it under the lock first.
 bool recover(const Root &root, const Logger &log);
 
-// ROOT/var/lib/distkernel (created when missing).
+// ROOT/var/lib/distkernel, where the records live (a read never creates it; add does).
 std::filesystem::path state_dir(const Root &root);
 
 } // namespace distkernel

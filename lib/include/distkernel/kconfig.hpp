@@ -7,6 +7,7 @@
 
 #include "distkernel/config.hpp"
 #include "distkernel/log.hpp"
+#include "distkernel/target.hpp"
 
 #include <filesystem>
 #include <map>
@@ -96,13 +97,12 @@ struct Choice {
 	std::vector<std::string> members;
 };
 
-// The kernel's ARCH as the Kconfig tree names its directory (x86_64 -> x86).
-std::string src_arch(std::string_view arch);
+using distkernel::src_arch;
 
 class Kconfig {
 public:
 	// Reads TREE/Kconfig and every file it sources ($(SRCARCH) and the like expanded for
-	// arch). Throws Error naming file:line for what cannot be read.
+	// arch; empty: default_arch). Throws Error naming file:line for what cannot be read.
 	static Kconfig read(const std::filesystem::path &tree, const std::string &arch);
 
 	const Symbol *find(std::string_view name) const;
@@ -143,13 +143,7 @@ private:
 };
 
 // The kernel's own make, as the kernel's build wants it.
-struct MakeOptions {
-	std::filesystem::path tree;  // SRC
-	std::filesystem::path build; // O=, empty: in the tree
-	std::string arch;            // ARCH=, empty: the make default
-	std::string cross_compile;   // CROSS_COMPILE=
-	bool llvm = false;           // LLVM=1
-};
+using MakeOptions = BuildTarget;
 // make -C SRC [O=BUILD] [ARCH=..] [CROSS_COMPILE=..] [LLVM=1] TARGET
 std::vector<std::string> make_argv(const MakeOptions &o, const std::string &target);
 // Runs `make olddefconfig` on the .config already in BUILD; throws Error with make's last lines.

@@ -30,7 +30,7 @@ public:
 	// Maps an absolute path inside the root ("/boot/vmlinuz-6.1") to the host path, resolved
 	// component by component: symlinks met on the way are followed as if the root were "/" (an
 	// absolute link target stays inside the root, a link's ".." stops at the root as in a
-	// chroot). Throws UsageError for a relative input, Error when the path itself climbs above
+	// chroot). Throws InternalError for a relative input, Error when the path itself climbs above
 	// the root ("/..", "/boot/../..") or links loop. follow_last=false leaves a final symlink
 	// itself (to remove or replace it).
 	std::filesystem::path path(std::string_view inside, bool follow_last = true) const;

@@ -9,6 +9,7 @@
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
+#include "distkernel/target.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -33,7 +34,7 @@ struct BuildStageOptions {
 	std::filesystem::path tree;      // the source tree
 	std::filesystem::path build_dir; // O= (empty: the tree itself)
 	std::filesystem::path dest;      // destination root (${ED})
-	std::string arch = "x86";        // the kernel's ARCH
+	std::string arch = std::string(default_arch); // the kernel's ARCH
 	std::string cross_compile;       // CROSS_COMPILE prefix
 	bool llvm = false;               // LLVM=1
 	std::string image_path;          // in-tree path of the image; empty: the arch's default
@@ -52,7 +53,7 @@ struct PrebuiltStageOptions {
 	std::filesystem::path config;
 	std::filesystem::path system_map; // empty: none shipped
 	std::filesystem::path dest;
-	std::string arch = "x86";
+	std::string arch = std::string(default_arch);
 	std::string image_path; // in-tree path given to the image; empty: the arch's default
 	std::string variant;
 	std::filesystem::path config_report;
@@ -70,9 +71,6 @@ struct StageResult {
 
 StageResult stage_build(const BuildStageOptions &opts, const Logger &log);
 StageResult stage_prebuilt(const PrebuiltStageOptions &opts, const Logger &log);
-
-// The image's in-tree path for a kernel ARCH ("arch/x86/boot/bzImage").
-std::string default_image_path(std::string_view arch);
 
 // Where the manifest of release KV lives inside a root.
 std::string manifest_path(std::string_view release);

@@ -2,7 +2,8 @@
 # End to end with the real tools: Debian's kernel staged (distkernel-stage prebuilt), checked
 # before install (no initramfs yet; room against the snapshot's /boot), installed with a real
 # dracut image (distkernel-install add), checked again (the initramfs found in ROOT/boot), then
-# cleaned away through the install library's removal (distkernel-clean --keep 0).
+# cleaned away through the install library's removal (distkernel-clean --keep 0). Before and after
+# the install, the reads (install list, check, clean --pretend) leave the root exactly as it was.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 dk_real_parts
 dk_tmp
@@ -23,6 +24,22 @@ dk_expect_status 0 "$check" "$kv" --root "$r" --machine "$T/roomy.json"
 dk_grep "warning \[root\]: .*needs virtio_blk from an initramfs, and none was found" "$T/err"
 dk_ok "staged, not installed: room and the initramfs to come"
 
+# reads_change_nothing WHAT: every entry of the root with its type, mode, size, mtime and link target,
+# before and after the read-only commands.
+reads_change_nothing() {
+	local before after
+	before=$(find "$r" -printf '%y %m %s %T@ %p -> %l\n' | sort)
+	dk_expect_status 0 "$DK_TOOLS/distkernel-install" list --root "$r" --json
+	"$check" "$kv" --root "$r" --machine "$T/roomy.json" >/dev/null 2>&1 || true
+	local rc=0
+	"$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 0 --pretend >/dev/null 2>&1 || rc=$?
+	[[ $rc == 0 || $rc == 77 ]] || dk_fail "distkernel-clean --pretend exited $rc"
+	after=$(find "$r" -printf '%y %m %s %T@ %p -> %l\n' | sort)
+	[[ $before == "$after" ]] || { diff <(echo "$before") <(echo "$after") >&2; dk_fail "a read changed the root ($1)"; }
+	dk_ok "install list, check and clean --pretend changed nothing ($1)"
+}
+reads_change_nothing "staged, nothing installed"
+
 echo "installing $kv with a small dracut image" >&2
 dk_expect_status 0 "$DK_TOOLS/distkernel-install" add "$kv" --root "$r" --layout installkernel \
 	--dracut-arg=--drivers "--dracut-arg=virtio_pci virtio_blk ext4" \
@@ -32,6 +49,7 @@ dk_grep "\"initramfs\": \"$r/boot/initramfs-$kv.img\"" "$T/out"
 dk_grep "info \[room\]: $kv is already installed" "$T/err"
 dk_nogrep "warning \[root\]" "$T/err"
 dk_ok "installed: the initramfs in ROOT/boot holds the root's drivers"
+reads_change_nothing "installed"
 
 dk_expect_status 77 "$DK_TOOLS/distkernel-clean" --root "$r" --running "$kv" --keep 0
 dk_expect_status 0 "$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 0 --json

@@ -27,7 +27,7 @@ dk_check_image() {
 	echo "$img"
 }
 
-# The small systemd image of LAB-NOTES: a virtio VM with an ext4 root.
+# A small systemd-based image for a virtio VM with an ext4 root (only those drivers).
 dk_check_image_virtio() {
 	dk_check_image virtio zstd --drivers "virtio_pci virtio_blk ext4" \
 		--omit "crypt dm nvdimm lunmask resume qemu virtiofs terminfo usrmount"

@@ -1,6 +1,6 @@
 # Helpers of the install tests (sourced after tests/lib.sh).
 
-# The small dracut image of LAB-NOTES: boots Debian's kernel on a virtio ext4 disk in ~20 s,
+# A small dracut image (only the virtio disk and ext4 drivers, no crypt/dm/resume): boots Debian's kernel on a virtio ext4 disk in ~20 s,
 # built in ~7 s (the generic one takes ~46 s).
 DK_SMALL_DRACUT=(--dracut-arg=--drivers --dracut-arg="virtio_pci virtio_blk ext4"
 	--dracut-arg=--omit --dracut-arg="crypt dm nvdimm lunmask resume qemu virtiofs terminfo usrmount")

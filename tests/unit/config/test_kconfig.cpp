@@ -211,3 +211,22 @@ TEST_CASE("the real 6.1 tree is read completely", "[config]")
 	CHECK_FALSE(k.find("PREEMPT_RT")->definitions.empty());
 	CHECK(k.find("ZFS") == nullptr);
 }
+
+TEST_CASE("one build target: make's command line, the arch's directory and image", "[config]")
+{
+	BuildTarget t{"/src", "/out", "arm64", "aarch64-linux-gnu-", true};
+	CHECK(t.make_argv({"olddefconfig"}) ==
+	      std::vector<std::string>{"make", "-C", "/src", "O=/out", "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-",
+				       "LLVM=1", "olddefconfig"});
+	BuildTarget in_tree{"/src", "/src", "", "", false};
+	CHECK(in_tree.make_argv({"kernelrelease"}, true) == std::vector<std::string>{"make", "-s", "-C", "/src", "kernelrelease"});
+	CHECK(in_tree.effective_arch() == "x86");
+	CHECK(src_arch("x86_64") == "x86");
+	CHECK(src_arch("sparc64") == "sparc");
+	CHECK(default_image_path("") == "arch/x86/boot/bzImage");
+	CHECK(default_image_path("x86_64") == "arch/x86/boot/bzImage");
+	CHECK(default_image_path("riscv") == "arch/riscv/boot/Image.gz");
+	// 6.1's arch/loongarch/Makefile with EFI_STUB (what a distribution config has)
+	CHECK(default_image_path("loongarch") == "arch/loongarch/boot/vmlinux.efi");
+	CHECK_THROWS_AS(default_image_path("m68k"), UsageError);
+}

@@ -341,6 +341,7 @@ TEST_CASE("a second install is refused while the lock is held", "[install]")
 	TempDir t;
 	Root root(t.path());
 	fake_stage(t.path(), "6.1.0-1-test");
+	fs::create_directories(state_dir(root)); // an earlier install made it
 	FileLock held(state_dir(root) / "lock");
 	InstallOptions o;
 	o.initramfs = false;

@@ -1,0 +1,30 @@
+// Small text helpers shared by the library's files (private to lib/, not installed).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace distkernel::text {
+
+// s without the leading and trailing characters in chars (blanks and line ends by default).
+std::string_view trim(std::string_view s, std::string_view chars = " \t\r\n");
+
+// The lines of text without their '\n'; a last line without '\n' counts, an empty text has none.
+std::vector<std::string_view> lines(std::string_view text);
+
+// "a, b, c" for join({"a", "b", "c"}, ", ").
+std::string join(const std::vector<std::string> &parts, std::string_view separator);
+
+// A "KEY = VALUE" line of a configuration file: '#' starts a comment, blanks around KEY and
+// VALUE do not count, blank lines are skipped.
+struct KeyValue {
+	std::size_t line = 0; // 1-based
+	std::string key, value;
+};
+// Every KEY = VALUE of text; ParseError naming file:line for a line without '='.
+std::vector<KeyValue> key_values(std::string_view text, const std::filesystem::path &file);
+
+} // namespace distkernel::text
