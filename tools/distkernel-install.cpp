@@ -3,6 +3,8 @@
 #include "cli.hpp"
 #include "distkernel/install.hpp"
 
+#include <fmt/core.h>
+
 #include <iostream>
 
 using namespace distkernel;
@@ -26,6 +28,36 @@ void print_installed(const Logger &log, const InstallResult &r)
 		 r.deployment.files.size());
 	for (const auto &f : r.deployment.files)
 		log.info("  {} ({} bytes)", f.path, f.size);
+}
+
+// Human form of the plan: one setting a line with its source, as kernel-install inspect shows them.
+void print_plan(const InstallPlan &p)
+{
+	auto line = [](const std::string &name, const BootSetting &s) {
+		std::cerr << fmt::format("{:<18} {}\n", name + ":", s.set() ? s.value + "  (" + s.source + ")" : "-");
+	};
+	std::string searched;
+	for (const auto &f : p.install_conf.searched)
+		searched += (searched.empty() ? "" : ", ") + f.string();
+	std::cerr << fmt::format("{:<18} {}\n", "install.conf:",
+				 p.install_conf.file.empty() ? "none (searched " + searched + ")" : p.install_conf.file.string());
+	line("  layout", p.install_conf.layout);
+	line("  initrd_generator", p.install_conf.initrd_generator);
+	line("  uki_generator", p.install_conf.uki_generator);
+	line("layout", {std::string(to_string(p.layout.layout)), p.layout.reason});
+	line("initramfs", p.initramfs);
+	if (p.initramfs.value != "none") {
+		line("host-only", p.hostonly);
+		std::string files;
+		for (const auto &f : p.dracut_conf.files)
+			files += (files.empty() ? "" : ", ") + f.string();
+		std::cerr << fmt::format("{:<18} {}\n", "dracut.conf:", files.empty() ? "none" : files);
+		if (p.pass_no_uefi)
+			std::cerr << fmt::format("{:<18} {}\n", "dracut uefi:", "yes (" + p.dracut_conf.uefi.source +
+									   "): overridden with --no-uefi");
+	}
+	for (const auto &w : p.warnings)
+		std::cerr << "warning: " << w << "\n";
 }
 
 } // namespace
@@ -76,11 +108,24 @@ int main(int argc, char **argv)
 
 	auto *ls_cmd = app.add_subcommand("list", "List the kernels distkernel installed");
 
+	auto *inspect_cmd = app.add_subcommand("inspect", "Show the root's boot settings as add would use them, with their sources");
+	inspect_cmd->add_option("--layout", layout, "auto, installkernel, bls or custom")->capture_default_str();
+	inspect_cmd->add_flag("--no-initramfs", no_initramfs, "As add --no-initramfs");
+	inspect_cmd->add_flag("--hostonly", io.hostonly, "As add --hostonly");
+
 	return cli::run_main(app, argc, argv, [&]() -> int {
 		Logger log = cli::make_logger(opts);
 		Root root(opts.root);
 		io.layout = parse_layout(layout);
 		io.initramfs = !no_initramfs;
+		io.install_conf = install_conf_overrides_from_environment();
+		if (inspect_cmd->parsed()) {
+			InstallPlan plan = plan_install(root, io);
+			print_plan(plan);
+			if (opts.json)
+				cli::print_json(to_json(plan));
+			return exit_ok;
+		}
 		if (add_cmd->parsed()) {
 			InstallResult r = add(root, kv, io, log);
 			print_installed(log, r);

@@ -6,14 +6,17 @@
 #include "distkernel/stage.hpp"
 #include "install_internal.hpp"
 #include "../sys/text.hpp"
+#include "../sys/checked_copy.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <set>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -69,27 +72,6 @@ void make_dirs(const fs::path &d)
 	fs::create_directories(d, ec);
 	if (ec)
 		throw SystemError("cannot create " + d.string(), ec.value());
-}
-
-// Copies a file into the staging directory; ENOSPC here means /boot is too small, before
-// anything in /boot changed.
-void copy_into(const fs::path &from, const fs::path &to)
-{
-	make_dirs(to.parent_path());
-	std::error_code ec;
-	fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-	if (ec) {
-		// A full filesystem does not always say ENOSPC (sendfile on tmpfs says EIO): compare.
-		std::error_code e2;
-		auto need = fs::file_size(from, e2);
-		auto room = fs::space(to.parent_path(), e2);
-		std::string why;
-		if (ec.value() == ENOSPC || (!e2 && room.available < need))
-			why = " (no space left on " + to.parent_path().parent_path().string() + ": " +
-			      std::to_string(room.available / 1024) + " KiB free, " + std::to_string(need / 1024) + " KiB needed)";
-		fs::remove(to, e2);
-		throw SystemError("cannot copy " + from.string() + " to " + to.string() + why, ec.value());
-	}
 }
 
 std::vector<std::string> list_files(const fs::path &dir)
@@ -219,9 +201,77 @@ struct Work {
 	const Logger &log;
 	fs::path boot, staging;
 	std::string staging_name;
+	std::uint64_t need = 0;                 // bytes of every source going into /boot
+	std::map<fs::path, FileDigest> written; // staged files already proven whole (host path)
+	fs::path install_conf_dir;              // the root's install.conf's directory (host path), if any
 };
 
-void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &initrd, TempDir &tmp, double &secs)
+std::uint64_t bytes_under(const fs::path &dir)
+{
+	std::uint64_t sum = 0;
+	std::error_code ec;
+	for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+	     it.increment(ec))
+		if (it->is_regular_file(ec))
+			sum += it->file_size(ec);
+	return sum;
+}
+
+// /boot is full: how much room this install has there (what is free plus what the staging
+// directory already holds) against what it needs, and the ways out.
+std::string no_space_message(const Work &w)
+{
+	std::error_code ec;
+	auto room = fs::space(w.boot, ec);
+	std::uint64_t free = (ec ? 0 : room.available) + bytes_under(w.staging);
+	return "no space left on " + w.boot.string() + " for " + w.kv + ": " + std::to_string(free / 1024) +
+	       " KiB free, " + std::to_string((w.need + 1023) / 1024) +
+	       " KiB needed; remove old kernels (`distkernel-clean --pretend` lists them) or make /boot larger";
+}
+
+// Copies a file into the staging directory (on the /boot filesystem), proven whole there; a full
+// /boot shows up here, before anything in /boot changed.
+void copy_into(Work &w, const fs::path &from, const fs::path &to, const std::optional<FileDigest> &digest = {})
+{
+	make_dirs(to.parent_path());
+	try {
+		w.written[to] = checked_copy(from, to, 0644, digest);
+	} catch (const SystemError &e) {
+		if (is_no_space(e.code()) && to.string().rfind(w.boot.string() + "/", 0) == 0)
+			throw Error(no_space_message(w) + "\n" + e.what() + "\n" + retry_hint(w.kv));
+		throw;
+	}
+}
+
+// What each source becomes under the names installers give it in /boot, so that what an installer
+// wrote is proven whole too: debianutils' and Gentoo's installkernel (vmlinuz-KV, System.map-KV,
+// config-KV, initramfs-KV.img), kernel-install (TOKEN/KV/linux, TOKEN/KV/initrd).
+struct Source {
+	fs::path path;
+	FileDigest digest;
+};
+std::optional<Source> source_of(const std::string &rel, const std::string &kv, const std::map<std::string, Source> &by_role)
+{
+	fs::path r(rel);
+	std::string name = r.filename().string();
+	bool in_kv_dir = r.parent_path().filename() == kv;
+	std::string role;
+	if (name == "vmlinuz-" + kv || name == "vmlinux-" + kv || name == "kernel-" + kv || (in_kv_dir && name == "linux"))
+		role = "image";
+	else if (name == "initramfs-" + kv + ".img" || name == "initrd.img-" + kv || (in_kv_dir && name == "initrd"))
+		role = "initrd";
+	else if (name == "System.map-" + kv)
+		role = "map";
+	else if (name == "config-" + kv)
+		role = "config";
+	auto it = by_role.find(role);
+	if (it == by_role.end())
+		return std::nullopt;
+	return it->second;
+}
+
+void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &initrd,
+		   const std::optional<FileDigest> &initrd_digest, TempDir &tmp, double &secs)
 {
 	auto t0 = Clock::now();
 	Command c;
@@ -236,9 +286,12 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		if (layout == Layout::custom && !initrd.empty()) {
 			// Gentoo's installkernel convention: an initramfs named initrd next to the image.
 			placed_initrd = s.image.parent_path() / "initrd";
-			copy_into(initrd, placed_initrd);
+			copy_into(w, initrd, placed_initrd);
 		}
 		c.argv = {prog, w.kv, s.image.string(), s.map.empty() ? "/dev/null" : s.map.string(), w.staging.string()};
+		// Gentoo's installkernel reads install.conf too: the root's, never the build machine's.
+		if (!w.install_conf_dir.empty())
+			c.env["INSTALLKERNEL_CONF_ROOT"] = w.install_conf_dir.string();
 		break;
 	}
 	case Layout::bls: {
@@ -248,7 +301,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		for (const char *f : {"cmdline", "entry-token"}) {
 			fs::path from = w.root.path(std::string("/etc/kernel/") + f);
 			if (fs::is_regular_file(fs::symlink_status(from, ec)))
-				copy_into(from, conf / f);
+				copy_into(w, from, conf / f);
 		}
 		if (!fs::exists(conf / "cmdline")) {
 			if (w.root.is_live_system()) {
@@ -301,12 +354,17 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 	if (!placed_initrd.empty())
 		fs::remove(placed_initrd);
 	secs = seconds_since(t0);
-	if (!r.ok())
-		throw Error(fs::path(c.argv[0]).filename().string() + " failed (exit " + std::to_string(r.exit_code) + "): " +
-			    to_display(c.argv) + (r.tail().empty() ? "" : "\n" + r.tail()) + "\n" + retry_hint(w.kv));
+	if (!r.ok()) {
+		std::string tail = r.tail();
+		bool full = tail.find("No space left on device") != std::string::npos ||
+			    tail.find("Disk quota exceeded") != std::string::npos;
+		throw Error((full ? no_space_message(w) + "\n" : std::string()) + fs::path(c.argv[0]).filename().string() +
+			    " failed (exit " + std::to_string(r.exit_code) + "): " + to_display(c.argv) +
+			    (tail.empty() ? "" : "\n" + tail) + "\n" + retry_hint(w.kv));
+	}
 	if (layout == Layout::installkernel && !initrd.empty())
 		// debianutils' installkernel ignores initramfs images: ours goes beside the image.
-		copy_into(initrd, w.staging / ("initramfs-" + w.kv + ".img"));
+		copy_into(w, initrd, w.staging / ("initramfs-" + w.kv + ".img"), initrd_digest);
 	if (layout == Layout::bls) {
 		fs::path entries = w.staging / "loader/entries";
 		std::error_code ec;
@@ -322,15 +380,30 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 	}
 }
 
-// The dracut command: generic by default (a binary package must boot anywhere), the root's
-// modules, and under a root that is not / the root's dracut configuration, not the build
-// machine's (dracut reads /etc/dracut.conf.d unless told otherwise).
-std::vector<std::string> dracut_command(const Work &w, bool hostonly, const std::vector<std::string> &extra,
+// The options the plan adds to dracut's command line.
+std::vector<std::string> dracut_options(const InstallPlan &p)
+{
+	std::vector<std::string> out;
+	if (p.pass_hostonly)
+		out.push_back("--hostonly");
+	if (p.pass_no_hostonly)
+		out.push_back("--no-hostonly");
+	if (p.pass_no_uefi)
+		out.push_back("--no-uefi");
+	return out;
+}
+
+// The dracut command: the root's modules and kernel image; under a root that is not / the root's
+// dracut configuration, not the build machine's (dracut reads /etc/dracut.conf.d unless told
+// otherwise); host-only as the plan says (generic unless the user's dracut.conf or --hostonly
+// asks otherwise: a binary package must boot anywhere).
+std::vector<std::string> dracut_command(const Work &w, const InstallPlan &plan, const fs::path &image,
 					const fs::path &out, const fs::path &tmp)
 {
 	std::vector<std::string> argv = {w.opts.dracut, "--force", "--kver", w.kv, "--kmoddir",
-					 w.root.path("/lib/modules/" + w.kv).string()};
-	argv.push_back(hostonly ? "--hostonly" : "--no-hostonly");
+					 w.root.path("/lib/modules/" + w.kv).string(), "--kernel-image", image.string()};
+	auto decided = dracut_options(plan);
+	argv.insert(argv.end(), decided.begin(), decided.end());
 	if (!w.root.is_live_system()) {
 		// dracut refuses a --conf or --confdir that does not exist: the root has no configuration,
 		// so empty ones stand in (dracut's own defaults in /usr/lib/dracut/dracut.conf.d still apply).
@@ -347,9 +420,48 @@ std::vector<std::string> dracut_command(const Work &w, bool hostonly, const std:
 		}
 		argv.insert(argv.end(), {"--conf", conf.string(), "--confdir", confdir.string()});
 	}
-	argv.insert(argv.end(), extra.begin(), extra.end());
+	argv.insert(argv.end(), w.opts.dracut_args.begin(), w.opts.dracut_args.end());
 	argv.push_back(out.string());
 	return argv;
+}
+
+// A UEFI executable (PE, "MZ") where an initramfs belongs would leave the machine unbootable.
+bool is_pe_file(const fs::path &f)
+{
+	std::ifstream in(f, std::ios::binary);
+	char magic[2] = {};
+	in.read(magic, 2);
+	return in.gcount() == 2 && magic[0] == 'M' && magic[1] == 'Z';
+}
+
+void log_plan(const InstallPlan &p, const Logger &log)
+{
+	if (p.install_conf.file.empty()) {
+		std::string searched;
+		for (const auto &f : p.install_conf.searched)
+			searched += (searched.empty() ? "" : ", ") + f.string();
+		log.verbose("install.conf: none ({})", searched);
+	} else {
+		log.verbose("install.conf: {}", p.install_conf.file.string());
+	}
+	for (auto [name, s] : {std::pair{"layout=", &p.install_conf.layout},
+			       std::pair{"initrd_generator=", &p.install_conf.initrd_generator},
+			       std::pair{"uki_generator=", &p.install_conf.uki_generator}})
+		if (s->set())
+			log.verbose("  {}{} ({})", name, s->value, s->source);
+	for (const auto &u : p.install_conf.problems)
+		log.verbose("  {}:{}: not read: {}", p.install_conf.file.string(), u.line, u.reason);
+	log.verbose("layout {}: {}", to_string(p.layout.layout), p.layout.reason);
+	log.verbose("initramfs: {} ({})", p.initramfs.value, p.initramfs.source);
+	if (p.initramfs.value == "none")
+		return;
+	log.verbose("host-only: {} ({})", p.hostonly.value, p.hostonly.source);
+	if (p.pass_no_uefi)
+		log.verbose("{} says uefi=yes: dracut gets --no-uefi, the {} layout installs the kernel and the initramfs "
+			    "as separate files",
+			    p.dracut_conf.uefi.source, to_string(p.layout.layout));
+	for (const auto &u : p.dracut_conf.unread)
+		log.verbose("  {}: not read", u);
 }
 
 void update_src_symlink(const Root &root, const std::string &kv, const std::string &variant, const Logger &log)
@@ -401,13 +513,18 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	verify_staged(root, k, check, opts.jobs);
 	Staged s{root.path(k.image), k.system_map.empty() ? fs::path() : root.path(k.system_map), root.path(k.config)};
 
-	LayoutChoice choice = choose_layout(root, opts.layout);
+	InstallPlan plan = plan_install(root, opts);
+	const LayoutChoice &choice = plan.layout;
 	res.layout_reason = choice.reason;
-	log.verbose("layout {}: {}", to_string(choice.layout), choice.reason);
+	log_plan(plan, log);
+	for (const auto &warning : plan.warnings)
+		log.warn("{}", warning);
 
 	root.make_dirs("/boot");
-	Work w{root, kv, opts, log, root.path("/boot"), {}, ".distkernel-new-" + kv};
+	Work w{root, kv, opts, log, root.path("/boot"), {}, ".distkernel-new-" + kv, 0, {}, {}};
 	w.staging = root.path("/boot/" + w.staging_name, false);
+	if (!plan.install_conf.file.empty())
+		w.install_conf_dir = plan.install_conf.file.parent_path();
 	const std::string backup_inside = "/boot/.distkernel-old-" + kv;
 	fs::path backup = root.path(backup_inside, false);
 	std::error_code ec;
@@ -434,11 +551,9 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	d.layout = choice.layout;
 	d.hostonly = opts.hostonly;
 	d.dracut_args = opts.dracut_args;
-	if (opts.initramfs) {
-		if (opts.hostonly && !root.is_live_system())
-			log.warn("--hostonly under --root {}: dracut looks at this machine, not at the root", root.dir().string());
+	if (plan.initramfs.value == "dracut") {
 		initrd = tmp.path() / "initrd";
-		auto argv = dracut_command(w, opts.hostonly, opts.dracut_args, initrd, tmp.path());
+		auto argv = dracut_command(w, plan, s.image, initrd, tmp.path());
 		log.step("building the initramfs: {}", to_display(argv));
 		Command c(argv);
 		c.output = log.level() >= Verbosity::verbose ? Command::Output::to_stderr : Command::Output::capture;
@@ -448,9 +563,35 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		if (!r.ok() || !fs::is_regular_file(initrd, ec))
 			throw Error("dracut failed (exit " + std::to_string(r.exit_code) + ") building the initramfs of " + kv +
 				    (r.tail().empty() ? "" : ":\n" + r.tail()) + "\n" + retry_hint(kv));
+		if (is_pe_file(initrd))
+			throw Error("dracut wrote a UEFI executable (PE), not an initramfs, for " + kv + ": " + to_display(argv) +
+				    "\nan initramfs image cannot be one; remove --uefi (or uefi=yes from the root's dracut "
+				    "configuration)\n" + retry_hint(kv));
+		// dracut writes 0600; an initramfs in /boot is readable as the kernel beside it is.
+		fs::permissions(initrd, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+						fs::perms::others_read, ec);
 		d.initramfs = true;
 	}
-	run_installer(w, choice.layout, s, initrd, tmp, res.installer_seconds);
+	// What each source must be once in /boot: the staged files as their manifest says (verified
+	// above), the initramfs as dracut wrote it.
+	std::map<std::string, Source> by_role;
+	auto staged_source = [&](const std::string &role, const std::string &inside) {
+		for (const auto &f : k.files)
+			if (f.path == inside && f.link.empty())
+				by_role[role] = {root.path(inside), {f.size, f.sha256}};
+	};
+	staged_source("image", k.image);
+	staged_source("config", k.config);
+	if (!k.system_map.empty())
+		staged_source("map", k.system_map);
+	std::optional<FileDigest> initrd_digest;
+	if (!initrd.empty()) {
+		initrd_digest = digest_file(initrd);
+		by_role["initrd"] = {initrd, *initrd_digest};
+	}
+	for (const auto &[role, src] : by_role)
+		w.need += src.digest.size;
+	run_installer(w, choice.layout, s, initrd, initrd_digest, tmp, res.installer_seconds);
 
 	// Everything is ready beside /boot: record, then rename into place.
 	detail::Journal j;
@@ -483,12 +624,36 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 			if (!new_paths.count(f.path))
 				j.entries.push_back({f.path.substr(6), true});
 	}
-	auto hosts = std::vector<fs::path>();
+	// Every file bound for /boot is proven whole against its source: copied by us (checked as
+	// written) or by the installer (read back here); the rest (boot entries) has no source.
+	for (const auto &rel : rels) {
+		fs::path host = w.staging / rel;
+		if (w.written.count(host) || fs::is_symlink(fs::symlink_status(host, ec)))
+			continue;
+		if (auto src = source_of(rel, kv, by_role)) {
+			try {
+				w.written[host] = verify_written(host, src->digest, src->path);
+			} catch (const Error &e) {
+				throw Error(std::string(e.what()) + (fs::space(w.boot, ec).available < src->digest.size
+									 ? "\n" + no_space_message(w)
+									 : std::string()) +
+					    "\n" + retry_hint(kv));
+			}
+			log.debug("{}: {} bytes, sha256 {}, as {}", host.string(), src->digest.size, src->digest.sha256,
+				  src->path.string());
+		}
+	}
+	std::vector<fs::path> unproven;
 	for (const auto &rel : rels)
-		hosts.push_back(w.staging / rel);
-	auto sums = sha256_files(hosts, opts.jobs);
-	for (std::size_t i = 0; i < rels.size(); ++i)
-		d.files.push_back({"/boot/" + rels[i], fs::file_size(hosts[i]), sums[i]});
+		if (!w.written.count(w.staging / rel))
+			unproven.push_back(w.staging / rel);
+	auto sums = sha256_files(unproven, opts.jobs);
+	for (std::size_t i = 0; i < unproven.size(); ++i)
+		w.written[unproven[i]] = {fs::file_size(unproven[i]), sums[i]};
+	for (const auto &rel : rels) {
+		const FileDigest &fd = w.written.at(w.staging / rel);
+		d.files.push_back({"/boot/" + rel, fd.size, fd.sha256});
+	}
 	std::set<std::string> dirs(j.created_dirs.begin(), j.created_dirs.end());
 	if (previous)
 		dirs.insert(previous->dirs.begin(), previous->dirs.end());
@@ -527,6 +692,7 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	if (opts.src_symlink)
 		update_src_symlink(root, kv, k.variant, log);
 	res.deployment = std::move(d);
+	res.plan = std::move(plan);
 	res.total_seconds = seconds_since(t_start);
 	return res;
 }
@@ -536,31 +702,113 @@ constexpr std::string_view lock_inside = "/var/lib/distkernel/lock";
 
 } // namespace
 
-LayoutChoice choose_layout(const Root &root, Layout requested)
+LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf &conf)
 {
 	if (requested != Layout::automatic)
-		return {requested, "--layout " + std::string(to_string(requested))};
+		return {requested, "--layout " + std::string(to_string(requested)), {}};
 	std::error_code ec;
 	fs::path custom = root.path("/usr/local/bin/installkernel");
 	if (fs::is_regular_file(custom, ec) && ::access(custom.c_str(), X_OK) == 0)
-		return {Layout::custom, custom.string() + " exists and is executable"};
-	fs::path conf = root.path("/etc/kernel/install.conf");
-	if (fs::is_regular_file(conf, ec)) {
-		const std::string content = read_file(conf);
-		for (std::string_view line : text::lines(content)) {
-			if (line.starts_with("layout=")) {
-				std::string v(line.substr(7));
-				if (v == "bls")
-					return {Layout::bls, conf.string() + " says layout=bls"};
-				return {Layout::installkernel, conf.string() + " says layout=" + v};
-			}
-		}
+		return {Layout::custom, custom.string() + " exists and is executable", {}};
+	if (conf.layout.set()) {
+		const std::string &v = conf.layout.value;
+		std::string says = conf.layout.source + " says layout=" + v;
+		if (v == "bls")
+			return {Layout::bls, says, {}};
+		if (v == "compat" || v == "grub" || v == "other")
+			return {Layout::installkernel, says + ": the traditional /boot/vmlinuz-KV layout", {}};
+		if (v == "uki" || v == "efistub")
+			return {Layout::installkernel, says,
+				says + ", which distkernel does not build yet: installing the traditional /boot/vmlinuz-KV "
+				       "layout instead (boot it from a menu that lists /boot, or use layout=bls)"};
+		return {Layout::installkernel, says,
+			says + ", which is none of compat, grub, bls, uki, efistub, other: installing the traditional "
+			       "/boot/vmlinuz-KV layout"};
 	}
 	fs::path entries = root.path("/boot/loader/entries");
 	if (fs::is_directory(entries, ec))
-		return {Layout::bls, entries.string() + " exists (a Boot Loader Specification boot loader)"};
-	return {Layout::installkernel, "no " + custom.string() + ", no layout in " + conf.string() + ", no " +
-					       entries.string() + ": the traditional /boot/vmlinuz-KV layout"};
+		return {Layout::bls, entries.string() + " exists (a Boot Loader Specification boot loader)", {}};
+	std::string searched = conf.file.empty() ? "no install.conf" : "no layout= in " + conf.file.string();
+	return {Layout::installkernel,
+		"no " + custom.string() + ", " + searched + ", no " + entries.string() + ": the traditional /boot/vmlinuz-KV layout",
+		{}};
+}
+
+LayoutChoice choose_layout(const Root &root, Layout requested)
+{
+	return choose_layout(root, requested, read_install_conf(root));
+}
+
+InstallPlan plan_install(const Root &root, const InstallOptions &opts)
+{
+	InstallPlan p;
+	p.install_conf = read_install_conf(root, opts.install_conf);
+	p.layout = choose_layout(root, opts.layout, p.install_conf);
+	if (!p.layout.warning.empty())
+		p.warnings.push_back(p.layout.warning);
+	const BootSetting &gen = p.install_conf.initrd_generator;
+	if (!opts.initramfs)
+		p.initramfs = {"none", "--no-initramfs"};
+	else if (gen.value == "none")
+		p.initramfs = {"none", gen.source + " says initrd_generator=none"};
+	else if (gen.value == "dracut")
+		p.initramfs = {"dracut", gen.source + " says initrd_generator=dracut"};
+	else if (gen.set()) {
+		p.initramfs = {"dracut", gen.source + " says initrd_generator=" + gen.value};
+		p.warnings.push_back(gen.source + " says initrd_generator=" + gen.value +
+				     ": distkernel builds the initramfs with dracut (set initrd_generator=none for no initramfs)");
+	} else
+		p.initramfs = {"dracut", "the default (no initrd_generator= in install.conf)"};
+	if (p.initramfs.value == "none")
+		return p;
+	p.dracut_conf = read_dracut_conf(root);
+	const BootSetting &user = p.dracut_conf.hostonly;
+	if (opts.hostonly) {
+		p.hostonly = {"yes", "--hostonly"};
+		p.pass_hostonly = true;
+	} else if (user.set()) {
+		p.hostonly = {user.value == "yes" ? "yes" : "no", user.source + " says hostonly=" + user.value};
+	} else {
+		p.hostonly = {"no", "the default of a binary package, which must boot any machine: --no-hostonly (no "
+				    "hostonly= in the root's dracut.conf or dracut.conf.d)"};
+		p.pass_no_hostonly = true;
+	}
+	if (p.hostonly.value == "yes" && !root.is_live_system())
+		p.warnings.push_back("a host-only initramfs under --root " + root.dir().string() + " (" + p.hostonly.source +
+				     "): dracut looks at this machine, not at the root");
+	if (p.dracut_conf.uefi.value == "yes")
+		p.pass_no_uefi = true;
+	return p;
+}
+
+Json to_json(const InstallPlan &p)
+{
+	auto setting = [](const BootSetting &s) {
+		return s.set() ? Json{{"value", s.value}, {"source", s.source}} : Json(nullptr);
+	};
+	Json doc = make_document("distkernel.install-plan", 1, 0);
+	Json conf;
+	conf["file"] = p.install_conf.file.empty() ? Json(nullptr) : Json(p.install_conf.file.string());
+	conf["searched"] = Json::array();
+	for (const auto &f : p.install_conf.searched)
+		conf["searched"].push_back(f.string());
+	conf["layout"] = setting(p.install_conf.layout);
+	conf["initrd_generator"] = setting(p.install_conf.initrd_generator);
+	conf["uki_generator"] = setting(p.install_conf.uki_generator);
+	doc["install_conf"] = conf;
+	doc["layout"] = {{"value", to_string(p.layout.layout)}, {"source", p.layout.reason}};
+	doc["initramfs"] = setting(p.initramfs);
+	doc["hostonly"] = setting(p.hostonly);
+	Json dracut;
+	dracut["files"] = Json::array();
+	for (const auto &f : p.dracut_conf.files)
+		dracut["files"].push_back(f.string());
+	dracut["hostonly"] = setting(p.dracut_conf.hostonly);
+	dracut["uefi"] = setting(p.dracut_conf.uefi);
+	doc["dracut_conf"] = dracut;
+	doc["dracut_options"] = dracut_options(p);
+	doc["warnings"] = p.warnings;
+	return doc;
 }
 
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)

@@ -10,6 +10,7 @@
 // (ROOT/var/lib/distkernel/lock) keeps two installs from running at once.
 #pragma once
 
+#include "distkernel/boot.hpp"
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
@@ -37,11 +38,14 @@ std::string_view to_string(Layout l) noexcept;
 
 struct LayoutChoice {
 	Layout layout = Layout::installkernel;
-	std::string reason; // "ROOT/boot/loader/entries exists", shown at -v
+	std::string reason;  // "ROOT/boot/loader/entries exists", shown at -v
+	std::string warning; // a configured layout distkernel cannot honour yet, and what it does instead
 };
-// auto: ROOT/usr/local/bin/installkernel (executable) -> custom; ROOT/etc/kernel/install.conf with
-// layout=bls, or ROOT/boot/loader/entries -> bls; otherwise installkernel.
-LayoutChoice choose_layout(const Root &root, Layout requested);
+// auto: ROOT/usr/local/bin/installkernel (executable) -> custom; layout= of install.conf (see
+// read_install_conf: bls -> bls; compat, grub, other -> installkernel); ROOT/boot/loader/entries
+// -> bls; otherwise installkernel.
+LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf &conf);
+LayoutChoice choose_layout(const Root &root, Layout requested); // reads install.conf itself
 
 struct InstallOptions {
 	Layout layout = Layout::automatic;
@@ -56,7 +60,24 @@ struct InstallOptions {
 	std::string kernel_install = "kernel-install";
 	std::string running_release; // remove refuses it (any root); empty: uname -r, live root only
 	unsigned jobs = 0;
+	InstallConfOverrides install_conf; // $INSTALLKERNEL_CONF_ROOT etc., as the tool's environment has them
 };
+
+// What add decides for a root before it runs anything, each decision with its source: the layout,
+// whether and how an initramfs is built. Shown at -v and by distkernel-install inspect.
+struct InstallPlan {
+	InstallConf install_conf;
+	DracutConf dracut_conf;
+	LayoutChoice layout;
+	BootSetting initramfs; // "dracut" or "none"
+	BootSetting hostonly;  // "yes" or "no"; the source says why
+	bool pass_hostonly = false;    // dracut gets --hostonly (asked for on the command line)
+	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
+	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
+	std::vector<std::string> warnings;
+};
+InstallPlan plan_install(const Root &root, const InstallOptions &opts);
+Json to_json(const InstallPlan &plan);
 
 struct DeployedFile {
 	std::string path; // inside the root ("/boot/vmlinuz-6.1.0-56-amd64")
@@ -82,6 +103,7 @@ struct Deployment {
 struct InstallResult {
 	Deployment deployment;
 	std::string layout_reason;
+	InstallPlan plan;
 	double initramfs_seconds = 0;
 	double installer_seconds = 0;
 	double total_seconds = 0;

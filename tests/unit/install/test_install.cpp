@@ -1,4 +1,5 @@
 #include "../catch.hpp"
+#include "../files.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
@@ -13,11 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void put(const fs::path &p, const std::string &content)
-{
-	fs::create_directories(p.parent_path());
-	std::ofstream(p, std::ios::binary) << content;
-}
+using test::put;
 
 std::string get(const fs::path &p)
 {
