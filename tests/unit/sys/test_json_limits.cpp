@@ -72,6 +72,7 @@ TEST_CASE("a deeply nested journal is a clear error, not a crash", "[sys]")
 	std::string text = j.dump();
 	text.pop_back();
 	text += R"(, "previous_record": )" + nested(300000, "{}") + "}";
+	root.make_dirs("/var/lib/distkernel"); // a read (state_dir) creates nothing
 	atomic_write(state_dir(root) / "journal.json", text);
 	Logger quiet(Verbosity::quiet);
 	std::string e = error_of([&] { recover(root, quiet); });
