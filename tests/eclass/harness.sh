@@ -117,33 +117,51 @@ pms_merge() {
 	pms_phase pkg_preinst || return 1
 	local vdb=$root/var/db/pkg/$PMS_CATEGORY/$PMS_PF
 	echo ">>> merging ${PMS_CATEGORY}/${PMS_PF} into $root" >&2
-	local f dest
+	# CONFIG_PROTECT: an existing protected file that differs stays, the package's copy is merged
+	# as ._cfg0000_NAME; everything else is copied in one pass (a kernel's image holds thousands
+	# of files: no process per file).
+	local f dest skip
+	skip=$(mktemp) || return 1
 	while IFS= read -r -d '' f; do
 		f=${f#.}
 		dest=$root$f
-		if [[ -d $image$f && ! -L $image$f ]]; then
-			mkdir -p "$dest" || return 1
-		elif _pms_protected "$f" && [[ -e $dest || -L $dest ]] && ! cmp -s "$image$f" "$dest"; then
+		if _pms_protected "$f" && [[ -e $dest || -L $dest ]] && ! cmp -s "$image$f" "$dest"; then
 			echo ">>> CONFIG_PROTECT: $f exists and differs: merged as ._cfg0000_${f##*/}" >&2
-			cp -a "$image$f" "${dest%/*}/._cfg0000_${f##*/}" || return 1
-		else
-			rm -f "$dest"
-			cp -a "$image$f" "$dest" || return 1
+			mkdir -p "${dest%/*}" && cp -a "$image$f" "${dest%/*}/._cfg0000_${f##*/}" || return 1
+			printf '.%s\n' "$f" >> "$skip"
 		fi
-	done < <(cd "$image" && find . -mindepth 1 -print0 | sort -z)
-	_pms_write_vdb "$vdb" || return 1
-	(cd "$image" && find . -mindepth 1 -printf '%P\n') | sort | while IFS= read -r f; do
-		if [[ -L $image/$f ]]; then
-			printf 'sym /%s -> %s %s\n' "$f" "$(readlink "$image/$f")" "$(stat -c %Y "$root/$f")"
-		elif [[ -d $image/$f ]]; then
-			printf 'dir /%s\n' "$f"
-		elif _pms_protected "/$f" && ! cmp -s "$image/$f" "$root/$f"; then
-			# the existing file was kept; recorded as Portage does, with the package's md5
-			printf 'obj /%s %s %s\n' "$f" "$(md5sum < "$image/$f" | cut -d' ' -f1)" "$(stat -c %Y "$image/$f")"
-		else
-			printf 'obj /%s %s %s\n' "$f" "$(md5sum < "$root/$f" | cut -d' ' -f1)" "$(stat -c %Y "$root/$f")"
-		fi
-	done > "$vdb/CONTENTS"
+	done < <(cd "$image" && find . -mindepth 1 ! -type d -print0 | sort -z)
+	mkdir -p "$root"
+	(cd "$image" && tar -cf - --exclude-from="$skip" .) | (cd "$root" && tar -xpf -) || { rm -f "$skip"; return 1; }
+	_pms_write_vdb "$vdb" || { rm -f "$skip"; return 1; }
+	python3 - "$image" "$root" "$skip" > "$vdb/CONTENTS" <<'PY_CONTENTS' || { rm -f "$skip"; return 1; }
+import hashlib, os, sys
+image, root, skip = sys.argv[1:4]
+kept = {l.rstrip("\n")[1:] for l in open(skip) if l.strip()}
+def md5(p):
+    h = hashlib.md5()
+    with open(p, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+out = []
+for d, dirs, files in os.walk(image):
+    for n in dirs + files:
+        ip = os.path.join(d, n)
+        rel = "/" + os.path.relpath(ip, image)
+        rp = root + rel
+        if os.path.islink(ip):
+            out.append(f"sym {rel} -> {os.readlink(ip)} {int(os.lstat(rp).st_mtime)}")
+        elif os.path.isdir(ip):
+            out.append(f"dir {rel}")
+        elif rel in kept:
+            # the existing file was kept; recorded as Portage does, with the package's md5
+            out.append(f"obj {rel} {md5(ip)} {int(os.stat(ip).st_mtime)}")
+        else:
+            out.append(f"obj {rel} {md5(rp)} {int(os.stat(rp).st_mtime)}")
+print("\n".join(sorted(out, key=lambda l: l.split(" ", 2)[1])))
+PY_CONTENTS
+	rm -f "$skip"
 	cp "$PMS_BUILDDIR/temp/environment" "$vdb/environment"
 	pms_phase pkg_postinst
 }
@@ -236,27 +254,41 @@ pms_unmerge() {
 	cp "$vdb/environment" "$PMS_BUILDDIR/temp/environment"
 	pms_phase pkg_prerm || return 1
 	# files and links, then the directories left empty, deepest first (as Portage unmerges)
-	local type f rest pattern
-	while read -r type f rest; do
-		[[ $type == dir ]] && continue
-		for pattern in ${PMS_UNINSTALL_IGNORE-/lib/modules/*}; do
-			# shellcheck disable=SC2053 # a glob, as fnmatch
-			[[ $f == $pattern ]] && { echo "--- !ignore $type $f" >&2; continue 2; }
-		done
-		[[ -e $root$f || -L $root$f ]] || continue
-		if [[ $(stat -c %Y "$root$f") != "${rest##* }" ]]; then
-			echo "--- !mtime $type $f" >&2
-			continue
-		fi
-		if [[ $type == obj && $(md5sum < "$root$f" | cut -d' ' -f1) != "${rest%% *}" ]]; then
-			echo "--- !md5 $type $f" >&2
-			continue
-		fi
-		rm -f "$root$f"
-	done < "$vdb/CONTENTS"
-	while read -r type f; do
-		if [[ $type == dir ]]; then rmdir "$root$f" 2>/dev/null || true; fi
-	done < <(sort -r -k2 "$vdb/CONTENTS")
+	# One pass over CONTENTS (no process per file): UNINSTALL_IGNORE patterns match as fnmatch.
+	python3 - "$root" "$vdb/CONTENTS" "${PMS_UNINSTALL_IGNORE-/lib/modules/*}" <<'PY_UNMERGE' || return 1
+import fnmatch, hashlib, os, sys
+root, contents, ignore = sys.argv[1], sys.argv[2], sys.argv[3].split()
+def md5(p):
+    h = hashlib.md5()
+    with open(p, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+entries = [l.rstrip("\n").split(" ") for l in open(contents) if l.strip()]
+for e in entries:
+    kind, path = e[0], e[1]
+    if kind == "dir":
+        continue
+    if any(fnmatch.fnmatchcase(path, p) for p in ignore):
+        print(f"--- !ignore {kind} {path}", file=sys.stderr)
+        continue
+    rp = root + path
+    if not os.path.lexists(rp):
+        continue
+    if str(int(os.lstat(rp).st_mtime)) != e[-1]:
+        print(f"--- !mtime {kind} {path}", file=sys.stderr)
+        continue
+    if kind == "obj" and md5(rp) != e[2]:
+        print(f"--- !md5 {kind} {path}", file=sys.stderr)
+        continue
+    os.remove(rp)
+# the directories left empty, deepest first (as Portage unmerges)
+for e in sorted((e for e in entries if e[0] == "dir"), key=lambda e: e[1], reverse=True):
+    try:
+        os.rmdir(root + e[1])
+    except OSError:
+        pass
+PY_UNMERGE
 	rm -rf "$vdb"
 	pms_phase pkg_postrm
 }
