@@ -65,7 +65,11 @@ dk_ok "damaged images are errors"
 	head -c $((2 << 30)) /dev/zero
 } | zstd -q -1 -c > "$T/bomb.img"
 start=$SECONDS
-dk_expect_status 1 bash -c 'ulimit -v 1048576; exec "$@"' - "$check" initramfs "$T/bomb.img"
+# The memory bound (ulimit -v) only where the tool is not built with AddressSanitizer, which
+# reserves terabytes of address space for its shadow memory and cannot start under such a limit.
+limit='ulimit -v 1048576;'
+if ldd "$check" 2>/dev/null | grep -q libasan; then limit=; fi
+dk_expect_status 1 bash -c "$limit"' exec "$@"' - "$check" initramfs "$T/bomb.img"
 dk_grep "$T/bomb.img: zstd part at byte 0: expands beyond 1024 MiB: refusing it as a decompression bomb" "$T/err"
 (( SECONDS - start < 60 )) || dk_fail "the bomb took $((SECONDS - start)) s"
 [[ -z $(ls -A "$TMPDIR") ]] || dk_fail "left behind in TMPDIR: $(ls -A "$TMPDIR")"
