@@ -134,33 +134,8 @@ pms_merge() {
 	mkdir -p "$root"
 	(cd "$image" && tar -cf - --exclude-from="$skip" .) | (cd "$root" && tar -xpf -) || { rm -f "$skip"; return 1; }
 	_pms_write_vdb "$vdb" || { rm -f "$skip"; return 1; }
-	python3 - "$image" "$root" "$skip" > "$vdb/CONTENTS" <<'PY_CONTENTS' || { rm -f "$skip"; return 1; }
-import hashlib, os, sys
-image, root, skip = sys.argv[1:4]
-kept = {l.rstrip("\n")[1:] for l in open(skip) if l.strip()}
-def md5(p):
-    h = hashlib.md5()
-    with open(p, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-out = []
-for d, dirs, files in os.walk(image):
-    for n in dirs + files:
-        ip = os.path.join(d, n)
-        rel = "/" + os.path.relpath(ip, image)
-        rp = root + rel
-        if os.path.islink(ip):
-            out.append(f"sym {rel} -> {os.readlink(ip)} {int(os.lstat(rp).st_mtime)}")
-        elif os.path.isdir(ip):
-            out.append(f"dir {rel}")
-        elif rel in kept:
-            # the existing file was kept; recorded as Portage does, with the package's md5
-            out.append(f"obj {rel} {md5(ip)} {int(os.stat(ip).st_mtime)}")
-        else:
-            out.append(f"obj {rel} {md5(rp)} {int(os.stat(rp).st_mtime)}")
-print("\n".join(sorted(out, key=lambda l: l.split(" ", 2)[1])))
-PY_CONTENTS
+	python3 "$DK_SOURCE_ROOT/tests/eclass/vdb.py" contents "$image" "$root" "$skip" > "$vdb/CONTENTS" ||
+		{ rm -f "$skip"; return 1; }
 	rm -f "$skip"
 	cp "$PMS_BUILDDIR/temp/environment" "$vdb/environment"
 	pms_phase pkg_postinst
@@ -253,42 +228,8 @@ pms_unmerge() {
 	[[ -f $vdb/environment ]] || dk_fail "pms_unmerge: ${PMS_CATEGORY}/${PMS_PF} is not installed in $root"
 	cp "$vdb/environment" "$PMS_BUILDDIR/temp/environment"
 	pms_phase pkg_prerm || return 1
-	# files and links, then the directories left empty, deepest first (as Portage unmerges)
-	# One pass over CONTENTS (no process per file): UNINSTALL_IGNORE patterns match as fnmatch.
-	python3 - "$root" "$vdb/CONTENTS" "${PMS_UNINSTALL_IGNORE-/lib/modules/*}" <<'PY_UNMERGE' || return 1
-import fnmatch, hashlib, os, sys
-root, contents, ignore = sys.argv[1], sys.argv[2], sys.argv[3].split()
-def md5(p):
-    h = hashlib.md5()
-    with open(p, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-entries = [l.rstrip("\n").split(" ") for l in open(contents) if l.strip()]
-for e in entries:
-    kind, path = e[0], e[1]
-    if kind == "dir":
-        continue
-    if any(fnmatch.fnmatchcase(path, p) for p in ignore):
-        print(f"--- !ignore {kind} {path}", file=sys.stderr)
-        continue
-    rp = root + path
-    if not os.path.lexists(rp):
-        continue
-    if str(int(os.lstat(rp).st_mtime)) != e[-1]:
-        print(f"--- !mtime {kind} {path}", file=sys.stderr)
-        continue
-    if kind == "obj" and md5(rp) != e[2]:
-        print(f"--- !md5 {kind} {path}", file=sys.stderr)
-        continue
-    os.remove(rp)
-# the directories left empty, deepest first (as Portage unmerges)
-for e in sorted((e for e in entries if e[0] == "dir"), key=lambda e: e[1], reverse=True):
-    try:
-        os.rmdir(root + e[1])
-    except OSError:
-        pass
-PY_UNMERGE
+	python3 "$DK_SOURCE_ROOT/tests/eclass/vdb.py" unmerge "$root" "$vdb/CONTENTS" \
+		"${PMS_UNINSTALL_IGNORE-/lib/modules/*}" || return 1
 	rm -rf "$vdb"
 	pms_phase pkg_postrm
 }
