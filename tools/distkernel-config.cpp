@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include "distkernel/config.hpp"
+#include "distkernel/json_text.hpp"
 #include "distkernel/rootfs.hpp"
 #include "distkernel/upgrade.hpp"
 #include "distkernel/verify.hpp"
@@ -154,7 +155,7 @@ struct UpgradeCommands {
 		if (!delta_out.empty())
 			atomic_write(delta_out, r.delta.text);
 		if (!report.empty())
-			atomic_write(report, doc.dump(2) + "\n");
+			atomic_write(report, dump_json(doc) + "\n");
 		if (opts.json)
 			cli::print_json(doc);
 		for (const auto &i : r.items) {
@@ -321,7 +322,7 @@ int main(int argc, char **argv)
 			if (!report_file.empty() || opts.json) {
 				Json doc = report_json(o, r);
 				if (!report_file.empty()) {
-					std::string text = doc.dump(2);
+					std::string text = dump_json(doc);
 					text += '\n';
 					atomic_write(report_file, text, 0644, Durability::unsynced);
 				}

@@ -10,9 +10,11 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -46,27 +48,6 @@ std::string link_name(const fs::path &link)
 	return ec ? std::string() : t.filename().string();
 }
 
-std::string read_small(const fs::path &p)
-{
-	std::ifstream in(p);
-	if (!in)
-		return {};
-	std::stringstream s;
-	s << in.rdbuf();
-	return trim(s.str());
-}
-
-Device device_at(const Root &root, const fs::path &dir)
-{
-	Device d;
-	d.path = root.inside(dir);
-	d.modalias = read_small(dir / "modalias");
-	d.driver = link_name(dir / "driver");
-	if (!d.driver.empty())
-		d.module = link_name(dir / "driver" / "module");
-	return d;
-}
-
 // A sysfs link resolved inside the root (its absolute targets and ".." stay in it), never with
 // the host's canonical(): empty when it cannot be resolved.
 fs::path resolve_in_root(const Root &root, const fs::path &host)
@@ -76,6 +57,40 @@ fs::path resolve_in_root(const Root &root, const fs::path &host)
 	} catch (const Error &) {
 		return {};
 	}
+}
+
+// A sysfs attribute (one page at most): resolved inside the root, read only when it is a regular
+// file (a FIFO planted there would block the walk), empty otherwise.
+std::string read_attribute(const Root &root, const fs::path &host)
+{
+	fs::path p = resolve_in_root(root, host);
+	if (p.empty())
+		return {};
+	int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return {};
+	std::string out;
+	struct stat st {};
+	if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		char buf[4096];
+		ssize_t n;
+		while (out.size() < 65536 && (n = ::read(fd, buf, sizeof buf)) > 0)
+			out.append(buf, static_cast<std::size_t>(n));
+	}
+	::close(fd);
+	return trim(out);
+}
+
+Device device_at(const Root &root, const fs::path &dir)
+{
+	Device d;
+	d.path = root.inside(dir);
+	d.modalias = read_attribute(root, dir / "modalias");
+	d.driver = link_name(dir / "driver");
+	if (!d.driver.empty())
+		if (fs::path driver = resolve_in_root(root, dir / "driver"); !driver.empty())
+			d.module = link_name(driver / "module");
+	return d;
 }
 
 // The disk's device and the controllers above it that have a driver, up to the first PCI
@@ -106,6 +121,11 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 {
 	if (depth > 16 || !seen.insert(dir.lexically_normal().string()).second)
 		return;
+	// Links are resolved inside the root, but one may lead to the root itself or elsewhere in it,
+	// and a partition's parent is then above /sys, or above the root: only sysfs is a block stack.
+	const fs::path rel = dir.lexically_normal().lexically_relative(root.path("/sys"));
+	if (rel.empty() || rel == "." || *rel.begin() == "..")
+		return;
 	std::error_code ec;
 	BlockLayer l;
 	l.name = dir.filename().string();
@@ -115,8 +135,8 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 		block_chain(root, dir.parent_path(), chain, depth + 1, seen);
 		return;
 	}
-	std::string uuid = read_small(dir / "dm" / "uuid");
-	std::string level = read_small(dir / "md" / "level");
+	std::string uuid = read_attribute(root, dir / "dm" / "uuid");
+	std::string level = read_attribute(root, dir / "md" / "level");
 	bool stacked = false;
 	if (fs::exists(dir / "dm", ec)) {
 		l.kind = uuid.starts_with("CRYPT-") ? "dm-crypt" : uuid.starts_with("LVM-") ? "lvm" : "dm";
@@ -179,6 +199,11 @@ void read_mounts(const Root &root, Machine &m)
 		try {
 			if (field != "-" || mt.fstype.empty())
 				throw ParseError(file, lineno, fmt::format("not a mountinfo line: {}", quote_input(line, 120)));
+			// it becomes a path below /sys/dev/block
+			const auto colon = majmin.find(':');
+			if (colon == std::string::npos || colon == 0 || colon + 1 == majmin.size() || majmin.size() > 21 ||
+			    majmin.find_first_not_of("0123456789:") != std::string::npos || majmin.find(':', colon + 1) != std::string::npos)
+				throw ParseError(file, lineno, fmt::format("not a device number MAJ:MIN: {}", quote_input(majmin, 40)));
 			mt.target = unescape_mount(target, file, lineno);
 			mt.source = unescape_mount(mt.source, file, lineno);
 		} catch (const ParseError &e) {
@@ -196,7 +221,8 @@ void read_mounts(const Root &root, Machine &m)
 		// btrfs and others report an anonymous 0:N device: the source names the real one.
 		if (mt.device.starts_with("0:") && mt.source.starts_with("/dev/")) {
 			struct stat st {};
-			if (::stat(root.path(mt.source).c_str(), &st) == 0 && S_ISBLK(st.st_mode))
+			fs::path source = resolve_in_root(root, root.dir() / fs::path(mt.source).relative_path());
+			if (!source.empty() && ::stat(source.c_str(), &st) == 0 && S_ISBLK(st.st_mode))
 				mt.device = fmt::format("{}:{}", major(st.st_rdev), minor(st.st_rdev));
 		}
 		if (mt.fstype == "zfs") {

@@ -1,4 +1,5 @@
 #include "distkernel/json.hpp"
+#include "distkernel/json_text.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
@@ -68,6 +69,11 @@ Json parse_json(std::string_view text, const std::filesystem::path &source)
 	}
 }
 
+std::string dump_json(const Json &doc, int indent)
+{
+	return doc.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string json_excerpt(const Json &value)
 {
 	switch (value.type()) {
@@ -79,7 +85,7 @@ std::string json_excerpt(const Json &value)
 		// As JSON, which escapes control bytes; invalid UTF-8 replaced rather than thrown on.
 		const std::string &v = value.get_ref<const std::string &>();
 		const std::size_t max = 60;
-		std::string out = Json(v.substr(0, max)).dump(-1, ' ', false, Json::error_handler_t::replace);
+		std::string out = dump_json(Json(v.substr(0, max)), -1);
 		return v.size() > max ? out + fmt::format("... ({} bytes)", v.size()) : out;
 	}
 	case Json::value_t::binary:

@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include "distkernel/json_text.hpp"
 #include "distkernel_build_config.h"
 
 #include <cstdio>
@@ -98,7 +99,7 @@ int finish(int rc)
 
 void print_json(const Json &doc)
 {
-	std::cout << doc.dump(2) << "\n";
+	std::cout << dump_json(doc) << "\n";
 	std::cout.flush();
 }
 

@@ -34,3 +34,13 @@ dk_grep '"/proc/modules: ' "$T/out"
 dk_grep '"/sys/devices: not there' "$T/out"
 dk_grep 'warning: could not read /proc/self/mountinfo' "$T/err"
 dk_ok "an empty root reports what it could not read"
+
+# A root whose mount source and command line are bytes that are not UTF-8 (Linux paths are
+# bytes): the snapshot is still a JSON document, those bytes written as U+FFFD.
+mkdir -p "$T/bytes/proc/self"
+printf '22 1 0:21 / / rw - tmpfs /de\366v rw\n' > "$T/bytes/proc/self/mountinfo"
+printf 'root=\377\376\n' > "$T/bytes/proc/cmdline"
+dk_expect_status 0 "$check" snapshot --root "$T/bytes"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["mounts"]["root"]["source"] == "/de\ufffdv", d' "$T/out" ||
+	dk_fail "snapshot of a root with non-UTF-8 bytes is not the expected JSON"
+dk_ok "bytes that are not UTF-8 print as U+FFFD"

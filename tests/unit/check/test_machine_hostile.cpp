@@ -3,6 +3,7 @@
 
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"
+#include "distkernel/json_text.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
 
@@ -50,4 +51,87 @@ TEST_CASE("a mountinfo line with a bad escape is named, the others still read", 
 		all += u + "\n";
 	CHECK_THAT(all, Catch::Matchers::Contains("proc/self/mountinfo:1: '/boot\\\\9x' holds '\\\\9x', not an octal escape"));
 	CHECK_THAT(all, Catch::Matchers::Contains("proc/self/mountinfo:2: not a mountinfo line: 'garbage\\e[2J'"));
+}
+
+TEST_CASE("a machine whose mount source and command line are not UTF-8 still prints as JSON", "[check]")
+{
+	// Linux paths and the command line are bytes; mountinfo escapes only space, tab, newline
+	// and backslash, so a byte such as 0xf6 reaches the snapshot as it is.
+	TempDir t;
+	Root root(t.path());
+	fs::create_directories(t.path() / "proc/self");
+	atomic_write(t.path() / "proc/self/mountinfo", "22 1 0:21 / / rw - tmpfs /de\xf6/root rw\n");
+	atomic_write(t.path() / "proc/cmdline", "root=/dev/\xff\xfe quiet\n");
+	Machine m = read_live_machine(root, Logger(Verbosity::quiet));
+	REQUIRE(m.root);
+	std::string text;
+	REQUIRE_NOTHROW(text = dump_json(machine_to_json(m)));
+	CHECK_THAT(text, Catch::Matchers::Contains("/de\xef\xbf\xbd/root"));
+	Machine back = machine_from_json(parse_json(text, "snapshot"), "snapshot");
+	REQUIRE(back.root);
+	CHECK(back.root->target == "/");
+	CHECK(back.cmdline == "root=/dev/\xef\xbf\xbd\xef\xbf\xbd quiet");
+}
+
+TEST_CASE("a block device link out of the root's /sys is not walked above the root", "[check]")
+{
+	// ROOT/sys/dev/block/8:1 -> / with ROOT/partition: the "partition"'s parent would be the
+	// directory holding the root, outside it.
+	TempDir t;
+	const fs::path r = t.path() / "root";
+	Root root(r);
+	fs::create_directories(r / "sys/dev/block");
+	fs::create_directory_symlink("/", r / "sys/dev/block/8:1");
+	atomic_write(r / "partition", "1\n");
+	fs::create_directories(t.path() / "dm");
+	atomic_write(t.path() / "dm/uuid", "CRYPT-outside\n");
+	fs::create_directories(r / "proc/self");
+	atomic_write(r / "proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n");
+	Machine m = read_live_machine(root, Logger(Verbosity::quiet));
+	REQUIRE(m.root);
+	for (const auto &l : m.root->chain) {
+		CHECK(l.name != t.path().filename().string());
+		CHECK(l.kind != "dm-crypt");
+	}
+	CHECK(m.root->chain.empty());
+}
+
+TEST_CASE("sysfs attributes are read inside the root, never through a link out of it", "[check]")
+{
+	TempDir t;
+	const fs::path r = t.path() / "root";
+	Root root(r);
+	atomic_write(t.path() / "secret", "pci:outside-the-root\n");
+	fs::create_directories(t.path() / "drv");
+	fs::create_directory_symlink("../module/outside-module", t.path() / "drv/module");
+	const fs::path dev = r / "sys/devices/pci0000:00/0000:00:01.0";
+	fs::create_directories(dev);
+	// relative links climbing above the root: on the host they would reach t/secret and t/drv
+	fs::create_symlink("../../../../../secret", dev / "modalias");
+	const fs::path dev2 = r / "sys/devices/pci0000:00/0000:00:02.0";
+	fs::create_directories(dev2);
+	atomic_write(dev2 / "modalias", "pci:v00001AF4d00001001\n");
+	fs::create_directory_symlink("../../../../../drv", dev2 / "driver");
+	Machine m = read_live_machine(root, Logger(Verbosity::quiet));
+	for (const auto &d : m.devices) {
+		CHECK(d.modalias != "pci:outside-the-root");
+		CHECK(d.module != "outside-module");
+	}
+}
+
+TEST_CASE("a mountinfo device that is not MAJ:MIN is listed as unreadable, never followed", "[check]")
+{
+	TempDir t;
+	Root root(t.path());
+	fs::create_directories(t.path() / "proc/self");
+	atomic_write(t.path() / "proc/self/mountinfo", "22 1 ../../../../../x / / rw - ext4 /dev/sda1 rw\n"
+						       "23 22 ../../../etc /boot rw - ext4 /dev/sda2 rw\n"
+						       "24 22 0:30 / /usr rw - btrfs /dev/../../../../sdb rw\n");
+	Machine m;
+	REQUIRE_NOTHROW(m = read_live_machine(root, Logger(Verbosity::quiet)));
+	std::string all;
+	for (const auto &u : m.unreadable)
+		all += u + "\n";
+	CHECK_THAT(all, Catch::Matchers::Contains("not a device number MAJ:MIN: '../../../../../x'"));
+	CHECK(!m.root);
 }

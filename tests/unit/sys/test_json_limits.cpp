@@ -4,6 +4,7 @@
 
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"
+#include "distkernel/json_text.hpp"
 #include "distkernel/install.hpp"
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
@@ -77,4 +78,14 @@ TEST_CASE("a deeply nested journal is a clear error, not a crash", "[sys]")
 	Logger quiet(Verbosity::quiet);
 	std::string e = error_of([&] { recover(root, quiet); });
 	CHECK_THAT(e, Catch::Matchers::Contains("journal.json: not a document: arrays and objects nested deeper than"));
+}
+
+TEST_CASE("a document with bytes that are not UTF-8 prints with replacement characters", "[sys]")
+{
+	Json doc = make_document("distkernel.test", 1, 0);
+	doc["value"] = std::string("a\xc3(b\xf6");
+	std::string text;
+	REQUIRE_NOTHROW(text = dump_json(doc));
+	CHECK_THAT(text, Catch::Matchers::Contains("\"a\xef\xbf\xbd(b\xef\xbf\xbd\""));
+	CHECK(dump_json(doc, -1).find('\n') == std::string::npos);
 }
