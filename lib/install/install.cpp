@@ -5,6 +5,7 @@
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
 #include "install_internal.hpp"
+#include "hooks_internal.hpp"
 #include "../sys/text.hpp"
 #include "../sys/checked_copy.hpp"
 
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -41,6 +43,13 @@ std::string now_utc()
 	char buf[32];
 	std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
+}
+
+// Whether two paths name the same directory (device and inode), however they are spelled.
+bool is_same_directory(const fs::path &a, const fs::path &b)
+{
+	std::error_code ec;
+	return fs::equivalent(a, b, ec) && !ec;
 }
 
 bool exists_nofollow(const fs::path &p)
@@ -591,6 +600,16 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	}
 	for (const auto &[role, src] : by_role)
 		w.need += src.digest.size;
+	// installkernel's preinst hooks see the image as installkernel is given it, before /boot changes.
+	auto pre = detail::run_kernel_hooks(root, plan, "preinst", kv, k.image, opts, log);
+	if (!pre.failure.empty())
+		throw Error(pre.failure + "\n" + retry_hint(kv));
+	if (!pre.skipped_by.empty()) {
+		res.skipped_by = pre.skipped_by;
+		res.plan = std::move(plan);
+		res.total_seconds = seconds_since(t_start);
+		return res;
+	}
 	run_installer(w, choice.layout, s, initrd, initrd_digest, tmp, res.installer_seconds);
 
 	// Everything is ready beside /boot: record, then rename into place.
@@ -691,6 +710,18 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	sync_path(detail::journal_path(root).parent_path());
 	if (opts.src_symlink)
 		update_src_symlink(root, kv, k.variant, log);
+	// Committed: a postinst hook that fails now leaves the kernel installed (and says so).
+	std::string image_inside = "/boot/vmlinuz-" + kv;
+	for (const auto &f : d.files)
+		if (f.path == "/boot/vmlinux-" + kv || f.path == "/boot/kernel-" + kv)
+			image_inside = f.path;
+	auto post = detail::run_kernel_hooks(root, plan, "postinst", kv, image_inside, opts, log);
+	res.hook_failure = post.failure;
+	bool grub_hook = false;
+	for (const auto &h : plan.postinst)
+		grub_hook = grub_hook || (h.skip.empty() && is_grub_mkconfig_hook(h));
+	if (plan.grub && !grub_hook && post.failure.empty())
+		detail::run_grub_mkconfig(root, opts, log);
 	res.deployment = std::move(d);
 	res.plan = std::move(plan);
 	res.total_seconds = seconds_since(t_start);
@@ -746,6 +777,24 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 	p.layout = choose_layout(root, opts.layout, p.install_conf);
 	if (!p.layout.warning.empty())
 		p.warnings.push_back(p.layout.warning);
+	if (p.layout.layout == Layout::installkernel) {
+		p.preinst = find_kernel_hooks(root, "preinst");
+		p.postinst = find_kernel_hooks(root, "postinst");
+	}
+	const KernelHook *grub_hook = nullptr;
+	for (const auto &h : p.postinst)
+		if (h.skip.empty() && is_grub_mkconfig_hook(h))
+			grub_hook = &h;
+	if (p.install_conf.layout.value == "grub") {
+		p.grub = true;
+		p.grub_reason = p.install_conf.layout.source + " says layout=grub: grub-mkconfig -o /boot/grub/grub.cfg after " +
+				(grub_hook ? "removals (on install the hook " + grub_hook->path + " runs it)" : "installs and removals");
+	} else if (grub_hook) {
+		p.grub = true;
+		p.grub_reason = "the hook " + grub_hook->path + " regenerates grub.cfg on install: grub-mkconfig after removals too";
+	} else {
+		p.grub_reason = "not regenerated: no layout=grub and no grub-mkconfig hook";
+	}
 	const BootSetting &gen = p.install_conf.initrd_generator;
 	if (!opts.initramfs)
 		p.initramfs = {"none", "--no-initramfs"};
@@ -807,32 +856,77 @@ Json to_json(const InstallPlan &p)
 	dracut["uefi"] = setting(p.dracut_conf.uefi);
 	doc["dracut_conf"] = dracut;
 	doc["dracut_options"] = dracut_options(p);
+	Json hooks;
+	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
+		hooks[phase] = Json::array();
+		for (const auto &h : *list)
+			hooks[phase].push_back({{"name", h.name}, {"path", h.path}, {"action", h.skip.empty() ? "run" : "skip"},
+						{"reason", h.skip.empty() ? Json(nullptr) : Json(h.skip)}});
+	}
+	doc["hooks"] = hooks;
+	doc["grub"] = {{"regenerate", p.grub}, {"reason", p.grub_reason}};
 	doc["warnings"] = p.warnings;
 	return doc;
+}
+
+void require_root(const Root &root)
+{
+	std::error_code ec;
+	if (!fs::is_directory(root.dir(), ec))
+		throw Error("the root " + root.dir().string() + " is not a directory: check --root");
+}
+
+std::unique_ptr<FileLock> lock_installs(const Root &root, const InstallOptions &opts, const Logger &log)
+{
+	detail::make_state_dir(root);
+	auto until = Clock::now() + std::chrono::seconds(opts.lock_timeout);
+	bool said = false;
+	for (;;) {
+		try {
+			return std::make_unique<FileLock>(root, lock_inside);
+		} catch (const LockedError &) {
+			if (Clock::now() >= until)
+				throw LockedError("another distkernel process still holds " + root.path(lock_inside).string() + " after " +
+						  std::to_string(opts.lock_timeout) +
+						  " s; let it finish (or stop it) and try again, or wait longer with --lock-timeout SECONDS");
+			if (!said)
+				log.info("waiting for another distkernel process (it holds {}), up to {} s", root.path(lock_inside).string(),
+					 opts.lock_timeout);
+			said = true;
+			::usleep(200 * 1000);
+		}
+	}
 }
 
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	detail::make_state_dir(root);
-	FileLock lock(root, lock_inside);
+	std::unique_ptr<FileLock> lock;
+	if (!opts.lock_held)
+		lock = lock_installs(root, opts, log);
 	return add_locked(root, release, opts, log);
 }
 
 RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	detail::make_state_dir(root);
-	FileLock lock(root, lock_inside);
-	recover(root, log);
 	RemoveResult res;
+	res.pretend = opts.pretend;
+	std::unique_ptr<FileLock> lock;
+	if (!opts.pretend) {
+		if (!opts.lock_held)
+			lock = lock_installs(root, opts, log);
+		recover(root, log);
+	}
 	auto d = find_installed(root, release);
 	if (!d)
 		return res;
 	res.was_installed = true;
 	// The live system's running kernel is uname -r; a root that describes another machine
-	// says which one runs there through opts.running_release (as distkernel-clean does).
-	bool check_running = root.is_live_system() || !opts.running_release.empty();
+	// says which one runs there through opts.running_release (as distkernel-clean does). The
+	// root is the live system by what it is, not by how it is spelled: /alias -> / or a bind
+	// mount of / is / too.
+	bool check_running = is_same_directory(root.dir(), "/") || !opts.running_release.empty();
 	if (check_running && release == running_release(opts) && !opts.force)
 		throw Error("refusing to remove " + release + ": it is the running kernel (use --force to remove it anyway)");
 	std::set<std::string> shared;
@@ -846,12 +940,19 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 			res.kept.push_back(f.path);
 			continue;
 		}
+		if (opts.pretend) {
+			if (exists_nofollow(root.path(f.path, false)))
+				res.removed.push_back(f.path);
+			continue;
+		}
 		// Only what was there and went counts as removed.
 		if (root.remove_file(f.path)) {
 			log.verbose("removed {}", root.path(f.path, false).string());
 			res.removed.push_back(f.path);
 		}
 	}
+	if (opts.pretend)
+		return res;
 	std::vector<std::string> dirs = d->dirs;
 	std::sort(dirs.rbegin(), dirs.rend());
 	for (const auto &dir : dirs) {
@@ -863,6 +964,9 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	fs::remove(detail::record_path(root, release), ec);
 	if (ec)
 		throw SystemError("cannot remove " + detail::record_path(root, release).string(), ec.value());
+	// GRUB's menu must not list a kernel that is gone.
+	if (opts.update_boot_menu && !res.removed.empty())
+		update_boot_menu(root, opts, log);
 	return res;
 }
 

@@ -83,6 +83,7 @@ public:
 	virtual std::vector<std::string> remove(const Root &root, const std::string &release, const Logger &log) = 0;
 };
 // distkernel-install remove's path (lib/install); running: the kernel it must refuse to remove.
+// The caller holds lock_installs() and regenerates the boot menu (update_boot_menu) afterwards.
 std::unique_ptr<KernelRemover> install_remover(const std::string &running);
 
 // Carries out the plan: distkernel's kernels through remover, others (--all) and the leftovers
