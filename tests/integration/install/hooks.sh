@@ -26,6 +26,7 @@ hook() { # hook FILE BODY: an executable /bin/sh script
 	printf '#!/bin/sh\n%s\n' "$2" > "$1"
 	chmod 755 "$1"
 }
+# shellcheck disable=SC2016 # expanded by the hook
 log='echo "$0 $* layout=$INSTALLKERNEL_LAYOUT gen=$INSTALLKERNEL_INITRD_GENERATOR name=$NAME" >> /hooks.log'
 hook "$R/usr/lib/kernel/preinst.d/10-pre.install" "$log"
 # Would fail the install if it ran: distkernel built the initramfs already.
