@@ -126,43 +126,45 @@ std::string running_release(const InstallOptions &opts)
 // computed from the mount point; under a root that is not / (and through our staging
 // directory) that path carries host prefixes. ROOT/boot is the boot partition's root, so the
 // part after the staging directory is the right path.
-// The system's name as a boot menu shows it: PRETTY_NAME from the root's os-release (as
-// kernel-install does for /), else NAME, else "Linux".
-std::string root_pretty_name(const Root &root)
+// What a boot entry takes from the system's os-release, as kernel-install's 90-loaderentry does:
+// the title (PRETTY_NAME, else NAME, else "Linux") and the sort key (IMAGE_ID, else ID) -- under
+// --root from the root's file, never the build machine's.
+struct EntryNames {
+	std::string title = "Linux";
+	std::string sort_key;
+};
+EntryNames root_entry_names(const Root &root)
 {
+	EntryNames out;
 	for (const char *file : {"/etc/os-release", "/usr/lib/os-release"}) {
 		std::error_code ec;
 		fs::path p = root.path(file);
 		if (!fs::is_regular_file(p, ec))
 			continue;
-		std::string text = read_file(p), pretty, name;
-		std::size_t pos = 0;
-		while (pos < text.size()) {
-			std::size_t nl = text.find('\n', pos);
-			std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-			pos = nl == std::string::npos ? text.size() : nl + 1;
-			std::size_t eq = line.find('=');
-			if (eq == std::string::npos)
-				continue;
-			std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-			if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-				value = value.substr(1, value.size() - 2);
-			if (key == "PRETTY_NAME")
-				pretty = value;
-			else if (key == "NAME")
-				name = value;
-		}
-		if (!pretty.empty())
-			return pretty;
-		if (!name.empty())
-			return name;
+		ShellFile f = read_shell_file(p);
+		auto value = [&](const char *name) {
+			try {
+				auto a = f.get(name);
+				return a ? a->value : std::string();
+			} catch (const Error &) {
+				return std::string(); // needs a shell to evaluate: as if unset
+			}
+		};
+		std::string pretty = value("PRETTY_NAME"), name = value("NAME");
+		out.title = !pretty.empty() ? pretty : !name.empty() ? name : "Linux";
+		out.sort_key = value("IMAGE_ID");
+		if (out.sort_key.empty())
+			out.sort_key = value("ID");
+		break;
 	}
-	return "Linux";
+	return out;
 }
 
-void fix_entry_paths(const fs::path &entry, const std::string &staging_name, const std::string &title,
+void fix_entry_paths(const fs::path &entry, const std::string &staging_name, const std::optional<EntryNames> &names,
 		     const Logger &log)
 {
+	const std::string title = names ? names->title : std::string();
+	bool sort_key_done = false;
 	std::string text = read_file(entry);
 	std::string out;
 	std::size_t pos = 0;
@@ -178,6 +180,16 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 			if (fixed != line) {
 				line = fixed;
 				changed = true;
+			}
+		}
+		if (names && line.starts_with("sort-key") && line.size() > 8 && (line[8] == ' ' || line[8] == '\t')) {
+			std::string fixed = names->sort_key.empty() ? std::string() : "sort-key " + names->sort_key;
+			sort_key_done = true;
+			if (fixed != line) {
+				changed = true;
+				if (fixed.empty())
+					continue; // the root has no ID: no sort key, as kernel-install writes none
+				line = fixed;
 			}
 		}
 		for (const char *key : {"linux", "initrd", "devicetree", "efi"}) {
@@ -197,8 +209,14 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 		if (nl != std::string::npos)
 			out += '\n';
 	}
+	if (names && !sort_key_done && !names->sort_key.empty()) {
+		if (!out.empty() && out.back() != '\n')
+			out += '\n';
+		out += "sort-key " + names->sort_key + "\n";
+		changed = true;
+	}
 	if (changed) {
-		log.verbose("made the paths in {} relative to the boot partition, title from the root", entry.string());
+		log.verbose("made the paths in {} relative to the boot partition, title and sort key from the root", entry.string());
 		atomic_write(entry, out);
 	}
 }
@@ -381,7 +399,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		for (const auto &e : fs::directory_iterator(entries, ec))
 			if (e.path().extension() == ".conf") {
 				fix_entry_paths(e.path(), w.staging_name,
-						w.root.is_live_system() ? std::string() : root_pretty_name(w.root), w.log);
+						w.root.is_live_system() ? std::nullopt : std::optional(root_entry_names(w.root)), w.log);
 				any = true;
 			}
 		if (!any)

@@ -73,3 +73,18 @@ dk_grep "$T/nonexistent is not a directory" "$T/err"
 dk_expect_status 1 "$clean" --root "$T/nonexistent" --pretend
 [[ ! -e $T/nonexistent ]] || dk_fail "clean created $T/nonexistent"
 dk_ok "a root that does not exist: error, nothing created"
+
+# A BLS entry under --root takes its title and sort key from the root's os-release (kernel-install
+# reads the build machine's).
+B=$T/bls
+dk_stage_debian "$B"
+mkdir -p "$B/etc" "$B/boot/loader/entries"
+printf 'NAME=Gentoo\nID=gentoo\nPRETTY_NAME="Gentoo Linux"\n' > "$B/etc/os-release"
+printf '0123456789abcdef0123456789abcdef\n' > "$B/etc/machine-id"
+dk_expect_status 0 "$install" add "$KV" --root "$B" --layout bls --no-initramfs
+entry=$(find "$B/boot/loader/entries" -name "*$KV*.conf")
+[[ -f $entry ]] || dk_fail "no BLS entry"
+dk_grep '^sort-key gentoo$' "$entry"
+dk_nogrep '^sort-key +debian' "$entry"
+dk_grep '^title Gentoo Linux$' "$entry"
+dk_ok "BLS: sort key and title from the root's os-release"
