@@ -212,7 +212,13 @@ int main(int argc, char **argv)
 			return exit_ok;
 		}
 		(void)ls_cmd;
-		auto ds = list_installed(root);
+		std::vector<std::string> unreadable;
+		auto ds = list_installed(root, &unreadable);
+		for (const auto &u : unreadable)
+			log.warn("{}", u);
+		if (std::string kv = interrupted_install(root); !kv.empty())
+			log.warn("an install of {} is half committed (journal {}): the next add, remove or clean rolls it back",
+				 kv, (state_dir(root) / "journal.json").string());
 		if (opts.json) {
 			Json doc = make_document("distkernel.installed", 1, 0);
 			Json arr = Json::array();

@@ -137,9 +137,9 @@ void add_file(InstalledKernel &k, KernelFile f)
 }
 
 // The state records of distkernel-install, read by the install library itself.
-void recorded(const Root &root, std::map<std::string, InstalledKernel> &out)
+void recorded(const Root &root, std::map<std::string, InstalledKernel> &out, std::vector<std::string> *unreadable)
 {
-	for (const auto &d : list_installed(root)) {
+	for (const auto &d : list_installed(root, unreadable)) {
 		InstalledKernel &k = entry(out, d.release, "");
 		k.by_distkernel = true;
 		k.layout = std::string(to_string(d.layout));
@@ -304,10 +304,10 @@ std::map<std::string, std::string> owners(const Root &root, const std::set<std::
 
 } // namespace
 
-std::vector<InstalledKernel> find_kernels(const Root &root)
+std::vector<InstalledKernel> find_kernels(const Root &root, std::vector<std::string> *unreadable)
 {
 	std::map<std::string, InstalledKernel> m;
-	recorded(root, m);
+	recorded(root, m, unreadable);
 	plain(root, m);
 	bls(root, m);
 	uki(root, m);
@@ -353,7 +353,11 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 	// Newest N among the kernels in scope (distkernel's, or all with --all) that boot: a bare
 	// module tree is not a kernel to count. Running and pinned kernels are kept in addition.
 	unsigned counted = 0;
-	for (auto &k : find_kernels(root)) {
+	std::vector<std::string> unreadable;
+	auto found = find_kernels(root, &unreadable);
+	for (const auto &u : unreadable)
+		log.warn("{}", u);
+	for (auto &k : found) {
 		CleanDecision d;
 		bool bootable = k.layout != "modules-only";
 		bool in_scope = k.by_distkernel || opts.all;

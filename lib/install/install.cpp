@@ -948,7 +948,11 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	if (check_running && release == running_release(opts) && !opts.force)
 		throw Error("refusing to remove " + release + ": it is the running kernel (use --force to remove it anyway)");
 	std::set<std::string> shared;
-	for (const auto &other : list_installed(root))
+	std::vector<std::string> unreadable;
+	auto others = list_installed(root, &unreadable);
+	for (const auto &u : unreadable)
+		log.warn("{}", u);
+	for (const auto &other : others)
 		if (other.release != release)
 			for (const auto &f : other.files)
 				shared.insert(f.path);

@@ -43,7 +43,9 @@ struct InstalledKernel {
 
 // Every kernel the root has: distkernel's records, plain /boot/vmlinuz-KV, BLS entries, UKIs
 // and module trees without a kernel image.
-std::vector<InstalledKernel> find_kernels(const Root &root);
+// unreadable: given, a state record that cannot be read is skipped and its error added there
+// (it is then found as a kernel distkernel did not install); not given, it throws.
+std::vector<InstalledKernel> find_kernels(const Root &root, std::vector<std::string> *unreadable = nullptr);
 
 struct CleanOptions {
 	std::optional<unsigned> keep;   // overrides the config file

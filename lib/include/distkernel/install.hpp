@@ -167,6 +167,12 @@ std::vector<InstallResult> reinstall(const Root &root, const std::vector<std::st
 
 // The kernels recorded as installed, newest install first.
 std::vector<Deployment> list_installed(const Root &root);
+// The same, going on past a record that cannot be read: each such record's error, with the way
+// out, goes to unreadable.
+std::vector<Deployment> list_installed(const Root &root, std::vector<std::string> *unreadable);
+// The install whose journal is there (killed half-way: the next add, remove or clean rolls it
+// back); empty when none.
+std::string interrupted_install(const Root &root);
 std::optional<Deployment> find_installed(const Root &root, const std::string &release);
 
 // Undoes a half-done install recorded in the journal (killed process); true when there was one.

@@ -66,6 +66,26 @@ dk_expect_status 77 "$clean" --root "$R" --keep 1 --running none-running --lock-
 wait
 dk_ok "clean: keep 0 refused; waits for the lock"
 
+# One unreadable state record: list and clean go on with the others, naming the file and the way out.
+echo '{ broken' > "$R/var/lib/distkernel/kernels/6.0.0-broken.json"
+dk_expect_status 0 "$install" list --root "$R"
+dk_grep "^$KV" "$T/out"
+dk_grep "6.0.0-broken.json.*" "$T/err"
+dk_grep "skipped: fix $R/var/lib/distkernel/kernels/6.0.0-broken.json, or move it away" "$T/err"
+dk_expect_status 77 "$clean" --root "$R" --keep 1 --running none-running
+dk_grep "skipped: fix .*6.0.0-broken.json" "$T/err"
+rm "$R/var/lib/distkernel/kernels/6.0.0-broken.json"
+dk_ok "an unreadable record: list and clean go on, the file named"
+
+# A half-committed install (killed after its first rename): list says so.
+DISTKERNEL_TEST_KILL_AFTER_RENAMES=1 dk_expect_status 137 "$install" add "$KV" --root "$R" --no-initramfs --hooks none
+dk_expect_status 0 "$install" list --root "$R"
+dk_grep "an install of $KV is half committed \(journal $R/var/lib/distkernel/journal.json\)" "$T/err"
+dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs --hooks none
+dk_expect_status 0 "$install" list --root "$R"
+dk_nogrep "half committed" "$T/err"
+dk_ok "list says when an install is half committed"
+
 # list of a root that does not exist: an error, nothing created.
 dk_expect_status 1 "$install" list --root "$T/nonexistent"
 dk_grep "$T/nonexistent is not a directory" "$T/err"
