@@ -303,19 +303,24 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 	auto t0 = Clock::now();
 	Command c;
 	c.output = w.log.level() >= Verbosity::verbose ? Command::Output::to_stderr : Command::Output::capture;
-	fs::path placed_initrd;
 	switch (layout) {
 	case Layout::installkernel:
 	case Layout::custom: {
 		std::string prog = layout == Layout::custom ? w.root.path("/usr/local/bin/installkernel").string() : w.opts.installkernel;
 		if (layout == Layout::custom && w.opts.installkernel != "installkernel")
 			prog = w.opts.installkernel;
+		fs::path image = s.image;
 		if (layout == Layout::custom && !initrd.empty()) {
-			// Gentoo's installkernel convention: an initramfs named initrd next to the image.
-			placed_initrd = s.image.parent_path() / "initrd";
-			copy_into(w, initrd, placed_initrd);
+			// Gentoo's installkernel convention: an initramfs named initrd next to the image. The
+			// staged tree belongs to the package: the image is handed over through a link in a
+			// private directory, with the initrd beside it.
+			fs::path dir = tmp.path() / "image";
+			make_dirs(dir);
+			image = dir / s.image.filename();
+			fs::create_symlink(s.image, image);
+			fs::create_symlink(initrd, dir / "initrd");
 		}
-		c.argv = {prog, w.kv, s.image.string(), s.map.empty() ? "/dev/null" : s.map.string(), w.staging.string()};
+		c.argv = {prog, w.kv, image.string(), s.map.empty() ? "/dev/null" : s.map.string(), w.staging.string()};
 		// Gentoo's installkernel reads install.conf too: the root's, never the build machine's.
 		if (!w.install_conf_dir.empty())
 			c.env["INSTALLKERNEL_CONF_ROOT"] = w.install_conf_dir.string();
@@ -370,16 +375,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		throw InternalError("layout not chosen");
 	}
 	w.log.step("running {}", to_display(c.argv));
-	Result r;
-	try {
-		r = run(c);
-	} catch (...) {
-		if (!placed_initrd.empty())
-			fs::remove(placed_initrd);
-		throw;
-	}
-	if (!placed_initrd.empty())
-		fs::remove(placed_initrd);
+	Result r = run(c);
 	secs = seconds_since(t0);
 	if (!r.ok()) {
 		std::string tail = r.tail();
