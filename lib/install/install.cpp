@@ -519,6 +519,39 @@ void update_src_symlink(const Root &root, const std::string &kv, const std::stri
 	log.verbose("{} -> linux-{}", link.string(), kv);
 }
 
+// The version-less links installkernel keeps in /boot (vmlinuz -> vmlinuz-KV, vmlinuz.old -> the
+// kernel before): refreshed as it does, only where the root already has the link; a reinstall of
+// the same release leaves them. Each link is replaced by a rename: never missing.
+void refresh_version_links(const Root &root, const std::string &kv, const Deployment &d, const Logger &log)
+{
+	for (auto [base, suffix] : {std::pair{"vmlinuz", ""}, std::pair{"vmlinux", ""}, std::pair{"kernel", ""},
+				    std::pair{"System.map", ""}, std::pair{"config", ""}, std::pair{"initramfs", ".img"}}) {
+		const std::string name = std::string(base) + suffix, file = std::string(base) + "-" + kv + suffix;
+		if (std::none_of(d.files.begin(), d.files.end(), [&](const DeployedFile &f) { return f.path == "/boot/" + file; }))
+			continue;
+		fs::path link = root.path("/boot/" + name, false);
+		std::error_code ec;
+		if (!fs::is_symlink(fs::symlink_status(link, ec))) {
+			if (exists_nofollow(link))
+				log.verbose("{} is not a link: left as it is", link.string());
+			continue;
+		}
+		fs::path target = fs::read_symlink(link, ec);
+		if (ec || target.filename() == file)
+			continue;
+		auto replace = [&](const fs::path &at, const fs::path &to) {
+			fs::path tmp = at.parent_path() / (".distkernel-link-" + std::to_string(::getpid()));
+			fs::remove(tmp, ec);
+			fs::create_symlink(to, tmp, ec);
+			if (ec || ::rename(tmp.c_str(), at.c_str()) != 0)
+				throw SystemError("cannot point " + at.string() + " at " + to.string(), ec ? ec.value() : errno);
+		};
+		replace(link.parent_path() / (name + ".old"), target);
+		replace(link, file);
+		log.verbose("{} -> {}, {}.old -> {}", link.string(), file, name, target.string());
+	}
+}
+
 InstallResult add_locked(const Root &root, const std::string &kv, const InstallOptions &opts, const Logger &log)
 {
 	auto t_start = Clock::now();
@@ -724,6 +757,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	sync_path(detail::journal_path(root).parent_path());
 	if (opts.src_symlink)
 		update_src_symlink(root, kv, k.variant, log);
+	if (choice.layout == Layout::installkernel)
+		refresh_version_links(root, kv, d, log);
 	// Committed: a postinst hook that fails now leaves the kernel installed (and says so).
 	std::string image_inside = "/boot/vmlinuz-" + kv;
 	for (const auto &f : d.files)

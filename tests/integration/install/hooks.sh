@@ -89,3 +89,19 @@ dk_expect_status 1 "$install" add "$KV" --root "$R" --no-initramfs --hooks chroo
 dk_grep "preinst hook /etc/kernel/preinst.d/05-no.install failed \(exit 4\)" "$T/err"
 dk_same_boot "$R" "$base" "a failing preinst hook"
 rm "$R/etc/kernel/preinst.d/05-no.install"
+dk_ok "failing preinst hook: nothing changed"
+
+# Version-less links, as installkernel keeps them: refreshed only where the root has them.
+[[ ! -e $R/boot/vmlinuz && ! -L $R/boot/vmlinuz ]] || dk_fail "/boot/vmlinuz made where the root had none"
+echo old > "$R/boot/vmlinuz-6.0.0-old"
+ln -s vmlinuz-6.0.0-old "$R/boot/vmlinuz"
+ln -s System.map-6.0.0-old "$R/boot/System.map"
+dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs --hooks none
+[[ $(readlink "$R/boot/vmlinuz") == "vmlinuz-$KV" ]] || dk_fail "/boot/vmlinuz -> $(readlink "$R/boot/vmlinuz")"
+[[ $(readlink "$R/boot/vmlinuz.old") == vmlinuz-6.0.0-old ]] || dk_fail "/boot/vmlinuz.old -> $(readlink "$R/boot/vmlinuz.old")"
+[[ $(readlink "$R/boot/System.map") == "System.map-$KV" ]] || dk_fail "/boot/System.map not refreshed"
+[[ ! -e $R/boot/config && ! -L $R/boot/config ]] || dk_fail "/boot/config made where the root had none"
+# A reinstall of the same release leaves them as they are.
+dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs --hooks none
+[[ $(readlink "$R/boot/vmlinuz.old") == vmlinuz-6.0.0-old ]] || dk_fail "a reinstall moved /boot/vmlinuz.old"
+dk_ok "vmlinuz and vmlinuz.old links refreshed as installkernel does"
