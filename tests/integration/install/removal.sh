@@ -108,3 +108,28 @@ dk_grep '^sort-key gentoo$' "$entry"
 dk_nogrep '^sort-key +debian' "$entry"
 dk_grep '^title Gentoo Linux$' "$entry"
 dk_ok "BLS: sort key and title from the root's os-release"
+
+# The running-kernel guard knows the live system by device and inode, not by its spelling: inside
+# a chroot whose / holds a record of the running release, --root /alias (a link to /) is the live
+# system too. The chroot sees this machine's /usr (read-only), the build tree and its own /proc
+# (the dynamic loader finds $ORIGIN through it).
+J=$T/jail kr=$(uname -r)
+mkdir -p "$J/usr" "$J/work" "$J/proc" "$J/boot" "$J/var/lib/distkernel/kernels"
+for l in bin lib lib64 sbin; do ln -s "usr/$l" "$J/$l"; done
+ln -s / "$J/alias"
+echo image > "$J/boot/vmlinuz-$kr"
+python3 - "$J/var/lib/distkernel/kernels/$kr.json" "$kr" <<'PY'
+import hashlib, json, sys
+f, kr = sys.argv[1], sys.argv[2]
+json.dump({"schema": "distkernel.deployment", "version": "1.0", "release": kr, "variant": "x", "layout": "installkernel",
+           "time": "2026-01-01T00:00:00Z", "files": [{"path": "/boot/vmlinuz-" + kr, "size": 6,
+           "sha256": hashlib.sha256(b"image\n").hexdigest()}], "dirs": []}, open(f, "w"))
+PY
+tools=$(realpath "$DK_TOOLS") src=$(realpath "$DK_SOURCE_ROOT")
+build=$(realpath "$DK_TOOLS/..")
+mkdir -p "$J$build" "$J$src"
+dk_expect_status 1 unshare -m -p -f sh -c "mount --bind -o ro /usr '$J/usr' && mount -t proc proc '$J/proc' && mount --rbind '$build' '$J$build' &&
+	chroot '$J' '$tools/distkernel-install' remove '$kr' --root /alias --hooks none"
+dk_grep "refusing to remove $kr: it is the running kernel" "$T/err"
+[[ -f $J/boot/vmlinuz-$kr ]] || dk_fail "--root /alias removed the running kernel"
+dk_ok "--root /alias (-> /): the running kernel is refused"
