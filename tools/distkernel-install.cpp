@@ -56,6 +56,12 @@ void print_plan(const InstallPlan &p)
 			std::cerr << fmt::format("{:<18} {}\n", "dracut uefi:", "yes (" + p.dracut_conf.uefi.source +
 									   "): overridden with --no-uefi");
 	}
+	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
+		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + " hooks:", list->empty() ? "none" : "");
+		for (const auto &h : *list)
+			std::cerr << fmt::format("  {} {}{}\n", h.path, h.skip.empty() ? "run" : "skip: ", h.skip);
+	}
+	std::cerr << fmt::format("{:<18} {}\n", "grub.cfg:", p.grub_reason);
 	for (const auto &w : p.warnings)
 		std::cerr << "warning: " << w << "\n";
 }
@@ -84,6 +90,14 @@ int main(int argc, char **argv)
 		s->add_flag("--hostonly", io.hostonly, "Build a host-only initramfs (for this machine only)");
 		s->add_option("-j,--jobs", io.jobs, "Threads for hashing (default: CPUs)");
 	};
+	std::string hooks = "auto";
+	auto hook_options = [&](CLI::App *s) {
+		s->add_option("--hooks", hooks,
+			      "The root's installkernel hooks and grub-mkconfig: auto (run on /, printed under another root), "
+			      "chroot (run inside the root), none")
+			->capture_default_str();
+		s->add_option("--grub-mkconfig", io.grub_mkconfig, "grub-mkconfig program (inside the root)")->capture_default_str();
+	};
 
 	std::string kv;
 	auto *add_cmd = app.add_subcommand("add", "Install staged kernel KV");
@@ -93,10 +107,15 @@ int main(int argc, char **argv)
 	add_cmd->add_flag("--src-symlink", io.src_symlink, "Point /usr/src/linux at linux-KV");
 	add_cmd->add_flag("--verify-modules", io.verify_modules, "Also verify every staged module's sha256");
 	programs(add_cmd);
+	hook_options(add_cmd);
 
 	auto *rm_cmd = app.add_subcommand("remove", "Remove what installing KV deployed");
 	rm_cmd->add_option("KV", kv, "Kernel release")->required();
 	rm_cmd->add_flag("--force", io.force, "Even the running kernel");
+	rm_cmd->add_flag("-p,--pretend", io.pretend, "Print what would be removed; change nothing");
+	hook_options(rm_cmd);
+	for (auto *c : {add_cmd, rm_cmd})
+		c->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
 
 	std::vector<std::string> kvs;
 	bool all = false;
@@ -105,6 +124,8 @@ int main(int argc, char **argv)
 	re_cmd->add_flag("--all", all, "Every installed kernel");
 	re_cmd->add_option("--layout", layout, "auto (the recorded one), installkernel, bls or custom")->capture_default_str();
 	programs(re_cmd);
+	hook_options(re_cmd);
+	re_cmd->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
 
 	auto *ls_cmd = app.add_subcommand("list", "List the kernels distkernel installed");
 
@@ -118,6 +139,8 @@ int main(int argc, char **argv)
 		Root root(opts.root);
 		io.layout = parse_layout(layout);
 		io.initramfs = !no_initramfs;
+		io.hooks = parse_hook_mode(hooks);
+		require_root(root);
 		io.install_conf = install_conf_overrides_from_environment();
 		if (inspect_cmd->parsed()) {
 			InstallPlan plan = plan_install(root, io);
@@ -128,9 +151,17 @@ int main(int argc, char **argv)
 		}
 		if (add_cmd->parsed()) {
 			InstallResult r = add(root, kv, io, log);
+			if (!r.skipped_by.empty()) {
+				log.info("the preinst hook {} exited 77 (skip): {} not installed, nothing changed", r.skipped_by, kv);
+				return exit_nothing_to_do;
+			}
 			print_installed(log, r);
 			if (opts.json)
 				cli::print_json(result_json(r));
+			if (!r.hook_failure.empty())
+				throw Error(kv + " is installed, but " + r.hook_failure +
+					    "\nfix the hook (or make it non-executable in /etc/kernel/postinst.d to mask it) and run "
+					    "`distkernel-install add " + kv + "` again");
 			return exit_ok;
 		}
 		if (rm_cmd->parsed()) {
@@ -140,15 +171,19 @@ int main(int argc, char **argv)
 				return exit_nothing_to_do;
 			}
 			for (const auto &p : r.removed)
-				log.verbose("removed {}", p);
+				if (r.pretend)
+					log.info("would remove {}", p);
+				else
+					log.verbose("removed {}", p);
 			for (const auto &p : r.kept)
-				log.info("kept {}: another installed kernel uses it", p);
-			log.info("removed {} ({} files)", kv, r.removed.size());
+				log.info("{} {}: another installed kernel uses it", r.pretend ? "would keep" : "kept", p);
+			log.info("{} {} ({} files)", r.pretend ? "would remove" : "removed", kv, r.removed.size());
 			if (opts.json) {
 				Json doc = make_document("distkernel.remove-result", 1, 0);
 				doc["release"] = kv;
 				doc["removed"] = r.removed;
 				doc["kept"] = r.kept;
+				doc["pretend"] = r.pretend;
 				cli::print_json(doc);
 			}
 			return exit_ok;
@@ -171,10 +206,19 @@ int main(int argc, char **argv)
 				doc["kernels"] = std::move(arr);
 				cli::print_json(doc);
 			}
+			for (const auto &r : rs)
+				if (!r.hook_failure.empty())
+					throw Error(r.deployment.release + " is installed, but " + r.hook_failure);
 			return exit_ok;
 		}
 		(void)ls_cmd;
-		auto ds = list_installed(root);
+		std::vector<std::string> unreadable;
+		auto ds = list_installed(root, &unreadable);
+		for (const auto &u : unreadable)
+			log.warn("{}", u);
+		if (std::string kv = interrupted_install(root); !kv.empty())
+			log.warn("an install of {} is half committed (journal {}): the next add, remove or clean rolls it back",
+				 kv, (state_dir(root) / "journal.json").string());
 		if (opts.json) {
 			Json doc = make_document("distkernel.installed", 1, 0);
 			Json arr = Json::array();

@@ -116,9 +116,16 @@ fs::path find_initramfs(const Root &root, const std::string &kv)
 fs::path find_uki(const Root &root, const std::string &kv)
 {
 	for (const auto &boot : boot_dirs(root))
-		for (const auto &n : root.list(boot + "/EFI/Linux"))
-			if (n.size() > 4 && n.compare(n.size() - 4, 4, ".efi") == 0 && n.find(kv) != std::string::npos)
+		for (const auto &n : root.list(boot + "/EFI/Linux")) {
+			// TOKEN-KV.efi or TOKEN-KV+TRIES.efi, the release exactly: 6.1.0-1 is not in 6.1.0-10's name.
+			if (n.size() <= 4 || !n.ends_with(".efi"))
+				continue;
+			std::string stem = n.substr(0, n.size() - 4);
+			if (auto plus = stem.rfind('+'); plus != std::string::npos)
+				stem.resize(plus);
+			if (stem.ends_with("-" + kv))
 				return root.path(boot + "/EFI/Linux/" + n);
+		}
 	return {};
 }
 

@@ -137,9 +137,9 @@ void add_file(InstalledKernel &k, KernelFile f)
 }
 
 // The state records of distkernel-install, read by the install library itself.
-void recorded(const Root &root, std::map<std::string, InstalledKernel> &out)
+void recorded(const Root &root, std::map<std::string, InstalledKernel> &out, std::vector<std::string> *unreadable)
 {
-	for (const auto &d : list_installed(root)) {
+	for (const auto &d : list_installed(root, unreadable)) {
 		InstalledKernel &k = entry(out, d.release, "");
 		k.by_distkernel = true;
 		k.layout = std::string(to_string(d.layout));
@@ -304,10 +304,10 @@ std::map<std::string, std::string> owners(const Root &root, const std::set<std::
 
 } // namespace
 
-std::vector<InstalledKernel> find_kernels(const Root &root)
+std::vector<InstalledKernel> find_kernels(const Root &root, std::vector<std::string> *unreadable)
 {
 	std::map<std::string, InstalledKernel> m;
-	recorded(root, m);
+	recorded(root, m, unreadable);
 	plain(root, m);
 	bls(root, m);
 	uki(root, m);
@@ -331,6 +331,10 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 	CleanConfig conf = read_clean_config(root);
 	CleanPlan plan;
 	plan.keep = opts.keep ? *opts.keep : conf.keep;
+	if (plan.keep == 0)
+		throw UsageError((opts.keep ? std::string("--keep 0") : "keep = 0 in " + conf.source) +
+				 " would remove the newest kernel too: keep at least 1 (remove a single kernel with "
+				 "`distkernel-install remove KV`)");
 	plan.config = conf.source;
 	std::set<std::string> pinned(conf.pinned.begin(), conf.pinned.end());
 	pinned.insert(opts.pinned.begin(), opts.pinned.end());
@@ -349,7 +353,11 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 	// Newest N among the kernels in scope (distkernel's, or all with --all) that boot: a bare
 	// module tree is not a kernel to count. Running and pinned kernels are kept in addition.
 	unsigned counted = 0;
-	for (auto &k : find_kernels(root)) {
+	std::vector<std::string> unreadable;
+	auto found = find_kernels(root, &unreadable);
+	for (const auto &u : unreadable)
+		log.warn("{}", u);
+	for (auto &k : found) {
 		CleanDecision d;
 		bool bootable = k.layout != "modules-only";
 		bool in_scope = k.by_distkernel || opts.all;
@@ -513,6 +521,9 @@ public:
 	{
 		InstallOptions o;
 		o.running_release = running_;
+		// distkernel-clean holds the lock for the whole run and regenerates the boot menu once.
+		o.lock_held = true;
+		o.update_boot_menu = false;
 		RemoveResult r = distkernel::remove(root, release, o, log);
 		return r.removed;
 	}

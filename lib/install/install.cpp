@@ -5,6 +5,7 @@
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
 #include "install_internal.hpp"
+#include "hooks_internal.hpp"
 #include "../sys/text.hpp"
 #include "../sys/checked_copy.hpp"
 
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -41,6 +43,13 @@ std::string now_utc()
 	char buf[32];
 	std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
+}
+
+// Whether two paths name the same directory (device and inode), however they are spelled.
+bool is_same_directory(const fs::path &a, const fs::path &b)
+{
+	std::error_code ec;
+	return fs::equivalent(a, b, ec) && !ec;
 }
 
 bool exists_nofollow(const fs::path &p)
@@ -117,43 +126,45 @@ std::string running_release(const InstallOptions &opts)
 // computed from the mount point; under a root that is not / (and through our staging
 // directory) that path carries host prefixes. ROOT/boot is the boot partition's root, so the
 // part after the staging directory is the right path.
-// The system's name as a boot menu shows it: PRETTY_NAME from the root's os-release (as
-// kernel-install does for /), else NAME, else "Linux".
-std::string root_pretty_name(const Root &root)
+// What a boot entry takes from the system's os-release, as kernel-install's 90-loaderentry does:
+// the title (PRETTY_NAME, else NAME, else "Linux") and the sort key (IMAGE_ID, else ID) -- under
+// --root from the root's file, never the build machine's.
+struct EntryNames {
+	std::string title = "Linux";
+	std::string sort_key;
+};
+EntryNames root_entry_names(const Root &root)
 {
+	EntryNames out;
 	for (const char *file : {"/etc/os-release", "/usr/lib/os-release"}) {
 		std::error_code ec;
 		fs::path p = root.path(file);
 		if (!fs::is_regular_file(p, ec))
 			continue;
-		std::string text = read_file(p), pretty, name;
-		std::size_t pos = 0;
-		while (pos < text.size()) {
-			std::size_t nl = text.find('\n', pos);
-			std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-			pos = nl == std::string::npos ? text.size() : nl + 1;
-			std::size_t eq = line.find('=');
-			if (eq == std::string::npos)
-				continue;
-			std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-			if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-				value = value.substr(1, value.size() - 2);
-			if (key == "PRETTY_NAME")
-				pretty = value;
-			else if (key == "NAME")
-				name = value;
-		}
-		if (!pretty.empty())
-			return pretty;
-		if (!name.empty())
-			return name;
+		ShellFile f = read_shell_file(p);
+		auto value = [&](const char *name) {
+			try {
+				auto a = f.get(name);
+				return a ? a->value : std::string();
+			} catch (const Error &) {
+				return std::string(); // needs a shell to evaluate: as if unset
+			}
+		};
+		std::string pretty = value("PRETTY_NAME"), name = value("NAME");
+		out.title = !pretty.empty() ? pretty : !name.empty() ? name : "Linux";
+		out.sort_key = value("IMAGE_ID");
+		if (out.sort_key.empty())
+			out.sort_key = value("ID");
+		break;
 	}
-	return "Linux";
+	return out;
 }
 
-void fix_entry_paths(const fs::path &entry, const std::string &staging_name, const std::string &title,
+void fix_entry_paths(const fs::path &entry, const std::string &staging_name, const std::optional<EntryNames> &names,
 		     const Logger &log)
 {
+	const std::string title = names ? names->title : std::string();
+	bool sort_key_done = false;
 	std::string text = read_file(entry);
 	std::string out;
 	std::size_t pos = 0;
@@ -169,6 +180,16 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 			if (fixed != line) {
 				line = fixed;
 				changed = true;
+			}
+		}
+		if (names && line.starts_with("sort-key") && line.size() > 8 && (line[8] == ' ' || line[8] == '\t')) {
+			std::string fixed = names->sort_key.empty() ? std::string() : "sort-key " + names->sort_key;
+			sort_key_done = true;
+			if (fixed != line) {
+				changed = true;
+				if (fixed.empty())
+					continue; // the root has no ID: no sort key, as kernel-install writes none
+				line = fixed;
 			}
 		}
 		for (const char *key : {"linux", "initrd", "devicetree", "efi"}) {
@@ -188,8 +209,14 @@ void fix_entry_paths(const fs::path &entry, const std::string &staging_name, con
 		if (nl != std::string::npos)
 			out += '\n';
 	}
+	if (names && !sort_key_done && !names->sort_key.empty()) {
+		if (!out.empty() && out.back() != '\n')
+			out += '\n';
+		out += "sort-key " + names->sort_key + "\n";
+		changed = true;
+	}
 	if (changed) {
-		log.verbose("made the paths in {} relative to the boot partition, title from the root", entry.string());
+		log.verbose("made the paths in {} relative to the boot partition, title and sort key from the root", entry.string());
 		atomic_write(entry, out);
 	}
 }
@@ -276,19 +303,24 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 	auto t0 = Clock::now();
 	Command c;
 	c.output = w.log.level() >= Verbosity::verbose ? Command::Output::to_stderr : Command::Output::capture;
-	fs::path placed_initrd;
 	switch (layout) {
 	case Layout::installkernel:
 	case Layout::custom: {
 		std::string prog = layout == Layout::custom ? w.root.path("/usr/local/bin/installkernel").string() : w.opts.installkernel;
 		if (layout == Layout::custom && w.opts.installkernel != "installkernel")
 			prog = w.opts.installkernel;
+		fs::path image = s.image;
 		if (layout == Layout::custom && !initrd.empty()) {
-			// Gentoo's installkernel convention: an initramfs named initrd next to the image.
-			placed_initrd = s.image.parent_path() / "initrd";
-			copy_into(w, initrd, placed_initrd);
+			// Gentoo's installkernel convention: an initramfs named initrd next to the image. The
+			// staged tree belongs to the package: the image is handed over through a link in a
+			// private directory, with the initrd beside it.
+			fs::path dir = tmp.path() / "image";
+			make_dirs(dir);
+			image = dir / s.image.filename();
+			fs::create_symlink(s.image, image);
+			fs::create_symlink(initrd, dir / "initrd");
 		}
-		c.argv = {prog, w.kv, s.image.string(), s.map.empty() ? "/dev/null" : s.map.string(), w.staging.string()};
+		c.argv = {prog, w.kv, image.string(), s.map.empty() ? "/dev/null" : s.map.string(), w.staging.string()};
 		// Gentoo's installkernel reads install.conf too: the root's, never the build machine's.
 		if (!w.install_conf_dir.empty())
 			c.env["INSTALLKERNEL_CONF_ROOT"] = w.install_conf_dir.string();
@@ -343,16 +375,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		throw InternalError("layout not chosen");
 	}
 	w.log.step("running {}", to_display(c.argv));
-	Result r;
-	try {
-		r = run(c);
-	} catch (...) {
-		if (!placed_initrd.empty())
-			fs::remove(placed_initrd);
-		throw;
-	}
-	if (!placed_initrd.empty())
-		fs::remove(placed_initrd);
+	Result r = run(c);
 	secs = seconds_since(t0);
 	if (!r.ok()) {
 		std::string tail = r.tail();
@@ -372,7 +395,7 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 		for (const auto &e : fs::directory_iterator(entries, ec))
 			if (e.path().extension() == ".conf") {
 				fix_entry_paths(e.path(), w.staging_name,
-						w.root.is_live_system() ? std::string() : root_pretty_name(w.root), w.log);
+						w.root.is_live_system() ? std::nullopt : std::optional(root_entry_names(w.root)), w.log);
 				any = true;
 			}
 		if (!any)
@@ -496,6 +519,39 @@ void update_src_symlink(const Root &root, const std::string &kv, const std::stri
 	log.verbose("{} -> linux-{}", link.string(), kv);
 }
 
+// The version-less links installkernel keeps in /boot (vmlinuz -> vmlinuz-KV, vmlinuz.old -> the
+// kernel before): refreshed as it does, only where the root already has the link; a reinstall of
+// the same release leaves them. Each link is replaced by a rename: never missing.
+void refresh_version_links(const Root &root, const std::string &kv, const Deployment &d, const Logger &log)
+{
+	for (auto [base, suffix] : {std::pair{"vmlinuz", ""}, std::pair{"vmlinux", ""}, std::pair{"kernel", ""},
+				    std::pair{"System.map", ""}, std::pair{"config", ""}, std::pair{"initramfs", ".img"}}) {
+		const std::string name = std::string(base) + suffix, file = std::string(base) + "-" + kv + suffix;
+		if (std::none_of(d.files.begin(), d.files.end(), [&](const DeployedFile &f) { return f.path == "/boot/" + file; }))
+			continue;
+		fs::path link = root.path("/boot/" + name, false);
+		std::error_code ec;
+		if (!fs::is_symlink(fs::symlink_status(link, ec))) {
+			if (exists_nofollow(link))
+				log.verbose("{} is not a link: left as it is", link.string());
+			continue;
+		}
+		fs::path target = fs::read_symlink(link, ec);
+		if (ec || target.filename() == file)
+			continue;
+		auto replace = [&](const fs::path &at, const fs::path &to) {
+			fs::path tmp = at.parent_path() / (".distkernel-link-" + std::to_string(::getpid()));
+			fs::remove(tmp, ec);
+			fs::create_symlink(to, tmp, ec);
+			if (ec || ::rename(tmp.c_str(), at.c_str()) != 0)
+				throw SystemError("cannot point " + at.string() + " at " + to.string(), ec ? ec.value() : errno);
+		};
+		replace(link.parent_path() / (name + ".old"), target);
+		replace(link, file);
+		log.verbose("{} -> {}, {}.old -> {}", link.string(), file, name, target.string());
+	}
+}
+
 InstallResult add_locked(const Root &root, const std::string &kv, const InstallOptions &opts, const Logger &log)
 {
 	auto t_start = Clock::now();
@@ -591,6 +647,16 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	}
 	for (const auto &[role, src] : by_role)
 		w.need += src.digest.size;
+	// installkernel's preinst hooks see the image as installkernel is given it, before /boot changes.
+	auto pre = detail::run_kernel_hooks(root, plan, "preinst", kv, k.image, opts, log);
+	if (!pre.failure.empty())
+		throw Error(pre.failure + "\n" + retry_hint(kv));
+	if (!pre.skipped_by.empty()) {
+		res.skipped_by = pre.skipped_by;
+		res.plan = std::move(plan);
+		res.total_seconds = seconds_since(t_start);
+		return res;
+	}
 	run_installer(w, choice.layout, s, initrd, initrd_digest, tmp, res.installer_seconds);
 
 	// Everything is ready beside /boot: record, then rename into place.
@@ -691,6 +757,20 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	sync_path(detail::journal_path(root).parent_path());
 	if (opts.src_symlink)
 		update_src_symlink(root, kv, k.variant, log);
+	if (choice.layout == Layout::installkernel)
+		refresh_version_links(root, kv, d, log);
+	// Committed: a postinst hook that fails now leaves the kernel installed (and says so).
+	std::string image_inside = "/boot/vmlinuz-" + kv;
+	for (const auto &f : d.files)
+		if (f.path == "/boot/vmlinux-" + kv || f.path == "/boot/kernel-" + kv)
+			image_inside = f.path;
+	auto post = detail::run_kernel_hooks(root, plan, "postinst", kv, image_inside, opts, log);
+	res.hook_failure = post.failure;
+	bool grub_hook = false;
+	for (const auto &h : plan.postinst)
+		grub_hook = grub_hook || (h.skip.empty() && is_grub_mkconfig_hook(h));
+	if (plan.grub && !grub_hook && post.failure.empty())
+		detail::run_grub_mkconfig(root, opts, log);
 	res.deployment = std::move(d);
 	res.plan = std::move(plan);
 	res.total_seconds = seconds_since(t_start);
@@ -746,6 +826,24 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 	p.layout = choose_layout(root, opts.layout, p.install_conf);
 	if (!p.layout.warning.empty())
 		p.warnings.push_back(p.layout.warning);
+	if (p.layout.layout == Layout::installkernel) {
+		p.preinst = find_kernel_hooks(root, "preinst");
+		p.postinst = find_kernel_hooks(root, "postinst");
+	}
+	const KernelHook *grub_hook = nullptr;
+	for (const auto &h : p.postinst)
+		if (h.skip.empty() && is_grub_mkconfig_hook(h))
+			grub_hook = &h;
+	if (p.install_conf.layout.value == "grub") {
+		p.grub = true;
+		p.grub_reason = p.install_conf.layout.source + " says layout=grub: grub-mkconfig -o /boot/grub/grub.cfg after " +
+				(grub_hook ? "removals (on install the hook " + grub_hook->path + " runs it)" : "installs and removals");
+	} else if (grub_hook) {
+		p.grub = true;
+		p.grub_reason = "the hook " + grub_hook->path + " regenerates grub.cfg on install: grub-mkconfig after removals too";
+	} else {
+		p.grub_reason = "not regenerated: no layout=grub and no grub-mkconfig hook";
+	}
 	const BootSetting &gen = p.install_conf.initrd_generator;
 	if (!opts.initramfs)
 		p.initramfs = {"none", "--no-initramfs"};
@@ -807,36 +905,85 @@ Json to_json(const InstallPlan &p)
 	dracut["uefi"] = setting(p.dracut_conf.uefi);
 	doc["dracut_conf"] = dracut;
 	doc["dracut_options"] = dracut_options(p);
+	Json hooks;
+	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
+		hooks[phase] = Json::array();
+		for (const auto &h : *list)
+			hooks[phase].push_back({{"name", h.name}, {"path", h.path}, {"action", h.skip.empty() ? "run" : "skip"},
+						{"reason", h.skip.empty() ? Json(nullptr) : Json(h.skip)}});
+	}
+	doc["hooks"] = hooks;
+	doc["grub"] = {{"regenerate", p.grub}, {"reason", p.grub_reason}};
 	doc["warnings"] = p.warnings;
 	return doc;
+}
+
+void require_root(const Root &root)
+{
+	std::error_code ec;
+	if (!fs::is_directory(root.dir(), ec))
+		throw Error("the root " + root.dir().string() + " is not a directory: check --root");
+}
+
+std::unique_ptr<FileLock> lock_installs(const Root &root, const InstallOptions &opts, const Logger &log)
+{
+	detail::make_state_dir(root);
+	auto until = Clock::now() + std::chrono::seconds(opts.lock_timeout);
+	bool said = false;
+	for (;;) {
+		try {
+			return std::make_unique<FileLock>(root, lock_inside);
+		} catch (const LockedError &) {
+			if (Clock::now() >= until)
+				throw LockedError("another distkernel process still holds " + root.path(lock_inside).string() + " after " +
+						  std::to_string(opts.lock_timeout) +
+						  " s; let it finish (or stop it) and try again, or wait longer with --lock-timeout SECONDS");
+			if (!said)
+				log.info("waiting for another distkernel process (it holds {}), up to {} s", root.path(lock_inside).string(),
+					 opts.lock_timeout);
+			said = true;
+			::usleep(200 * 1000);
+		}
+	}
 }
 
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	detail::make_state_dir(root);
-	FileLock lock(root, lock_inside);
+	std::unique_ptr<FileLock> lock;
+	if (!opts.lock_held)
+		lock = lock_installs(root, opts, log);
 	return add_locked(root, release, opts, log);
 }
 
 RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
-	detail::make_state_dir(root);
-	FileLock lock(root, lock_inside);
-	recover(root, log);
 	RemoveResult res;
+	res.pretend = opts.pretend;
+	std::unique_ptr<FileLock> lock;
+	if (!opts.pretend) {
+		if (!opts.lock_held)
+			lock = lock_installs(root, opts, log);
+		recover(root, log);
+	}
 	auto d = find_installed(root, release);
 	if (!d)
 		return res;
 	res.was_installed = true;
 	// The live system's running kernel is uname -r; a root that describes another machine
-	// says which one runs there through opts.running_release (as distkernel-clean does).
-	bool check_running = root.is_live_system() || !opts.running_release.empty();
+	// says which one runs there through opts.running_release (as distkernel-clean does). The
+	// root is the live system by what it is, not by how it is spelled: /alias -> / or a bind
+	// mount of / is / too.
+	bool check_running = is_same_directory(root.dir(), "/") || !opts.running_release.empty();
 	if (check_running && release == running_release(opts) && !opts.force)
 		throw Error("refusing to remove " + release + ": it is the running kernel (use --force to remove it anyway)");
 	std::set<std::string> shared;
-	for (const auto &other : list_installed(root))
+	std::vector<std::string> unreadable;
+	auto others = list_installed(root, &unreadable);
+	for (const auto &u : unreadable)
+		log.warn("{}", u);
+	for (const auto &other : others)
 		if (other.release != release)
 			for (const auto &f : other.files)
 				shared.insert(f.path);
@@ -846,12 +993,19 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 			res.kept.push_back(f.path);
 			continue;
 		}
+		if (opts.pretend) {
+			if (exists_nofollow(root.path(f.path, false)))
+				res.removed.push_back(f.path);
+			continue;
+		}
 		// Only what was there and went counts as removed.
 		if (root.remove_file(f.path)) {
 			log.verbose("removed {}", root.path(f.path, false).string());
 			res.removed.push_back(f.path);
 		}
 	}
+	if (opts.pretend)
+		return res;
 	std::vector<std::string> dirs = d->dirs;
 	std::sort(dirs.rbegin(), dirs.rend());
 	for (const auto &dir : dirs) {
@@ -863,6 +1017,9 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	fs::remove(detail::record_path(root, release), ec);
 	if (ec)
 		throw SystemError("cannot remove " + detail::record_path(root, release).string(), ec.value());
+	// GRUB's menu must not list a kernel that is gone.
+	if (opts.update_boot_menu && !res.removed.empty())
+		update_boot_menu(root, opts, log);
 	return res;
 }
 

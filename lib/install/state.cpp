@@ -227,13 +227,27 @@ std::optional<Deployment> find_installed(const Root &root, const std::string &re
 
 std::vector<Deployment> list_installed(const Root &root)
 {
+	return list_installed(root, nullptr);
+}
+
+std::vector<Deployment> list_installed(const Root &root, std::vector<std::string> *unreadable)
+{
 	std::vector<Deployment> out;
 	// No state directory: nothing was ever installed, and a read creates nothing (list finds
 	// no directory and returns nothing).
 	for (const auto &name : root.list("/var/lib/distkernel/kernels")) {
 		if (name.size() <= 5 || !name.ends_with(".json") || name.front() == '.')
 			continue;
-		out.push_back(read_record(root.path("/var/lib/distkernel/kernels/" + name), name.substr(0, name.size() - 5)));
+		const std::string kv = name.substr(0, name.size() - 5);
+		const fs::path file = root.path("/var/lib/distkernel/kernels/" + name);
+		try {
+			out.push_back(read_record(file, kv));
+		} catch (const Error &e) {
+			if (!unreadable)
+				throw;
+			unreadable->push_back(std::string(e.what()) + "\n  skipped: fix " + file.string() + ", or move it away (" + kv +
+					      "'s files stay in /boot until `distkernel-install add " + kv + "` records them again)");
+		}
 	}
 	std::sort(out.begin(), out.end(), [](const Deployment &a, const Deployment &b) {
 		return a.time != b.time ? a.time > b.time : a.release > b.release;
@@ -347,6 +361,19 @@ void remove_leftovers(const Root &root, const Logger &log)
 }
 
 } // namespace detail
+
+std::string interrupted_install(const Root &root)
+{
+	fs::path jf = detail::journal_path(root);
+	std::error_code ec;
+	if (!fs::exists(jf, ec))
+		return {};
+	try {
+		return detail::Journal::from_json(read_document(jf, "distkernel.journal", 1), jf.string()).release;
+	} catch (const Error &e) {
+		return "(unreadable journal: " + std::string(e.what()) + ")";
+	}
+}
 
 bool recover(const Root &root, const Logger &log)
 {

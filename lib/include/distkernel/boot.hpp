@@ -84,4 +84,18 @@ struct DracutConf {
 };
 DracutConf read_dracut_conf(const Root &root); // ParseError when a hostonly= or uefi= line cannot be read
 
+// installkernel's hooks under the root, as Gentoo's installkernel finds them: the file names of
+// ROOT/etc/kernel/PHASE.d and ROOT/usr/lib/kernel/PHASE.d in version order (sort -V), each name
+// taken from /etc when it is there (a non-executable file there masks /usr/lib's), run only when
+// executable. Hooks whose work distkernel has done already are listed with the reason.
+struct KernelHook {
+	std::string name;   // "91-grub-mkconfig.install"
+	std::string path;   // inside the root: "/usr/lib/kernel/postinst.d/91-grub-mkconfig.install"
+	std::string skip;   // empty: distkernel runs it; else why not
+};
+// phase: "preinst" or "postinst".
+std::vector<KernelHook> find_kernel_hooks(const Root &root, std::string_view phase);
+// Whether the hook regenerates GRUB's menu (Gentoo's 91-grub-mkconfig.install and the like).
+bool is_grub_mkconfig_hook(const KernelHook &hook);
+
 } // namespace distkernel

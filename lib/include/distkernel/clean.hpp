@@ -43,7 +43,9 @@ struct InstalledKernel {
 
 // Every kernel the root has: distkernel's records, plain /boot/vmlinuz-KV, BLS entries, UKIs
 // and module trees without a kernel image.
-std::vector<InstalledKernel> find_kernels(const Root &root);
+// unreadable: given, a state record that cannot be read is skipped and its error added there
+// (it is then found as a kernel distkernel did not install); not given, it throws.
+std::vector<InstalledKernel> find_kernels(const Root &root, std::vector<std::string> *unreadable = nullptr);
 
 struct CleanOptions {
 	std::optional<unsigned> keep;   // overrides the config file
@@ -83,6 +85,7 @@ public:
 	virtual std::vector<std::string> remove(const Root &root, const std::string &release, const Logger &log) = 0;
 };
 // distkernel-install remove's path (lib/install); running: the kernel it must refuse to remove.
+// The caller holds lock_installs() and regenerates the boot menu (update_boot_menu) afterwards.
 std::unique_ptr<KernelRemover> install_remover(const std::string &running);
 
 // Carries out the plan: distkernel's kernels through remover, others (--all) and the leftovers

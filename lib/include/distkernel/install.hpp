@@ -16,6 +16,7 @@
 #include "distkernel/rootfs.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,17 @@ struct LayoutChoice {
 LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf &conf);
 LayoutChoice choose_layout(const Root &root, Layout requested); // reads install.conf itself
 
+// How the root's installkernel hooks (and grub-mkconfig) are run. On the live system they run as
+// installkernel runs them. Under another root they would act on the build machine (its /boot,
+// its grub.cfg), so they run only inside the root through chroot when asked; otherwise each is
+// printed as the command to run there.
+enum class HookMode {
+	automatic, // live system: run; another root: print
+	chroot,    // run inside the root: chroot ROOT HOOK ARGS (needs root privileges and the root's shell)
+	none,      // neither run nor printed
+};
+HookMode parse_hook_mode(std::string_view name); // auto|chroot|none, else UsageError
+
 struct InstallOptions {
 	Layout layout = Layout::automatic;
 	bool initramfs = true;      // --no-initramfs clears it
@@ -61,7 +73,21 @@ struct InstallOptions {
 	std::string running_release; // remove refuses it (any root); empty: uname -r, live root only
 	unsigned jobs = 0;
 	InstallConfOverrides install_conf; // $INSTALLKERNEL_CONF_ROOT etc., as the tool's environment has them
+	HookMode hooks = HookMode::automatic;
+	std::string grub_mkconfig = "grub-mkconfig"; // run inside the root (chroot) or on the live system
+	bool pretend = false;           // remove: say what would go, change nothing
+	bool update_boot_menu = true;   // remove: regenerate grub.cfg afterwards (clean does it once at the end)
+	unsigned lock_timeout = 300;    // seconds to wait for another distkernel process's lock
+	bool lock_held = false;         // the caller holds lock_installs() already (clean)
 };
+
+// The lock add, remove, reinstall and clean take (ROOT/var/lib/distkernel/lock): waits for
+// another process (a parallel pkg_postinst) up to opts.lock_timeout seconds, saying so once;
+// LockedError after that.
+// Error unless the root is an existing directory: a mistyped --root is never created.
+void require_root(const Root &root);
+
+std::unique_ptr<FileLock> lock_installs(const Root &root, const InstallOptions &opts, const Logger &log);
 
 // What add decides for a root before it runs anything, each decision with its source: the layout,
 // whether and how an initramfs is built. Shown at -v and by distkernel-install inspect.
@@ -74,6 +100,9 @@ struct InstallPlan {
 	bool pass_hostonly = false;    // dracut gets --hostonly (asked for on the command line)
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
 	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
+	std::vector<KernelHook> preinst, postinst; // the root's installkernel hooks (installkernel layout)
+	bool grub = false;             // grub.cfg is regenerated after add and removals
+	std::string grub_reason;       // why (layout=grub, a grub-mkconfig hook) or why not
 	std::vector<std::string> warnings;
 };
 InstallPlan plan_install(const Root &root, const InstallOptions &opts);
@@ -108,6 +137,8 @@ struct InstallResult {
 	double installer_seconds = 0;
 	double total_seconds = 0;
 	bool rolled_back_previous = false; // a killed install was found and undone first
+	std::string skipped_by;            // a preinst hook exited 77: nothing was installed
+	std::string hook_failure;          // a postinst hook failed after the commit: the kernel is installed
 };
 
 // Installs staged kernel KV of the root. Throws Error naming what failed and how to retry; on any
@@ -118,7 +149,13 @@ struct RemoveResult {
 	std::vector<std::string> removed; // paths inside the root
 	std::vector<std::string> kept;    // listed but still used by another kernel's record
 	bool was_installed = false;       // false: nothing recorded (tools exit 77)
+	bool pretend = false;             // removed and kept say what would happen
 };
+
+// After kernels left /boot: grub.cfg regenerated when the plan says GRUB's menu is kept by
+// grub-mkconfig (as the hook would on install); under another root as HookMode says. Throws Error
+// naming the command when it fails.
+void update_boot_menu(const Root &root, const InstallOptions &opts, const Logger &log);
 // Removes exactly what KV's state record lists, except files another kernel's record also lists.
 // Refuses the running kernel on the live system unless opts.force. Public for distkernel-clean.
 RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
@@ -130,6 +167,12 @@ std::vector<InstallResult> reinstall(const Root &root, const std::vector<std::st
 
 // The kernels recorded as installed, newest install first.
 std::vector<Deployment> list_installed(const Root &root);
+// The same, going on past a record that cannot be read: each such record's error, with the way
+// out, goes to unreadable.
+std::vector<Deployment> list_installed(const Root &root, std::vector<std::string> *unreadable);
+// The install whose journal is there (killed half-way: the next add, remove or clean rolls it
+// back); empty when none.
+std::string interrupted_install(const Root &root);
 std::optional<Deployment> find_installed(const Root &root, const std::string &release);
 
 // Undoes a half-done install recorded in the journal (killed process); true when there was one.

@@ -43,6 +43,8 @@ mkdir -p "$u/lib/modules" "$u/boot/EFI/Linux"
 cp -as "$DK_DEBIAN_ROOT/lib/modules/$kv" "$u/lib/modules/$kv"
 objcopy --add-section .initrd="$(dk_check_image_virtio)" --change-section-vma .initrd=0x3000000 \
 	"$DK_DEBIAN_ROOT/boot/vmlinuz-$kv" "$u/boot/EFI/Linux/0123abcd-$kv.efi"
+# Another release that contains this one as a substring (KV0), listed first: not this kernel's.
+echo "not this kernel" > "$u/boot/EFI/Linux/0000aaaa-${kv}0.efi"
 dk_expect_status 0 "$check" "$kv" --root "$u" --machine "$fx/virtio-vm.json" --json
 dk_grep "\"initramfs\": \"$u/boot/EFI/Linux/0123abcd-$kv.efi \(.initrd\)\"" "$T/out"
 dk_grep '"cpio \(zstd\)"' "$T/out"

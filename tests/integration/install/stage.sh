@@ -97,6 +97,9 @@ mkdir -p "$C/usr/local/bin" "$C/boot"
 cat > "$C/usr/local/bin/installkernel" <<'SH'
 #!/bin/sh
 set -e
+# The initrd beside the image must not be put into the package's own /usr/src/linux-KV.
+if find "$(dirname "$3")" -name initrd | grep -q .; then echo "an initrd in $(dirname "$3")" >&2; exit 9; fi
+case $2 in */usr/src/linux-*) [ ! -f "$(dirname "$2")/initrd" ] || exit 9 ;; esac
 cp "$2" "$4/kernel-$1"
 cp "$3" "$4/System.map-$1"
 if [ -f "$(dirname "$2")/initrd" ]; then cp "$(dirname "$2")/initrd" "$4/initrd-$1"; fi

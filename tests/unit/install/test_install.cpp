@@ -1,3 +1,4 @@
+#include <chrono>
 #include "../catch.hpp"
 #include "../files.hpp"
 
@@ -333,7 +334,7 @@ TEST_CASE("remove refuses the running kernel unless forced", "[install]")
 	CHECK_FALSE(fs::exists(t.path() / "boot/vmlinuz-R"));
 }
 
-TEST_CASE("a second install is refused while the lock is held", "[install]")
+TEST_CASE("a second install waits for the lock, then gives up after its timeout", "[install]")
 {
 	TempDir t;
 	Root root(t.path());
@@ -342,12 +343,16 @@ TEST_CASE("a second install is refused while the lock is held", "[install]")
 	FileLock held(state_dir(root) / "lock");
 	InstallOptions o;
 	o.initramfs = false;
+	o.lock_timeout = 1;
+	auto t0 = std::chrono::steady_clock::now();
 	try {
 		add(root, "6.1.0-1-test", o, Logger(Verbosity::quiet));
 		FAIL("no error");
 	} catch (const LockedError &e) {
 		CHECK(std::string(e.what()).find("var/lib/distkernel/lock") != std::string::npos);
+		CHECK(std::string(e.what()).find("--lock-timeout") != std::string::npos);
 	}
+	CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::seconds(1));
 }
 
 TEST_CASE("add with the real installkernel and no initramfs, then remove", "[install]")
