@@ -4,7 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/quote.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <fmt/core.h>
 #include <fstream>

@@ -2,7 +2,7 @@
 #include "distkernel/clean.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>

@@ -4,9 +4,9 @@
 #include "distkernel/install.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
-#include "install_internal.hpp"
-#include "../sys/text.hpp"
-#include "../sys/checked_copy.hpp"
+#include "install/install_internal.hpp"
+#include "sys/text.hpp"
+#include "sys/checked_copy.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -2,7 +2,7 @@
 // (kernels/KV.json, schema distkernel.deployment) and the journal of an install in progress.
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
-#include "install_internal.hpp"
+#include "install/install_internal.hpp"
 
 #include <algorithm>
 #include <cerrno>

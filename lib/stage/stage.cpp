@@ -2,7 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
-#include "parallel.hpp"
+#include "stage/parallel.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "text.hpp"
+#include "sys/text.hpp"
 
 #include "distkernel/error.hpp"
 

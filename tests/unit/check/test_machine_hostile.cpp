@@ -1,5 +1,5 @@
 // A root's /sys and /proc as a hostile or broken machine may have them.
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"

@@ -1,5 +1,5 @@
-#include "../catch.hpp"
-#include "../files.hpp"
+#include "catch.hpp"
+#include "files.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"

@@ -1,6 +1,6 @@
-#include "../catch.hpp"
+#include "catch.hpp"
 
-#include "../../../lib/sys/text.hpp"
+#include "sys/text.hpp"
 #include "distkernel/error.hpp"
 
 using namespace distkernel;
