@@ -8,8 +8,8 @@
 #include <fmt/core.h>
 #include <fstream>
 #include <map>
+#include <iterator>
 #include <set>
-#include <sstream>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -187,16 +187,11 @@ void plain(const Root &root, std::map<std::string, InstalledKernel> &out)
 
 std::string entry_value(const std::string &text, const std::string &key)
 {
-	std::istringstream in(text);
-	std::string line;
-	while (std::getline(in, line)) {
-		std::istringstream f(line);
-		std::string k, v;
-		f >> k;
-		if (k == key) {
-			std::getline(f, v);
-			v.erase(0, std::min(v.find_first_not_of(" \t"), v.size()));
-			return v;
+	for (std::string_view line : text::lines(text)) {
+		auto w = text::words(line);
+		if (!w.empty() && w[0] == key) {
+			line.remove_prefix(static_cast<std::size_t>(w[0].data() + w[0].size() - line.data()));
+			return std::string(text::trim(line));
 		}
 	}
 	return {};
@@ -219,12 +214,12 @@ void bls(const Root &root, std::map<std::string, InstalledKernel> &out)
 			if (k.layout == "plain")
 				k.layout = "plain+bls";
 			add_file(k, file_at(root, boot + "/loader/entries/" + name));
-			std::istringstream in(text);
-			std::string line;
-			while (std::getline(in, line)) {
-				std::istringstream f(line);
-				std::string key, value;
-				f >> key >> value;
+			for (std::string_view line : text::lines(text)) {
+				auto w = text::words(line);
+				if (w.size() < 2)
+					continue;
+				const std::string_view key = w[0];
+				const std::string value(w[1]);
 				// Only a regular file strictly below this boot directory is a kernel's file:
 				// "linux /.." or "linux /somedir" name directories, never to be removed.
 				if ((key == "linux" || key == "initrd") && is_plain_path(value) &&
@@ -288,11 +283,12 @@ std::map<std::string, std::string> owners(const Root &root, const std::set<std::
 	for (const auto &cat : root.list("/var/db/pkg")) {
 		for (const auto &pkg : root.list("/var/db/pkg/" + cat)) {
 			std::ifstream in(root.path("/var/db/pkg/" + cat + "/" + pkg + "/CONTENTS"));
-			std::string line;
-			while (std::getline(in, line)) {
-				std::istringstream f(line);
-				std::string type, path;
-				f >> type >> path;
+			const std::string contents{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+			for (std::string_view line : text::lines(contents)) {
+				auto w = text::words(line);
+				if (w.size() < 2)
+					continue;
+				const std::string path(w[1]);
 				for (const auto &d : dirs)
 					if ((path == d || path.starts_with(d + "/")) && !out.count(d))
 						out[d] = cat + "/" + pkg;
