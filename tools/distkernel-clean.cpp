@@ -38,16 +38,16 @@ int main(int argc, char **argv)
 			co.running = read_machine_snapshot(machine).release;
 		CleanPlan plan = plan_clean(root, co, log);
 		if (pretend || plan.nothing_to_do()) {
-			std::cerr << plan.to_text(true);
+			std::cerr << plan.to_text();
 			if (opts.json)
-				cli::print_json(plan.to_json(true));
+				cli::print_json(plan);
 			return plan.nothing_to_do() ? int(exit_nothing_to_do) : 0;
 		}
 		auto remover = install_remover(plan.running);
 		execute_clean(root, plan, *remover, log);
-		std::cerr << plan.to_text(false);
+		std::cerr << plan.to_text();
 		if (opts.json)
-			cli::print_json(plan.to_json(false));
+			cli::print_json(plan);
 		return 0;
 	});
 }

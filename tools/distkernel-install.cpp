@@ -11,17 +11,6 @@ using namespace distkernel;
 
 namespace {
 
-Json result_json(const InstallResult &r)
-{
-	Json doc = r.deployment.to_json();
-	doc["layout_reason"] = r.layout_reason;
-	doc["initramfs_seconds"] = r.initramfs_seconds;
-	doc["installer_seconds"] = r.installer_seconds;
-	doc["total_seconds"] = r.total_seconds;
-	doc["rolled_back_previous"] = r.rolled_back_previous;
-	return doc;
-}
-
 void print_installed(const Logger &log, const InstallResult &r)
 {
 	log.info("installed {} ({} layout, {} files):", r.deployment.release, to_string(r.deployment.layout),
@@ -123,14 +112,14 @@ int main(int argc, char **argv)
 			InstallPlan plan = plan_install(root, io);
 			print_plan(plan);
 			if (opts.json)
-				cli::print_json(to_json(plan));
+				cli::print_json(plan);
 			return exit_ok;
 		}
 		if (add_cmd->parsed()) {
 			InstallResult r = add(root, kv, io, log);
 			print_installed(log, r);
 			if (opts.json)
-				cli::print_json(result_json(r));
+				cli::print_json(r);
 			return exit_ok;
 		}
 		if (rm_cmd->parsed()) {
@@ -144,13 +133,8 @@ int main(int argc, char **argv)
 			for (const auto &p : r.kept)
 				log.info("kept {}: another installed kernel uses it", p);
 			log.info("removed {} ({} files)", kv, r.removed.size());
-			if (opts.json) {
-				Json doc = make_document("distkernel.remove-result", 1, 0);
-				doc["release"] = kv;
-				doc["removed"] = r.removed;
-				doc["kept"] = r.kept;
-				cli::print_json(doc);
-			}
+			if (opts.json)
+				cli::print_json(r);
 			return exit_ok;
 		}
 		if (re_cmd->parsed()) {
@@ -161,27 +145,16 @@ int main(int argc, char **argv)
 				log.info("no kernel installed by distkernel under {}: nothing to do", root.dir().string());
 				return exit_nothing_to_do;
 			}
-			Json arr = Json::array();
-			for (const auto &r : rs) {
+			for (const auto &r : rs)
 				print_installed(log, r);
-				arr.push_back(result_json(r));
-			}
-			if (opts.json) {
-				Json doc = make_document("distkernel.reinstall-result", 1, 0);
-				doc["kernels"] = std::move(arr);
-				cli::print_json(doc);
-			}
+			if (opts.json)
+				cli::print_json(reinstall_document(rs));
 			return exit_ok;
 		}
 		(void)ls_cmd;
 		auto ds = list_installed(root);
 		if (opts.json) {
-			Json doc = make_document("distkernel.installed", 1, 0);
-			Json arr = Json::array();
-			for (const auto &d : ds)
-				arr.push_back(d.to_json());
-			doc["kernels"] = std::move(arr);
-			cli::print_json(doc);
+			cli::print_json(installed_document(ds));
 		} else {
 			for (const auto &d : ds)
 				std::cout << d.release << "\t" << to_string(d.layout) << "\t" << d.time << "\t" << d.files.size()

@@ -377,9 +377,9 @@ Machine read_live_machine(const Root &root, const Logger &log)
 	return m;
 }
 
-Json machine_to_json(const Machine &m)
+void to_json(Json &j, const Machine &m)
 {
-	Json j = make_document(machine_schema, 1, 0);
+	j = make_document(machine_schema, 1, 0);
 	j["origin"] = m.origin;
 	j["release"] = m.release;
 	j["cmdline"] = m.cmdline;
@@ -393,7 +393,6 @@ Json machine_to_json(const Machine &m)
 	if (m.boot)
 		j["mounts"]["boot"] = mount_json(*m.boot);
 	j["unreadable"] = m.unreadable;
-	return j;
 }
 
 Machine machine_from_json(const Json &doc, const std::string &source)

@@ -445,7 +445,7 @@ void check_removable(const Root &root, const KernelFile &f, const fs::path &p, c
 
 } // namespace
 
-std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, KernelRemover &remover, const Logger &log)
+std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, KernelRemover &remover, const Logger &log)
 {
 	std::vector<std::string> removed;
 	// What the kept kernels use, resolved: nothing removed may be it or contain it.
@@ -497,6 +497,7 @@ std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, 
 		removed.insert(removed.end(), done.begin(), done.end());
 	}
 	sync_path(root.path("/boot"));
+	plan.carried_out = true;
 	return removed;
 }
 
@@ -524,15 +525,15 @@ std::unique_ptr<KernelRemover> install_remover(const std::string &running)
 	return std::make_unique<InstallRemover>(running);
 }
 
-Json CleanPlan::to_json(bool pretend) const
+void to_json(Json &j, const CleanPlan &plan)
 {
-	Json j = make_document("distkernel.clean", 1, 0);
-	j["pretend"] = pretend;
-	j["keep"] = keep;
-	j["running"] = running;
-	j["config"] = config;
+	j = make_document("distkernel.clean", 1, 0);
+	j["pretend"] = !plan.carried_out;
+	j["keep"] = plan.keep;
+	j["running"] = plan.running;
+	j["config"] = plan.config;
 	j["kernels"] = Json::array();
-	for (const auto &d : kernels) {
+	for (const auto &d : plan.kernels) {
 		Json k;
 		k["release"] = d.kernel.release;
 		k["installed_by_distkernel"] = d.kernel.by_distkernel;
@@ -546,12 +547,12 @@ Json CleanPlan::to_json(bool pretend) const
 		k["bytes"] = d.bytes;
 		j["kernels"].push_back(k);
 	}
-	j["bytes_freed"] = bytes;
-	return j;
+	j["bytes_freed"] = plan.bytes;
 }
 
-std::string CleanPlan::to_text(bool pretend) const
+std::string CleanPlan::to_text() const
 {
+	const bool pretend = !carried_out;
 	std::string out;
 	for (const auto &d : kernels) {
 		out += fmt::format("{} {} ({}{}): {}\n", d.remove ? (pretend ? "would remove" : "remove") : "keep", d.kernel.release,
