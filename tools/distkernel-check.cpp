@@ -37,19 +37,13 @@ int main(int argc, char **argv)
 			Machine m = read_live_machine(root, log);
 			for (const auto &u : m.unreadable)
 				log.warn("could not read {}", u);
-			cli::print_json(machine_to_json(m));
+			cli::print_json(m);
 			return 0;
 		}
 		if (*list) {
 			InitramfsContents c = read_initramfs(list_image, log);
 			if (opts.json) {
-				Json j = make_document("distkernel.initramfs", 1, 0);
-				j["image"] = list_image;
-				j["segments"] = c.segments;
-				j["releases"] = c.releases;
-				j["files"] = c.files.size();
-				j["modules"] = c.modules;
-				cli::print_json(j);
+				cli::print_json(c);
 			} else {
 				for (const auto &m : c.modules)
 					std::cout << m << "\n";
@@ -71,7 +65,7 @@ int main(int argc, char **argv)
 		if (!opts.quiet || report.verdict != Verdict::ok)
 			std::cerr << report.to_text();
 		if (opts.json)
-			cli::print_json(report.to_json());
+			cli::print_json(report);
 		return verdict_exit_code(report.verdict);
 	});
 }

@@ -52,17 +52,17 @@ int main(int argc, char **argv)
 		}
 		CleanPlan plan = plan_clean(root, co, log);
 		if (pretend || plan.nothing_to_do()) {
-			std::cerr << plan.to_text(true);
+			std::cerr << plan.to_text();
 			if (opts.json)
-				cli::print_json(plan.to_json(true));
+				cli::print_json(plan);
 			return plan.nothing_to_do() ? int(exit_nothing_to_do) : 0;
 		}
 		auto remover = install_remover(plan.running);
 		if (!execute_clean(root, plan, *remover, log).empty())
 			update_boot_menu(root, io, log);
-		std::cerr << plan.to_text(false);
+		std::cerr << plan.to_text();
 		if (opts.json)
-			cli::print_json(plan.to_json(false));
+			cli::print_json(plan);
 		return 0;
 	});
 }

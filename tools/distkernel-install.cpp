@@ -11,17 +11,6 @@ using namespace distkernel;
 
 namespace {
 
-Json result_json(const InstallResult &r)
-{
-	Json doc = r.deployment.to_json();
-	doc["layout_reason"] = r.layout_reason;
-	doc["initramfs_seconds"] = r.initramfs_seconds;
-	doc["installer_seconds"] = r.installer_seconds;
-	doc["total_seconds"] = r.total_seconds;
-	doc["rolled_back_previous"] = r.rolled_back_previous;
-	return doc;
-}
-
 void print_installed(const Logger &log, const InstallResult &r)
 {
 	log.info("installed {} ({} layout, {} files):", r.deployment.release, to_string(r.deployment.layout),
@@ -146,7 +135,7 @@ int main(int argc, char **argv)
 			InstallPlan plan = plan_install(root, io);
 			print_plan(plan);
 			if (opts.json)
-				cli::print_json(to_json(plan));
+				cli::print_json(plan);
 			return exit_ok;
 		}
 		if (add_cmd->parsed()) {
@@ -157,7 +146,7 @@ int main(int argc, char **argv)
 			}
 			print_installed(log, r);
 			if (opts.json)
-				cli::print_json(result_json(r));
+				cli::print_json(r);
 			if (!r.hook_failure.empty())
 				throw Error(kv + " is installed, but " + r.hook_failure +
 					    "\nfix the hook (or make it non-executable in /etc/kernel/postinst.d to mask it) and run "
@@ -178,14 +167,8 @@ int main(int argc, char **argv)
 			for (const auto &p : r.kept)
 				log.info("{} {}: another installed kernel uses it", r.pretend ? "would keep" : "kept", p);
 			log.info("{} {} ({} files)", r.pretend ? "would remove" : "removed", kv, r.removed.size());
-			if (opts.json) {
-				Json doc = make_document("distkernel.remove-result", 1, 0);
-				doc["release"] = kv;
-				doc["removed"] = r.removed;
-				doc["kept"] = r.kept;
-				doc["pretend"] = r.pretend;
-				cli::print_json(doc);
-			}
+			if (opts.json)
+				cli::print_json(r);
 			return exit_ok;
 		}
 		if (re_cmd->parsed()) {
@@ -196,16 +179,10 @@ int main(int argc, char **argv)
 				log.info("no kernel installed by distkernel under {}: nothing to do", root.dir().string());
 				return exit_nothing_to_do;
 			}
-			Json arr = Json::array();
-			for (const auto &r : rs) {
+			for (const auto &r : rs)
 				print_installed(log, r);
-				arr.push_back(result_json(r));
-			}
-			if (opts.json) {
-				Json doc = make_document("distkernel.reinstall-result", 1, 0);
-				doc["kernels"] = std::move(arr);
-				cli::print_json(doc);
-			}
+			if (opts.json)
+				cli::print_json(reinstall_document(rs));
 			for (const auto &r : rs)
 				if (!r.hook_failure.empty())
 					throw Error(r.deployment.release + " is installed, but " + r.hook_failure);
@@ -220,12 +197,7 @@ int main(int argc, char **argv)
 			log.warn("an install of {} is half committed (journal {}): the next add, remove or clean rolls it back",
 				 kv, (state_dir(root) / "journal.json").string());
 		if (opts.json) {
-			Json doc = make_document("distkernel.installed", 1, 0);
-			Json arr = Json::array();
-			for (const auto &d : ds)
-				arr.push_back(d.to_json());
-			doc["kernels"] = std::move(arr);
-			cli::print_json(doc);
+			cli::print_json(installed_document(ds));
 		} else {
 			for (const auto &d : ds)
 				std::cout << d.release << "\t" << to_string(d.layout) << "\t" << d.time << "\t" << d.files.size()

@@ -73,13 +73,7 @@ int main(int argc, char **argv)
 		log.info("staged {}: {} files, {:.0f} MB, manifest {} (hashing took {:.2f} s)", r.release, r.files,
 			 static_cast<double>(r.bytes) / 1e6, r.manifest.string(), r.hash_seconds);
 		if (opts.json) {
-			Json doc = make_document("distkernel.stage-result", 1, 0);
-			doc["release"] = r.release;
-			doc["manifest"] = r.manifest.string();
-			doc["files"] = r.files;
-			doc["bytes"] = r.bytes;
-			doc["hash_seconds"] = r.hash_seconds;
-			cli::print_json(doc);
+			cli::print_json(r);
 		} else {
 			std::cout << r.release << "\n";
 		}

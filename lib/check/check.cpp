@@ -4,7 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/process.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
@@ -29,33 +29,10 @@ int verdict_exit_code(Verdict v)
 
 std::string verdict_text(Verdict v)
 {
-	switch (v) {
-	case Verdict::ok:
-		return "ok";
-	case Verdict::losses:
-		return "will boot with losses";
-	case Verdict::no_boot:
-		return "will not boot";
-	}
-	return "?";
+	return enum_name(v);
 }
 
 namespace {
-
-const char *severity_name(CheckFinding::Severity s)
-{
-	switch (s) {
-	case CheckFinding::Severity::error:
-		return "error";
-	case CheckFinding::Severity::loss:
-		return "loss";
-	case CheckFinding::Severity::warning:
-		return "warning";
-	case CheckFinding::Severity::info:
-		return "info";
-	}
-	return "?";
-}
 
 bool exists_file(const fs::path &p)
 {
@@ -504,23 +481,35 @@ CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOp
 	return report;
 }
 
-Json CheckReport::to_json() const
+void to_json(Json &doc, const CheckFinding &f)
 {
-	Json j = make_document("distkernel.check", 1, 0);
-	j["release"] = release;
-	j["verdict"] = verdict_text(verdict);
-	j["exit_code"] = verdict_exit_code(verdict);
-	j["findings"] = Json::array();
-	for (const auto &f : findings) {
-		Json fj;
-		fj["severity"] = severity_name(f.severity);
-		fj["area"] = f.area;
-		fj["message"] = f.message;
-		fj["detail"] = f.detail;
-		j["findings"].push_back(fj);
-	}
-	j["summary"] = summary;
-	return j;
+	doc = Json::object();
+	doc["severity"] = f.severity;
+	doc["area"] = f.area;
+	doc["message"] = f.message;
+	doc["detail"] = f.detail;
+}
+
+void to_json(Json &doc, const CheckReport &r)
+{
+	doc = make_document("distkernel.check", 1, 0);
+	doc["release"] = r.release;
+	doc["verdict"] = r.verdict;
+	doc["exit_code"] = verdict_exit_code(r.verdict);
+	doc["findings"] = Json::array();
+	for (const auto &f : r.findings)
+		doc["findings"].push_back(Json(f));
+	doc["summary"] = r.summary;
+}
+
+void to_json(Json &doc, const InitramfsContents &c)
+{
+	doc = make_document("distkernel.initramfs", 1, 0);
+	doc["image"] = c.image.string();
+	doc["segments"] = c.segments;
+	doc["releases"] = c.releases;
+	doc["files"] = c.files.size();
+	doc["modules"] = c.modules;
 }
 
 std::string CheckReport::to_text() const
@@ -529,7 +518,7 @@ std::string CheckReport::to_text() const
 	for (auto s : {CheckFinding::Severity::error, CheckFinding::Severity::loss, CheckFinding::Severity::warning, CheckFinding::Severity::info})
 		for (const auto &f : findings)
 			if (f.severity == s)
-				out += fmt::format("  {} [{}]: {}\n", severity_name(f.severity), f.area, f.message);
+				out += fmt::format("  {} [{}]: {}\n", enum_name(f.severity), f.area, f.message);
 	return out;
 }
 

@@ -348,6 +348,7 @@ InitramfsContents read_initramfs(const fs::path &image, const Logger &log)
 	std::string data = read_file(image);
 	const std::string name = image.string();
 	InitramfsContents out;
+	out.image = image;
 	std::optional<TempDir> tmp;
 	std::size_t pos = 0;
 	while (pos < data.size()) {

@@ -4,7 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/quote.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <fmt/core.h>
 #include <fstream>
@@ -403,9 +403,9 @@ Machine read_live_machine(const Root &root, const Logger &log)
 	return m;
 }
 
-Json machine_to_json(const Machine &m)
+void to_json(Json &j, const Machine &m)
 {
-	Json j = make_document(machine_schema, 1, 0);
+	j = make_document(machine_schema, 1, 0);
 	j["origin"] = m.origin;
 	j["release"] = m.release;
 	j["cmdline"] = m.cmdline;
@@ -419,7 +419,6 @@ Json machine_to_json(const Machine &m)
 	if (m.boot)
 		j["mounts"]["boot"] = mount_json(*m.boot);
 	j["unreadable"] = m.unreadable;
-	return j;
 }
 
 Machine machine_from_json(const Json &doc, const std::string &source)

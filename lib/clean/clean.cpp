@@ -2,14 +2,14 @@
 #include "distkernel/clean.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>
 #include <fstream>
 #include <map>
+#include <iterator>
 #include <set>
-#include <sstream>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -187,16 +187,11 @@ void plain(const Root &root, std::map<std::string, InstalledKernel> &out)
 
 std::string entry_value(const std::string &text, const std::string &key)
 {
-	std::istringstream in(text);
-	std::string line;
-	while (std::getline(in, line)) {
-		std::istringstream f(line);
-		std::string k, v;
-		f >> k;
-		if (k == key) {
-			std::getline(f, v);
-			v.erase(0, std::min(v.find_first_not_of(" \t"), v.size()));
-			return v;
+	for (std::string_view line : text::lines(text)) {
+		auto w = text::words(line);
+		if (!w.empty() && w[0] == key) {
+			line.remove_prefix(static_cast<std::size_t>(w[0].data() + w[0].size() - line.data()));
+			return std::string(text::trim(line));
 		}
 	}
 	return {};
@@ -219,12 +214,12 @@ void bls(const Root &root, std::map<std::string, InstalledKernel> &out)
 			if (k.layout == "plain")
 				k.layout = "plain+bls";
 			add_file(k, file_at(root, boot + "/loader/entries/" + name));
-			std::istringstream in(text);
-			std::string line;
-			while (std::getline(in, line)) {
-				std::istringstream f(line);
-				std::string key, value;
-				f >> key >> value;
+			for (std::string_view line : text::lines(text)) {
+				auto w = text::words(line);
+				if (w.size() < 2)
+					continue;
+				const std::string_view key = w[0];
+				const std::string value(w[1]);
 				// Only a regular file strictly below this boot directory is a kernel's file:
 				// "linux /.." or "linux /somedir" name directories, never to be removed.
 				if ((key == "linux" || key == "initrd") && is_plain_path(value) &&
@@ -288,11 +283,12 @@ std::map<std::string, std::string> owners(const Root &root, const std::set<std::
 	for (const auto &cat : root.list("/var/db/pkg")) {
 		for (const auto &pkg : root.list("/var/db/pkg/" + cat)) {
 			std::ifstream in(root.path("/var/db/pkg/" + cat + "/" + pkg + "/CONTENTS"));
-			std::string line;
-			while (std::getline(in, line)) {
-				std::istringstream f(line);
-				std::string type, path;
-				f >> type >> path;
+			const std::string contents{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+			for (std::string_view line : text::lines(contents)) {
+				auto w = text::words(line);
+				if (w.size() < 2)
+					continue;
+				const std::string path(w[1]);
 				for (const auto &d : dirs)
 					if ((path == d || path.starts_with(d + "/")) && !out.count(d))
 						out[d] = cat + "/" + pkg;
@@ -457,7 +453,7 @@ void check_removable(const Root &root, const KernelFile &f, const fs::path &p, c
 
 } // namespace
 
-std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, KernelRemover &remover, const Logger &log)
+std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, KernelRemover &remover, const Logger &log)
 {
 	std::vector<std::string> removed;
 	// What the kept kernels use, resolved: nothing removed may be it or contain it.
@@ -509,6 +505,7 @@ std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, 
 		removed.insert(removed.end(), done.begin(), done.end());
 	}
 	sync_path(root.path("/boot"));
+	plan.carried_out = true;
 	return removed;
 }
 
@@ -539,15 +536,15 @@ std::unique_ptr<KernelRemover> install_remover(const std::string &running)
 	return std::make_unique<InstallRemover>(running);
 }
 
-Json CleanPlan::to_json(bool pretend) const
+void to_json(Json &j, const CleanPlan &plan)
 {
-	Json j = make_document("distkernel.clean", 1, 0);
-	j["pretend"] = pretend;
-	j["keep"] = keep;
-	j["running"] = running;
-	j["config"] = config;
+	j = make_document("distkernel.clean", 1, 0);
+	j["pretend"] = !plan.carried_out;
+	j["keep"] = plan.keep;
+	j["running"] = plan.running;
+	j["config"] = plan.config;
 	j["kernels"] = Json::array();
-	for (const auto &d : kernels) {
+	for (const auto &d : plan.kernels) {
 		Json k;
 		k["release"] = d.kernel.release;
 		k["installed_by_distkernel"] = d.kernel.by_distkernel;
@@ -561,12 +558,12 @@ Json CleanPlan::to_json(bool pretend) const
 		k["bytes"] = d.bytes;
 		j["kernels"].push_back(k);
 	}
-	j["bytes_freed"] = bytes;
-	return j;
+	j["bytes_freed"] = plan.bytes;
 }
 
-std::string CleanPlan::to_text(bool pretend) const
+std::string CleanPlan::to_text() const
 {
+	const bool pretend = !carried_out;
 	std::string out;
 	for (const auto &d : kernels) {
 		out += fmt::format("{} {} ({}{}): {}\n", d.remove ? (pretend ? "would remove" : "remove") : "keep", d.kernel.release,

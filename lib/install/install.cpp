@@ -4,10 +4,10 @@
 #include "distkernel/install.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
-#include "install_internal.hpp"
-#include "hooks_internal.hpp"
-#include "../sys/text.hpp"
-#include "../sys/checked_copy.hpp"
+#include "install/install_internal.hpp"
+#include "install/hooks_internal.hpp"
+#include "sys/text.hpp"
+#include "sys/checked_copy.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -666,7 +666,7 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	j.staging = "/boot/" + w.staging_name;
 	j.backup = backup_inside;
 	auto previous = find_installed(root, kv);
-	j.previous_record = previous ? previous->to_json() : Json(nullptr);
+	j.previous_record = previous ? Json(*previous) : Json(nullptr);
 	std::vector<std::string> rels = list_files(w.staging);
 	if (rels.empty())
 		throw Error("the installer put nothing into " + w.staging.string() + "\n" + retry_hint(kv));
@@ -879,12 +879,12 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 	return p;
 }
 
-Json to_json(const InstallPlan &p)
+void to_json(Json &doc, const InstallPlan &p)
 {
 	auto setting = [](const BootSetting &s) {
 		return s.set() ? Json{{"value", s.value}, {"source", s.source}} : Json(nullptr);
 	};
-	Json doc = make_document("distkernel.install-plan", 1, 0);
+	doc = make_document("distkernel.install-plan", 1, 0);
 	Json conf;
 	conf["file"] = p.install_conf.file.empty() ? Json(nullptr) : Json(p.install_conf.file.string());
 	conf["searched"] = Json::array();
@@ -894,7 +894,7 @@ Json to_json(const InstallPlan &p)
 	conf["initrd_generator"] = setting(p.install_conf.initrd_generator);
 	conf["uki_generator"] = setting(p.install_conf.uki_generator);
 	doc["install_conf"] = conf;
-	doc["layout"] = {{"value", to_string(p.layout.layout)}, {"source", p.layout.reason}};
+	doc["layout"] = {{"value", p.layout.layout}, {"source", p.layout.reason}};
 	doc["initramfs"] = setting(p.initramfs);
 	doc["hostonly"] = setting(p.hostonly);
 	Json dracut;
@@ -915,6 +915,22 @@ Json to_json(const InstallPlan &p)
 	doc["hooks"] = hooks;
 	doc["grub"] = {{"regenerate", p.grub}, {"reason", p.grub_reason}};
 	doc["warnings"] = p.warnings;
+}
+
+void to_json(Json &doc, const InstallResult &r)
+{
+	doc = r.deployment;
+	doc["layout_reason"] = r.layout_reason;
+	doc["initramfs_seconds"] = r.initramfs_seconds;
+	doc["installer_seconds"] = r.installer_seconds;
+	doc["total_seconds"] = r.total_seconds;
+	doc["rolled_back_previous"] = r.rolled_back_previous;
+}
+
+Json reinstall_document(const std::vector<InstallResult> &results)
+{
+	Json doc = make_document("distkernel.reinstall-result", 1, 0);
+	doc["kernels"] = results;
 	return doc;
 }
 
@@ -947,6 +963,15 @@ std::unique_ptr<FileLock> lock_installs(const Root &root, const InstallOptions &
 	}
 }
 
+void to_json(Json &doc, const RemoveResult &r)
+{
+	doc = make_document("distkernel.remove-result", 1, 0);
+	doc["release"] = r.release;
+	doc["removed"] = r.removed;
+	doc["kept"] = r.kept;
+	doc["pretend"] = r.pretend;
+}
+
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log)
 {
 	validate_release(release);
@@ -960,6 +985,7 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 {
 	validate_release(release);
 	RemoveResult res;
+	res.release = release;
 	res.pretend = opts.pretend;
 	std::unique_ptr<FileLock> lock;
 	if (!opts.pretend) {

@@ -2,7 +2,7 @@
 // (kernels/KV.json, schema distkernel.deployment) and the journal of an install in progress.
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
-#include "install_internal.hpp"
+#include "install/install_internal.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,43 +13,37 @@ namespace fs = std::filesystem;
 
 Layout parse_layout(std::string_view name)
 {
-	if (name == "auto")
-		return Layout::automatic;
-	if (name == "installkernel")
-		return Layout::installkernel;
-	if (name == "bls")
-		return Layout::bls;
-	if (name == "custom")
-		return Layout::custom;
+	if (auto l = enum_from_name<Layout>(name))
+		return *l;
 	throw UsageError("unknown layout '" + std::string(name) + "': use auto, installkernel, bls or custom");
 }
 
-std::string_view to_string(Layout l) noexcept
+std::string to_string(Layout l)
 {
-	switch (l) {
-	case Layout::automatic: return "auto";
-	case Layout::installkernel: return "installkernel";
-	case Layout::bls: return "bls";
-	case Layout::custom: return "custom";
-	}
-	return "auto";
+	return enum_name(l);
 }
 
-Json Deployment::to_json() const
+void to_json(Json &doc, const Deployment &d)
 {
-	Json doc = make_document(deployment_schema, deployment_major, deployment_minor);
-	doc["release"] = release;
-	doc["variant"] = variant;
-	doc["layout"] = std::string(to_string(layout));
-	doc["time"] = time;
-	doc["initramfs"] = initramfs;
-	doc["hostonly"] = hostonly;
-	doc["dracut_args"] = dracut_args;
+	doc = make_document(deployment_schema, deployment_major, deployment_minor);
+	doc["release"] = d.release;
+	doc["variant"] = d.variant;
+	doc["layout"] = d.layout;
+	doc["time"] = d.time;
+	doc["initramfs"] = d.initramfs;
+	doc["hostonly"] = d.hostonly;
+	doc["dracut_args"] = d.dracut_args;
 	Json f = Json::array();
-	for (const auto &x : files)
+	for (const auto &x : d.files)
 		f.push_back({{"path", x.path}, {"size", x.size}, {"sha256", x.sha256}});
 	doc["files"] = std::move(f);
-	doc["dirs"] = dirs;
+	doc["dirs"] = d.dirs;
+}
+
+Json installed_document(const std::vector<Deployment> &deployments)
+{
+	Json doc = make_document("distkernel.installed", 1, 0);
+	doc["kernels"] = deployments;
 	return doc;
 }
 
@@ -195,7 +189,7 @@ fs::path record_path(const Root &root, const std::string &release)
 void write_record(const Root &root, const Deployment &d)
 {
 	make_state_dir(root);
-	atomic_write(record_path(root, d.release), d.to_json().dump(1) + "\n");
+	atomic_write(record_path(root, d.release), Json(d).dump(1) + "\n");
 }
 
 } // namespace detail

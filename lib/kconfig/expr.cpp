@@ -2,7 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kconfig.hpp"
 #include "distkernel/quote.hpp"
-#include "lexer.hpp"
+#include "kconfig/lexer.hpp"
 
 #include <algorithm>
 #include <cstdlib>

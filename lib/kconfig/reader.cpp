@@ -5,7 +5,7 @@
 #include "distkernel/kconfig.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
-#include "lexer.hpp"
+#include "kconfig/lexer.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
 #include "distkernel/stage.hpp"
-#include "parallel.hpp"
+#include "stage/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -2,7 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
-#include "parallel.hpp"
+#include "stage/parallel.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,26 +12,24 @@ namespace fs = std::filesystem;
 
 ModuleCompression parse_module_compression(std::string_view name)
 {
-	if (name == "none")
-		return ModuleCompression::none;
-	if (name == "gzip")
-		return ModuleCompression::gzip;
-	if (name == "xz")
-		return ModuleCompression::xz;
-	if (name == "zstd")
-		return ModuleCompression::zstd;
+	if (auto c = enum_from_name<ModuleCompression>(name))
+		return *c;
 	throw UsageError("unknown module compression '" + std::string(name) + "': use zstd, xz, gzip or none");
 }
 
-std::string_view to_string(ModuleCompression c) noexcept
+std::string to_string(ModuleCompression c)
 {
-	switch (c) {
-	case ModuleCompression::gzip: return "gzip";
-	case ModuleCompression::xz: return "xz";
-	case ModuleCompression::zstd: return "zstd";
-	case ModuleCompression::none: break;
-	}
-	return "none";
+	return enum_name(c);
+}
+
+void to_json(Json &doc, const StageResult &r)
+{
+	doc = make_document("distkernel.stage-result", 1, 0);
+	doc["release"] = r.release;
+	doc["manifest"] = r.manifest.string();
+	doc["files"] = r.files;
+	doc["bytes"] = r.bytes;
+	doc["hash_seconds"] = r.hash_seconds;
 }
 
 namespace {
@@ -254,7 +252,7 @@ Json manifest_head(const std::string &kv, const std::string &variant, const std:
 	doc["system_map"] = has_map ? Json(src + "/System.map") : Json(nullptr);
 	doc["config"] = src + "/.config";
 	doc["modules_dir"] = "/lib/modules/" + kv;
-	doc["module_compression"] = std::string(to_string(c));
+	doc["module_compression"] = c;
 	if (report.empty()) {
 		doc["config_origin"] = nullptr;
 	} else {

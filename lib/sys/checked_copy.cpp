@@ -1,4 +1,4 @@
-#include "checked_copy.hpp"
+#include "sys/checked_copy.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
 

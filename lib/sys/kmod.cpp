@@ -3,12 +3,12 @@
 #include "distkernel/kmod.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/rootfs.hpp"
+#include "sys/text.hpp"
 
 #include <libkmod.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -103,19 +103,22 @@ ModuleTree::ModuleTree(const fs::path &dir, const std::vector<fs::path> &config_
 		throw SystemError(dir.string() + ": libkmod cannot load its indexes", -err);
 	// modules.builtin is the authority on what is built in: libkmod's initstate would ask the
 	// running kernel's /sys/module for anything else.
-	std::ifstream in(dir / "modules.builtin");
-	if (!in)
+	std::string builtin;
+	try {
+		builtin = read_file(dir / "modules.builtin");
+	} catch (const SystemError &) {
 		throw Error(dir.string() + "/modules.builtin: cannot be read (every kernel's modules_install writes it)");
-	std::string line;
-	while (std::getline(in, line))
+	}
+	for (std::string_view line : text::lines(builtin))
 		if (!line.empty())
 			impl_->builtin.insert(normalise_module_name(line));
 	// Built-in code that cannot be a module (bool options: tracefs, ...) is missing from
 	// modules.builtin, but its modinfo ("tracefs.alias=fs-tracefs") is in modules.builtin.modinfo.
-	std::ifstream modinfo(dir / "modules.builtin.modinfo", std::ios::binary);
-	while (std::getline(modinfo, line, '\0'))
-		if (auto dot = line.find('.'); dot != std::string::npos && dot > 0 && line.find('=') > dot)
-			impl_->builtin.insert(normalise_module_name(line.substr(0, dot)));
+	const fs::path modinfo_file = dir / "modules.builtin.modinfo";
+	const std::string modinfo = fs::is_regular_file(modinfo_file, ec) ? read_file(modinfo_file) : std::string();
+	for (std::string_view entry : text::split(modinfo, '\0'))
+		if (auto dot = entry.find('.'); dot != std::string_view::npos && dot > 0 && entry.find('=') > dot)
+			impl_->builtin.insert(normalise_module_name(entry.substr(0, dot)));
 }
 
 ModuleTree::~ModuleTree() = default;

@@ -3,6 +3,7 @@
 #include "distkernel/process.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/quote.hpp"
+#include "sys/text.hpp"
 
 #if __has_include(<boost/process/v1/child.hpp>)
 #include <boost/process/v1/args.hpp>
@@ -71,9 +72,7 @@ fs::path find_program(const std::string &name, const Environment &env)
 		return ::access(name.c_str(), X_OK) == 0 ? fs::path(name) : fs::path();
 	auto it = env.find("PATH");
 	std::string path = it == env.end() ? "/usr/bin:/bin" : it->second;
-	std::stringstream ss(path);
-	std::string dir;
-	while (std::getline(ss, dir, ':')) {
+	for (std::string_view dir : text::split(path, ':')) {
 		if (dir.empty())
 			continue;
 		fs::path p = fs::path(dir) / name;

@@ -1,4 +1,4 @@
-#include "text.hpp"
+#include "sys/text.hpp"
 
 #include "distkernel/error.hpp"
 
@@ -12,13 +12,30 @@ std::string_view trim(std::string_view s, std::string_view chars)
 	return s.substr(first, s.find_last_not_of(chars) - first + 1);
 }
 
-std::vector<std::string_view> lines(std::string_view text)
+std::vector<std::string_view> split(std::string_view text, char separator)
 {
 	std::vector<std::string_view> out;
 	while (!text.empty()) {
-		std::size_t nl = text.find('\n');
-		out.push_back(text.substr(0, nl));
-		text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+		std::size_t at = text.find(separator);
+		out.push_back(text.substr(0, at));
+		text.remove_prefix(at == std::string_view::npos ? text.size() : at + 1);
+	}
+	return out;
+}
+
+std::vector<std::string_view> lines(std::string_view text)
+{
+	return split(text, '\n');
+}
+
+std::vector<std::string_view> words(std::string_view line)
+{
+	constexpr std::string_view blanks = " \t\r\n\v\f";
+	std::vector<std::string_view> out;
+	for (std::size_t start = line.find_first_not_of(blanks); start != std::string_view::npos;) {
+		std::size_t end = line.find_first_of(blanks, start);
+		out.push_back(line.substr(start, end - start));
+		start = end == std::string_view::npos ? end : line.find_first_not_of(blanks, end);
 	}
 	return out;
 }

@@ -12,8 +12,15 @@ namespace distkernel::text {
 // s without the leading and trailing characters in chars (blanks and line ends by default).
 std::string_view trim(std::string_view s, std::string_view chars = " \t\r\n");
 
-// The lines of text without their '\n'; a last line without '\n' counts, an empty text has none.
+// The parts of text between separators: a last part without a separator counts, an empty text
+// has none ("a::b" split at ':' is "a", "", "b").
+std::vector<std::string_view> split(std::string_view text, char separator);
+
+// The lines of text without their '\n' (split at '\n').
 std::vector<std::string_view> lines(std::string_view text);
+
+// The blank-separated words of a line ("  linux  /vmlinuz-6.1\t" is "linux", "/vmlinuz-6.1").
+std::vector<std::string_view> words(std::string_view line);
 
 // "a, b, c" for join({"a", "b", "c"}, ", ").
 std::string join(const std::vector<std::string> &parts, std::string_view separator);

@@ -91,7 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	{
 		// Never an exception: what cannot be read is listed in the machine's "unreadable".
 		Machine m = read_live_machine(Root(root), quiet);
-		(void)dump_json(machine_to_json(m));
+		(void)dump_json(Json(m));
 		for (const auto &d : m.devices)
 			if (d.modalias == outside_marker)
 				std::abort(); // a modalias read through a link out of the root

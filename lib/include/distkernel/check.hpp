@@ -58,19 +58,23 @@ struct Machine {
 // it in unreadable instead.
 Machine read_live_machine(const Root &root, const Logger &log);
 // Schema "distkernel.machine", version 1.0.
-Json machine_to_json(const Machine &m);
+void to_json(Json &doc, const Machine &m);
+// The snapshot's reader: checks the document and names source and the field in its errors.
 Machine machine_from_json(const Json &doc, const std::string &source);
 Machine read_machine_snapshot(const std::filesystem::path &file);
 
 // ---- the initramfs --------------------------------------------------------------------------
 
 struct InitramfsContents {
+	std::filesystem::path image;       // the file read_initramfs read
 	std::vector<std::string> segments; // "cpio", "cpio (zstd)", ... in file order
 	std::vector<std::string> files;    // every path in the archives
 	std::vector<std::string> modules;  // normalised names of the .ko(.xz|.zst|.gz) files
 	std::vector<std::string> releases; // the KV directories under (usr/)lib/modules/
 	bool has_module(const std::string &name) const;
 };
+// Schema "distkernel.initramfs" 1.0; of the files only their number.
+void to_json(Json &doc, const InitramfsContents &c);
 
 // Reads concatenated cpio newc archives, uncompressed (dracut's early-microcode prefix) and
 // then compressed (gzip, xz, zstd, lz4, bzip2, lzma: decompressed by the real programs).
@@ -83,6 +87,9 @@ void parse_cpio(std::string_view data, const std::string &name, InitramfsContent
 // ---- the check ------------------------------------------------------------------------------
 
 enum class Verdict { ok, losses, no_boot };
+NLOHMANN_JSON_SERIALIZE_ENUM(Verdict, {{Verdict::ok, "ok"},
+				       {Verdict::losses, "will boot with losses"},
+				       {Verdict::no_boot, "will not boot"}})
 // Exit statuses of distkernel-check by verdict (docs/distkernel-check.md).
 int verdict_exit_code(Verdict v);
 std::string verdict_text(Verdict v);
@@ -94,6 +101,11 @@ struct CheckFinding {
 	std::string message;
 	Json detail = Json::object();
 };
+NLOHMANN_JSON_SERIALIZE_ENUM(CheckFinding::Severity, {{CheckFinding::Severity::error, "error"},
+						      {CheckFinding::Severity::loss, "loss"},
+						      {CheckFinding::Severity::warning, "warning"},
+						      {CheckFinding::Severity::info, "info"}})
+void to_json(Json &doc, const CheckFinding &f);
 
 struct CheckOptions {
 	std::string release;
@@ -109,9 +121,9 @@ struct CheckReport {
 	Verdict verdict = Verdict::ok;
 	std::vector<CheckFinding> findings;
 	Json summary = Json::object(); // counts and the files used
-	Json to_json() const;          // schema "distkernel.check", 1.0
 	std::string to_text() const;   // verdict line first, then the findings
 };
+void to_json(Json &doc, const CheckReport &r); // schema "distkernel.check" 1.0
 
 CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOptions &opts, const Logger &log);
 

@@ -69,10 +69,11 @@ struct CleanPlan {
 	std::string running;
 	std::string config;
 	std::uint64_t bytes = 0; // freed when every removal is done
+	bool carried_out = false; // execute_clean did every removal; until then the plan is a pretend one
 	bool nothing_to_do() const;
-	Json to_json(bool pretend) const; // schema "distkernel.clean" 1.0
-	std::string to_text(bool pretend) const;
+	std::string to_text() const;
 };
+void to_json(Json &doc, const CleanPlan &plan); // schema "distkernel.clean" 1.0
 
 CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &log);
 
@@ -89,7 +90,7 @@ public:
 std::unique_ptr<KernelRemover> install_remover(const std::string &running);
 
 // Carries out the plan: distkernel's kernels through remover, others (--all) and the leftovers
-// directly; returns the paths removed.
-std::vector<std::string> execute_clean(const Root &root, const CleanPlan &plan, KernelRemover &remover, const Logger &log);
+// directly; returns the paths removed and marks the plan carried_out.
+std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, KernelRemover &remover, const Logger &log);
 
 } // namespace distkernel

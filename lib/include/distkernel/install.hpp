@@ -34,8 +34,12 @@ enum class Layout {
 	bls,           // systemd's kernel-install add: BOOT/TOKEN/KV/{linux,initrd} + loader entry
 	custom,        // the root's own /usr/local/bin/installkernel
 };
+NLOHMANN_JSON_SERIALIZE_ENUM(Layout, {{Layout::automatic, "auto"},
+				      {Layout::installkernel, "installkernel"},
+				      {Layout::bls, "bls"},
+				      {Layout::custom, "custom"}})
 Layout parse_layout(std::string_view name); // auto|installkernel|bls|custom, else UsageError
-std::string_view to_string(Layout l) noexcept;
+std::string to_string(Layout l);
 
 struct LayoutChoice {
 	Layout layout = Layout::installkernel;
@@ -106,7 +110,7 @@ struct InstallPlan {
 	std::vector<std::string> warnings;
 };
 InstallPlan plan_install(const Root &root, const InstallOptions &opts);
-Json to_json(const InstallPlan &plan);
+void to_json(Json &doc, const InstallPlan &plan); // schema "distkernel.install-plan" 1.0
 
 struct DeployedFile {
 	std::string path; // inside the root ("/boot/vmlinuz-6.1.0-56-amd64")
@@ -125,9 +129,12 @@ struct Deployment {
 	bool initramfs = false;
 	bool hostonly = false;
 	std::vector<std::string> dracut_args; // the extra dracut arguments (reinstall repeats them)
-	Json to_json() const;
+	// The record's reader: checks the document and names source and the field in its errors.
 	static Deployment from_json(const Json &doc, const std::string &source);
 };
+void to_json(Json &doc, const Deployment &d); // schema deployment_schema
+// "distkernel.installed" 1.0: the records of list_installed.
+Json installed_document(const std::vector<Deployment> &deployments);
 
 struct InstallResult {
 	Deployment deployment;
@@ -140,12 +147,17 @@ struct InstallResult {
 	std::string skipped_by;            // a preinst hook exited 77: nothing was installed
 	std::string hook_failure;          // a postinst hook failed after the commit: the kernel is installed
 };
+// The deployment's record with the timings and the layout's reason.
+void to_json(Json &doc, const InstallResult &r);
+// "distkernel.reinstall-result" 1.0: the results of reinstall.
+Json reinstall_document(const std::vector<InstallResult> &results);
 
 // Installs staged kernel KV of the root. Throws Error naming what failed and how to retry; on any
 // failure the root's /boot and state are exactly as before.
 InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
 
 struct RemoveResult {
+	std::string release;
 	std::vector<std::string> removed; // paths inside the root
 	std::vector<std::string> kept;    // listed but still used by another kernel's record
 	bool was_installed = false;       // false: nothing recorded (tools exit 77)
@@ -156,6 +168,7 @@ struct RemoveResult {
 // grub-mkconfig (as the hook would on install); under another root as HookMode says. Throws Error
 // naming the command when it fails.
 void update_boot_menu(const Root &root, const InstallOptions &opts, const Logger &log);
+void to_json(Json &doc, const RemoveResult &r); // schema "distkernel.remove-result" 1.0
 // Removes exactly what KV's state record lists, except files another kernel's record also lists.
 // Refuses the running kernel on the live system unless opts.force. Public for distkernel-clean.
 RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,24 @@ std::string json_excerpt(const Json &value);
 
 // Reads and checks a document from a file: ParseError naming the file for bad JSON.
 Json read_document(const std::filesystem::path &file, const std::string &schema, int major);
+
+// The names of an enum's values are declared once, with NLOHMANN_JSON_SERIALIZE_ENUM beside the
+// enum, and used for JSON, messages and command-line values alike.
+template <class Enum>
+std::string enum_name(Enum value)
+{
+	return Json(value).template get<std::string>();
+}
+
+// The value called name; nullopt for a name no value has (nlohmann's own conversion would give the
+// first value for any unknown name).
+template <class Enum>
+std::optional<Enum> enum_from_name(std::string_view name)
+{
+	Enum value = Json(name).template get<Enum>();
+	if (enum_name(value) != name)
+		return std::nullopt;
+	return value;
+}
 
 } // namespace distkernel

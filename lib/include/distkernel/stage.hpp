@@ -25,9 +25,13 @@ inline constexpr int staged_major = 1;
 inline constexpr int staged_minor = 0;
 
 enum class ModuleCompression { none, gzip, xz, zstd };
+NLOHMANN_JSON_SERIALIZE_ENUM(ModuleCompression, {{ModuleCompression::none, "none"},
+						 {ModuleCompression::gzip, "gzip"},
+						 {ModuleCompression::xz, "xz"},
+						 {ModuleCompression::zstd, "zstd"}})
 // "none", "gzip", "xz", "zstd"; UsageError naming the value otherwise.
 ModuleCompression parse_module_compression(std::string_view name);
-std::string_view to_string(ModuleCompression c) noexcept;
+std::string to_string(ModuleCompression c);
 
 // A kernel built with the kernel's own make (after `make` in BUILD).
 struct BuildStageOptions {
@@ -68,6 +72,7 @@ struct StageResult {
 	std::uint64_t bytes = 0;
 	double hash_seconds = 0; // time spent hashing every staged file
 };
+void to_json(Json &doc, const StageResult &r); // schema "distkernel.stage-result" 1.0
 
 StageResult stage_build(const BuildStageOptions &opts, const Logger &log);
 StageResult stage_prebuilt(const PrebuiltStageOptions &opts, const Logger &log);

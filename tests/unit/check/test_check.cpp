@@ -1,4 +1,4 @@
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"
@@ -77,7 +77,7 @@ TEST_CASE("a machine snapshot survives a round trip and bad fields are named", "
 	Mount boot = root;
 	boot.free_bytes = 12345;
 	m.boot = boot;
-	Json j = machine_to_json(m);
+	Json j = Json(m);
 	CHECK(j["schema"] == "distkernel.machine");
 	CHECK(j["version"] == "1.0");
 	Machine back = machine_from_json(j, "m.json");
@@ -94,10 +94,10 @@ TEST_CASE("a machine snapshot survives a round trip and bad fields are named", "
 	} catch (const ParseError &e) {
 		CHECK(std::string(e.what()).find("mounts.root.chain[0].devices[0].modalias: expected a string, got 7") != std::string::npos);
 	}
-	Json v2 = machine_to_json(m);
+	Json v2 = Json(m);
 	v2["version"] = "2.0";
 	CHECK_THROWS_AS(machine_from_json(v2, "m.json"), Error);
-	Json v1x = machine_to_json(m);
+	Json v1x = Json(m);
 	v1x["version"] = "1.9";
 	CHECK(machine_from_json(v1x, "m.json").release == m.release);
 }
@@ -108,4 +108,32 @@ TEST_CASE("verdicts map to documented exit codes", "[check]")
 	CHECK(verdict_exit_code(Verdict::losses) == 4);
 	CHECK(verdict_exit_code(Verdict::no_boot) == 5);
 	CHECK(verdict_text(Verdict::no_boot) == "will not boot");
+}
+
+TEST_CASE("a check report as JSON: names of verdicts and severities, the exit code", "[check]")
+{
+	CheckReport r;
+	r.release = "6.1.0-1-test";
+	r.verdict = Verdict::losses;
+	r.findings.push_back({CheckFinding::Severity::loss, "hardware", "no driver for X", Json{{"device", "/sys/x"}}});
+	Json j = r;
+	CHECK(j["schema"] == "distkernel.check");
+	CHECK(j["verdict"] == "will boot with losses");
+	CHECK(j["exit_code"] == 4);
+	REQUIRE(j["findings"].size() == 1);
+	CHECK(j["findings"][0].dump() ==
+	      R"({"severity":"loss","area":"hardware","message":"no driver for X","detail":{"device":"/sys/x"}})");
+	CHECK(r.to_text() == "6.1.0-1-test: will boot with losses\n  loss [hardware]: no driver for X\n");
+	CHECK(enum_from_name<Verdict>("will not boot") == Verdict::no_boot);
+	CHECK_FALSE(enum_from_name<Verdict>("fine").has_value());
+	CHECK(enum_from_name<CheckFinding::Severity>("info") == CheckFinding::Severity::info);
+
+	InitramfsContents c;
+	c.image = "/boot/initramfs-6.1.img";
+	c.segments = {"cpio", "cpio (zstd)"};
+	c.files = {"usr", "usr/lib/modules/6.1/kernel/a.ko"};
+	c.modules = {"a"};
+	c.releases = {"6.1"};
+	CHECK(Json(c).dump() == R"({"schema":"distkernel.initramfs","version":"1.0","image":"/boot/initramfs-6.1.img",)"
+				R"j("segments":["cpio","cpio (zstd)"],"releases":["6.1"],"files":2,"modules":["a"]})j");
 }

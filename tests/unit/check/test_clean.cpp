@@ -1,4 +1,4 @@
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/clean.hpp"
 #include "distkernel/error.hpp"
@@ -38,4 +38,23 @@ TEST_CASE("clean.conf: keep and pin, errors with file and line", "[clean]")
 	}
 	atomic_write(t.path() / "etc/distkernel/clean.conf", "kep = 2\n");
 	CHECK_THROWS_AS(read_clean_config(root), ParseError);
+}
+
+TEST_CASE("a clean plan is a pretend one until execute_clean carried it out", "[clean]")
+{
+	TempDir t;
+	Root root(t.path());
+	fs::create_directories(t.path() / "boot");
+	CleanPlan plan = plan_clean(root, CleanOptions{}, Logger(Verbosity::quiet));
+	CHECK(plan.nothing_to_do());
+	Json j = plan;
+	CHECK(j["schema"] == "distkernel.clean");
+	CHECK(j["pretend"] == true);
+	CHECK(j["kernels"] == Json::array());
+	CHECK(plan.to_text() == "0 bytes would be freed\n");
+	auto remover = install_remover("");
+	execute_clean(root, plan, *remover, Logger(Verbosity::quiet));
+	CHECK(plan.carried_out);
+	CHECK(Json(plan)["pretend"] == false);
+	CHECK(plan.to_text() == "0 bytes freed\n");
 }

@@ -1,5 +1,5 @@
 // A root's /sys and /proc as a hostile or broken machine may have them.
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"
@@ -65,7 +65,7 @@ TEST_CASE("a machine whose mount source and command line are not UTF-8 still pri
 	Machine m = read_live_machine(root, Logger(Verbosity::quiet));
 	REQUIRE(m.root);
 	std::string text;
-	REQUIRE_NOTHROW(text = dump_json(machine_to_json(m)));
+	REQUIRE_NOTHROW(text = dump_json(Json(m)));
 	CHECK_THAT(text, Catch::Matchers::Contains("/de\xef\xbf\xbd/root"));
 	Machine back = machine_from_json(parse_json(text, "snapshot"), "snapshot");
 	REQUIRE(back.root);

@@ -1,5 +1,5 @@
-#include "../catch.hpp"
-#include "../paths.hpp"
+#include "catch.hpp"
+#include "paths.hpp"
 
 #include "distkernel/config.hpp"
 #include "distkernel/error.hpp"

@@ -1,6 +1,6 @@
 // Kconfig input built to exhaust the reader: loops, depth and sizes end in errors naming
 // file:line, never in a stack overflow or an endless run.
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/config.hpp"
 #include "distkernel/error.hpp"

@@ -1,5 +1,5 @@
-#include "../catch.hpp"
-#include "../files.hpp"
+#include "catch.hpp"
+#include "files.hpp"
 
 #include "distkernel/boot.hpp"
 #include "distkernel/error.hpp"
@@ -171,7 +171,7 @@ TEST_CASE("the layout and the initramfs follow install.conf, each with its sourc
 	CHECK(p.layout.layout == Layout::installkernel);
 	CHECK(p.initramfs.value == "none");
 	CHECK(p.initramfs.source == file.string() + ":2 says initrd_generator=none");
-	CHECK(to_json(p)["initramfs"]["value"] == "none");
+	CHECK(Json(p)["initramfs"]["value"] == "none");
 
 	put(file, "layout=uki\n");
 	p = plan_install(root, opts);

@@ -1,6 +1,6 @@
 #include <chrono>
-#include "../catch.hpp"
-#include "../files.hpp"
+#include "catch.hpp"
+#include "files.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
@@ -52,6 +52,9 @@ TEST_CASE("layouts parse and are chosen from the root", "[install]")
 	CHECK(parse_layout("bls") == Layout::bls);
 	CHECK(parse_layout("auto") == Layout::automatic);
 	CHECK_THROWS_AS(parse_layout("grub"), UsageError);
+	CHECK(to_string(Layout::automatic) == "auto");
+	CHECK(Json(Layout::installkernel) == "installkernel");
+	CHECK_FALSE(enum_from_name<Layout>("").has_value());
 	TempDir t;
 	Root root(t.path());
 	CHECK(choose_layout(root, Layout::automatic).layout == Layout::installkernel);
@@ -76,15 +79,28 @@ TEST_CASE("deployment records round-trip and reject paths outside /boot", "[inst
 	d.files = {{"/boot/vmlinuz-6.1.0-1-test", 5, "ab"}};
 	d.dirs = {"/boot/x"};
 	d.dracut_args = {"--drivers", "ext4"};
-	Deployment back = Deployment::from_json(d.to_json(), "test");
+	Deployment back = Deployment::from_json(Json(d), "test");
 	CHECK(back.release == d.release);
+	CHECK(Json(d)["layout"] == "bls");
+	CHECK(installed_document({})["kernels"] == Json::array());
+	Json listed = installed_document({d, d});
+	CHECK(listed["schema"] == "distkernel.installed");
+	REQUIRE(listed["kernels"].size() == 2);
+	CHECK(listed["kernels"][1] == Json(d));
+	InstallResult r;
+	r.deployment = d;
+	r.layout_reason = "--layout bls";
+	Json re = reinstall_document({r});
+	CHECK(re["kernels"][0]["release"] == d.release);
+	CHECK(re["kernels"][0]["layout_reason"] == "--layout bls");
+	CHECK(reinstall_document({})["kernels"] == Json::array());
 	CHECK(back.layout == Layout::bls);
 	CHECK(back.files.size() == 1);
 	CHECK(back.dracut_args == d.dracut_args);
-	Json bad = d.to_json();
+	Json bad = Json(d);
 	bad["files"][0]["path"] = "/etc/passwd";
 	CHECK_THROWS_AS(Deployment::from_json(bad, "test"), Error);
-	bad = d.to_json();
+	bad = Json(d);
 	bad["version"] = "2.0";
 	CHECK_THROWS_AS(Deployment::from_json(bad, "test"), Error);
 }
@@ -110,7 +126,7 @@ TEST_CASE("records are validated field by field, naming the field", "[install]")
 	d.release = "6.1.0-1-test";
 	d.files = {{"/boot/vmlinuz-6.1.0-1-test", 5, "ab"}, {"/boot/a", 1, "cd"}, {"/boot/b", 1, "ef"}};
 	d.dirs = {"/boot/TOKEN/6.1.0-1-test"};
-	const Json good = d.to_json();
+	const Json good = Json(d);
 	CHECK(record_error(good).empty());
 
 	Json bad = good;
@@ -164,7 +180,7 @@ TEST_CASE("a record naming another release than its file is refused", "[install]
 	Deployment a;
 	a.release = "6.1.0-2-test";
 	a.files = {{"/boot/vmlinuz-6.1.0-2-test", 1, ""}};
-	put(state_dir(root) / "kernels/6.1.0-1-test.json", a.to_json().dump());
+	put(state_dir(root) / "kernels/6.1.0-1-test.json", Json(a).dump());
 	put(t.path() / "boot/vmlinuz-6.1.0-2-test", "x");
 	Logger quiet(Verbosity::quiet);
 	InstallOptions o;
@@ -193,7 +209,7 @@ TEST_CASE("remove counts only what it removed and never a directory", "[install]
 	// boot/EFI leads elsewhere inside the root: the file there is found through it, the link stays.
 	fs::create_directory_symlink("/elsewhere", t.path() / "boot/EFI");
 	put(t.path() / "elsewhere/Linux/a.efi", "e");
-	put(state_dir(root) / "kernels/A.json", a.to_json().dump());
+	put(state_dir(root) / "kernels/A.json", Json(a).dump());
 	Logger quiet(Verbosity::quiet);
 	InstallOptions o;
 	RemoveResult r = remove(root, "A", o, quiet);
@@ -221,6 +237,11 @@ TEST_CASE("staged manifests are verified", "[install]")
 	CHECK_THROWS_AS(read_staged(root, "../x"), UsageError);
 	CHECK(parse_module_compression("zstd") == ModuleCompression::zstd);
 	CHECK_THROWS_AS(parse_module_compression("lz4"), UsageError);
+	CHECK(to_string(ModuleCompression::none) == "none");
+	StageResult sr{"6.1.0-1-test", "/d/usr/src/linux-6.1.0-1-test/distkernel-manifest.json", 3, 4096, 0.5};
+	CHECK(Json(sr).dump() == R"({"schema":"distkernel.stage-result","version":"1.0","release":"6.1.0-1-test",)"
+				 R"("manifest":"/d/usr/src/linux-6.1.0-1-test/distkernel-manifest.json","files":3,"bytes":4096,)"
+				 R"("hash_seconds":0.5})");
 	CHECK(default_image_path("x86_64") == "arch/x86/boot/bzImage");
 }
 
@@ -293,8 +314,8 @@ TEST_CASE("remove deletes exactly the record's files, keeping shared ones", "[in
 	Deployment b = a;
 	b.release = "B";
 	b.files = {{"/boot/vmlinuz-B", 1, ""}, {"/boot/shared.img", 1, ""}};
-	put(state_dir(root) / "kernels/A.json", a.to_json().dump());
-	put(state_dir(root) / "kernels/B.json", b.to_json().dump());
+	put(state_dir(root) / "kernels/A.json", Json(a).dump());
+	put(state_dir(root) / "kernels/B.json", Json(b).dump());
 	CHECK(list_installed(root).size() == 2);
 	Logger quiet(Verbosity::quiet);
 	InstallOptions o;
@@ -321,7 +342,7 @@ TEST_CASE("remove refuses the running kernel unless forced", "[install]")
 	d.release = "R";
 	d.time = "2026-01-01T00:00:00Z";
 	d.files = {{"/boot/vmlinuz-R", 1, ""}};
-	put(state_dir(root) / "kernels/R.json", d.to_json().dump());
+	put(state_dir(root) / "kernels/R.json", Json(d).dump());
 	Logger quiet(Verbosity::quiet);
 	InstallOptions o;
 	o.running_release = "R";

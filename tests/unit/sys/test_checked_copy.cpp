@@ -1,6 +1,6 @@
-#include "../catch.hpp"
+#include "catch.hpp"
 
-#include "../../../lib/sys/checked_copy.hpp"
+#include "sys/checked_copy.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
 #include "distkernel/rootfs.hpp"

@@ -1,6 +1,6 @@
 // JSON from files a user or an attacker controls: nesting is bounded when parsing (printing,
 // copying and comparing recurse), and errors quote a short excerpt of a bad value.
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/check.hpp"
 #include "distkernel/error.hpp"

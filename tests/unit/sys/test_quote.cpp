@@ -1,5 +1,5 @@
 // Input quoted in messages, and files that are not files.
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/quote.hpp"

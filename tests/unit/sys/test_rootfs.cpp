@@ -1,4 +1,4 @@
-#include "../catch.hpp"
+#include "catch.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/rootfs.hpp"

@@ -1,11 +1,11 @@
-#include "../catch.hpp"
+#include "catch.hpp"
 
-#include "../../../lib/sys/text.hpp"
+#include "sys/text.hpp"
 #include "distkernel/error.hpp"
 
 using namespace distkernel;
 
-TEST_CASE("text helpers: trim, lines, join", "[sys]")
+TEST_CASE("text helpers: trim, split, lines, words, join", "[sys]")
 {
 	CHECK(text::trim("  a b\t\r\n") == "a b");
 	CHECK(text::trim(" \t\n").empty());
@@ -13,6 +13,13 @@ TEST_CASE("text helpers: trim, lines, join", "[sys]")
 	CHECK(text::lines("a\n\nb") == std::vector<std::string_view>{"a", "", "b"});
 	CHECK(text::lines("a\n") == std::vector<std::string_view>{"a"});
 	CHECK(text::lines("").empty());
+	CHECK(text::split("/usr/bin::/bin:", ':') == std::vector<std::string_view>{"/usr/bin", "", "/bin"});
+	CHECK(text::split(std::string_view("a\0b\0", 4), '\0') == std::vector<std::string_view>{"a", "b"});
+	CHECK(text::split(":", ':') == std::vector<std::string_view>{""});
+	CHECK(text::words("  linux  /vmlinuz-6.1\t\r") == std::vector<std::string_view>{"linux", "/vmlinuz-6.1"});
+	CHECK(text::words("obj /lib/modules/6.1/a.ko 0123 1700000000") ==
+	      std::vector<std::string_view>{"obj", "/lib/modules/6.1/a.ko", "0123", "1700000000"});
+	CHECK(text::words(" \t").empty());
 	CHECK(text::join({"a", "b", "c"}, ", ") == "a, b, c");
 	CHECK(text::join({}, ", ").empty());
 }

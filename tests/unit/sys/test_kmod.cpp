@@ -1,0 +1,48 @@
+// lib/sys/kmod.cpp: module names, and what a module tree says is built in.
+#include "catch.hpp"
+
+#include "distkernel/error.hpp"
+#include "distkernel/kmod.hpp"
+#include "distkernel/rootfs.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+using namespace distkernel;
+namespace fs = std::filesystem;
+
+TEST_CASE("module names: file names and dashes normalised", "[sys]")
+{
+	CHECK(normalise_module_name("kernel/drivers/md/dm-crypt.ko.zst") == "dm_crypt");
+	CHECK(normalise_module_name("virtio_blk.ko") == "virtio_blk");
+	CHECK(normalise_module_name("snd-hda-intel") == "snd_hda_intel");
+	CHECK(normalise_module_name(".ko") == ".ko");
+	CHECK(is_module_file_name("a/b/ext4.ko.xz"));
+	CHECK_FALSE(is_module_file_name("a/b/modules.dep"));
+	CHECK_FALSE(is_module_file_name(".ko"));
+}
+
+TEST_CASE("built in: modules.builtin and the modinfo of bool options, modules.builtin required", "[sys]")
+{
+	const char *cache = std::getenv("DISTKERNEL_CACHE");
+	REQUIRE(cache);
+	fs::path real;
+	for (const auto &e : fs::directory_iterator(fs::path(cache) / "debian-kernel/root/lib/modules"))
+		real = e.path();
+	REQUIRE(fs::exists(real / "modules.builtin"));
+	// The indexes alone: a module tree libkmod opens, without the 400 MB of modules.
+	TempDir t;
+	for (const auto &e : fs::directory_iterator(real))
+		if (e.is_regular_file() && e.path().filename().string().starts_with("modules."))
+			fs::copy_file(e.path(), t.path() / e.path().filename());
+	{
+		ModuleTree tree(t.path());
+		CHECK(tree.is_builtin("libblake2s-x86_64"));
+		CHECK(tree.is_builtin("tracefs")); // only in modules.builtin.modinfo
+		CHECK_FALSE(tree.is_builtin("xfs"));
+	}
+	fs::remove(t.path() / "modules.builtin.modinfo");
+	CHECK_FALSE(ModuleTree(t.path()).is_builtin("tracefs"));
+	fs::remove(t.path() / "modules.builtin");
+	CHECK_THROWS_WITH(ModuleTree(t.path()), Catch::Matchers::Contains("modules.builtin: cannot be read"));
+}
