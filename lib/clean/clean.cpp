@@ -327,10 +327,6 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 	CleanConfig conf = read_clean_config(root);
 	CleanPlan plan;
 	plan.keep = opts.keep ? *opts.keep : conf.keep;
-	if (plan.keep == 0)
-		throw UsageError((opts.keep ? std::string("--keep 0") : "keep = 0 in " + conf.source) +
-				 " would remove the newest kernel too: keep at least 1 (remove a single kernel with "
-				 "`distkernel-install remove KV`)");
 	plan.config = conf.source;
 	std::set<std::string> pinned(conf.pinned.begin(), conf.pinned.end());
 	pinned.insert(opts.pinned.begin(), opts.pinned.end());

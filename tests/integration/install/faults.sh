@@ -49,18 +49,20 @@ wait "$pid" 2>/dev/null || true
 dk_expect_status 1 "$install" add "$KV" --root "$R" --dracut "$fixtures/failing-dracut"
 dk_same_boot "$R" "$base_bls" "killed during dracut, then a new run"
 
-# Two installs at once: the second fails at once, naming the lock; the first completes.
+# Two installs at once: the second waits, saying so, and gives up after --lock-timeout naming the
+# lock; the first completes. (Waiting through to success: install-removal's clean case.)
 rm -rf "$R/boot/loader"
 base=$(dk_boot_snapshot "$R")
 "$install" add "$KV" --root "$R" --layout installkernel "${DK_SMALL_DRACUT[@]}" >"$T/first.out" 2>"$T/first.err" &
 first=$!
 for _ in $(seq 100); do [[ -d $R/boot/.distkernel-new-$KV ]] && break; sleep 0.1; done
-dk_expect_status 1 "$install" add "$KV" --root "$R" --layout installkernel "${DK_SMALL_DRACUT[@]}"
-dk_grep "another distkernel process holds $R/var/lib/distkernel/lock" "$T/err"
+dk_expect_status 1 "$install" add "$KV" --root "$R" --layout installkernel "${DK_SMALL_DRACUT[@]}" --lock-timeout 1
+dk_grep "waiting for another distkernel process \(it holds $R/var/lib/distkernel/lock\), up to 1 s" "$T/err"
+dk_grep "another distkernel process still holds $R/var/lib/distkernel/lock after 1 s" "$T/err"
 wait "$first" || { cat "$T/first.err" >&2; dk_fail "the first of two concurrent installs failed"; }
 dk_expect_status 0 "$install" list --root "$R"
 dk_grep "^$KV	installkernel	" "$T/out"
-dk_ok "two installs at once: the second refused with the lock's name, the first done"
+dk_ok "two installs at once: the second waited, then gave up with the lock's name; the first done"
 
 # reinstall regenerates the initramfs with the recorded layout and dracut arguments.
 dk_expect_status 2 "$install" reinstall --root "$R"
