@@ -91,6 +91,19 @@ dk_expect_status 0 "$cfg" diff "$new" "$T/again/.config"
 dk_grep '^0 added, 0 removed, 0 changed$' "$T/err"
 dk_ok "save: the delta over the base gives the same config back"
 
+# A user who changed nothing (the old base through olddefconfig, saved whole) gets exactly the new
+# base's config: what olddefconfig derived (menus off in the old base, compiler facts) is no change.
+echo "rebasing an untouched full config (olddefconfig x4)" >&2
+dk_expect_status 0 "$cfg" merge --tree "$DK_TREE" -O "$T/untouched" "$T/old-base.config"
+cp "$T/untouched/.config" "$T/untouched.config"
+dk_expect_status 0 "$cfg" rebase --tree "$DK_TREE" -O "$T/rebase0" -o "$T/new0.config" --report "$T/report0.json" \
+	"$T/old-base.config" "$T/untouched.config" "$T/new-base.config"
+dk_grep 'rebased 0 change\(s\) of the user: 0 kept, 0 dropped, 0 conflict\(s\)' "$T/err"
+dk_expect_status 0 "$cfg" merge --tree "$DK_TREE" -O "$T/newbase" "$T/new-base.config"
+cmp "$T/new0.config" "$T/newbase/.config" || dk_fail "an untouched config rebased is not the new base's config"
+dk_nogrep '"line": 0' "$T/report.json"
+dk_ok "rebase of an untouched full config: the new base's config, exit 0"
+
 # A bad input leaves nothing written.
 printf 'CONFIG_FOO=maybe\n' > "$T/bad.config"
 dk_expect_status 1 "$cfg" rebase --tree "$DK_TREE" -O "$T/bad" -o "$T/bad.out" "$T/old-base.config" "$T/bad.config" "$T/new-base.config"
