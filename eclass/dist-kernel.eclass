@@ -50,6 +50,13 @@ inherit toolchain-funcs
 # @DESCRIPTION:
 # Array of the variant's configuration fragments, merged in order after the base.
 
+# @ECLASS_VARIABLE: DIST_KERNEL_REQUIRED_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of the variant's fragments (also listed in DIST_KERNEL_FRAGMENTS or the debug/hardened
+# ones) whose values must survive: src_configure dies when one does not. The variant's other
+# fragments only inform.
+
 # @ECLASS_VARIABLE: DIST_KERNEL_DEBUG_FRAGMENTS
 # @DEFAULT_UNSET
 # @DESCRIPTION:
@@ -397,8 +404,13 @@ _dist-kernel_check_cc() {
 # @FUNCTION: dist-kernel_src_configure
 # @DESCRIPTION:
 # Merges the configuration layers with distkernel-config merge into ${DIST_KERNEL_BUILD_DIR},
-# dies with the tool's report when a requested value was dropped, then checks that the
+# dies with the tool's report when a required value was dropped, then checks that the
 # configured tree's kernel release is the one the ebuild promises and sets KV_FULL.
+# Required are the user's layers: the presets the user chose, savedconfig,
+# /etc/kernel/config.d. The base configs and the variant's own fragments (DIST_KERNEL_FRAGMENTS,
+# the debug/nodebug and hardened ones) are written for many versions and architectures: their
+# values that do not survive are reported, never fatal (distkernel-config merge --informational),
+# except a fragment the ebuild also lists in DIST_KERNEL_REQUIRED_FRAGMENTS.
 dist-kernel_src_configure() {
 	[[ ${#DIST_KERNEL_BASE_CONFIGS[@]} -gt 0 ]] ||
 		die "${FUNCNAME[0]}: DIST_KERNEL_BASE_CONFIGS is not set"
@@ -428,6 +440,20 @@ dist-kernel_src_configure() {
 			einfo "No hardening fragment for ARCH=${ARCH} (${arch_fragment##*/})"
 		fi
 	fi
+	# The distribution's layers inform; the ones the ebuild requires stay required.
+	local info=() layer required
+	for layer in "${layers[@]}"; do
+		required=
+		for required in "${DIST_KERNEL_REQUIRED_FRAGMENTS[@]}" ''; do
+			[[ ${required} == "${layer}" ]] && break
+		done
+		if [[ -n ${required} ]]; then
+			info+=( "${layer}" )
+		else
+			info+=( --informational "${layer}" )
+		fi
+	done
+	layers=( "${info[@]}" )
 	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
 	# user's own layers so that those win.
 	local presets

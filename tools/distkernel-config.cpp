@@ -289,7 +289,14 @@ int main(int argc, char **argv)
 	merge_cmd->add_flag("--no-olddefconfig", no_olddefconfig,
 			"Only write the merged input to BUILD/.config (no make, no verification)");
 	merge_cmd->add_option("BASE", base, "Base config (e.g. a distribution's config)")->required();
-	merge_cmd->add_option("LAYER", layers, "Fragment files or directories of *.config, applied in order");
+	auto *layer_opt = merge_cmd->add_option("LAYER", layers, "Fragment files or directories of *.config, applied in order; "
+								 "a value of theirs that does not survive fails the merge (exit 3)");
+	std::vector<std::string> informational;
+	auto *info_opt = merge_cmd->add_option("--informational", informational,
+					       "A layer that informs (a distribution's or variant's own fragment): "
+					       "applied in its place among the LAYERs, its values are reported, never fail the merge")
+				 ->type_name("LAYER")
+				 ->allow_extra_args(false);
 
 	std::string final_file;
 	MakeArgs vmk;
@@ -316,7 +323,17 @@ int main(int argc, char **argv)
 			MergeOptions o;
 			o.make = make_options(mk);
 			o.base = base;
-			o.layers.assign(layers.begin(), layers.end());
+			// the layers in command-line order, --informational ones among the others
+			std::size_t next_layer = 0, next_info = 0;
+			for (const CLI::Option *opt : merge_cmd->parse_order()) {
+				if (opt == layer_opt && next_layer < layers.size()) {
+					o.layers.emplace_back(layers[next_layer++]);
+					o.required.push_back(true);
+				} else if (opt == info_opt && next_info < informational.size()) {
+					o.layers.emplace_back(informational[next_info++]);
+					o.required.push_back(false);
+				}
+			}
 			o.olddefconfig = !no_olddefconfig;
 			MergeResult r = merge(o, log);
 			if (!report_file.empty() || opts.json) {
@@ -346,6 +363,11 @@ int main(int argc, char **argv)
 			if (!vmk.tree.empty())
 				k = kconfig::Kconfig::read(vmk.tree, vmk.arch);
 			VerifyReport r = verify(layered.requested(), final_config, k ? &*k : nullptr);
+			if (k) {
+				std::vector<Override> replaced;
+				choice_overrides(r, layered, *k, replaced);
+				name_other_arches(r, vmk.tree, vmk.arch.empty() ? "x86_64" : vmk.arch);
+			}
 			if (opts.json) {
 				Json doc = make_document("distkernel.config-report", 1, 0);
 				doc["final"] = Json{{"path", final_file}};

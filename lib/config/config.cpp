@@ -29,7 +29,45 @@ bool is_symbol_name(std::string_view s)
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
+// What a reader of an error message cannot see in the quoted line.
+std::string invisible_hint(std::string_view line, bool cr_end)
+{
+	std::vector<std::string_view> seen;
+	if (line.substr(0, 3) == "\xEF\xBB\xBF")
+		seen.push_back("starts with a byte-order mark (U+FEFF)");
+	if (!line.empty() && line.back() == ' ')
+		seen.push_back("ends in a blank");
+	if (!line.empty() && line.back() == '\t')
+		seen.push_back("ends in a tab");
+	if (line.find('\r') != std::string_view::npos)
+		seen.push_back("holds a CR");
+	if (cr_end)
+		seen.push_back("ends in CR LF");
+	if (seen.empty())
+		return {};
+	std::string out = " (the line ";
+	for (std::size_t i = 0; i < seen.size(); i++) {
+		if (i)
+			out += i + 1 == seen.size() ? " and " : ", ";
+		out += seen[i];
+	}
+	return out + ")";
+}
+
 } // namespace
+
+std::string_view unusual_text(Entry::Unusual u)
+{
+	switch (u) {
+	case Entry::Unusual::none:
+		return "";
+	case Entry::Unusual::text_after_not_set:
+		return "text after 'is not set'";
+	case Entry::Unusual::cr_after_not_set:
+		return "a CR line end after 'is not set'";
+	}
+	return "";
+}
 
 std::string_view next_line(std::string_view text, std::size_t &pos)
 {
@@ -83,7 +121,7 @@ std::optional<Value> Value::parse(std::string_view t, std::string *why)
 		if (i >= t.size())
 			return fail("string without its closing quote");
 		if (i + 1 != t.size())
-			return fail(fmt::format("unexpected text after the closing quote: '{}'", t.substr(i + 1)));
+			return fail(fmt::format("unexpected text after the closing quote: {}", quote_input(t.substr(i + 1), 80)));
 		return Value(Kind::string, std::string(t));
 	}
 	std::string_view digits = t;
@@ -166,8 +204,13 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 	while (pos < text.size()) {
 		std::string_view line = next_line(text, pos);
 		lineno++;
+		// next_line leaves out a CR before the LF: Kconfig reads such a line the same, except
+		// where merge_config.sh does not (below)
+		std::size_t end = static_cast<std::size_t>(line.data() - text.data()) + line.size();
+		bool cr_end = end < text.size() && text[end] == '\r';
 		auto bad = [&](const std::string &what) {
-			return ParseError(source, lineno, fmt::format("{}: {}", what, quote_input(line, 160)));
+			return ParseError(source, lineno,
+					  fmt::format("{}: {}{}", what, quote_input(line, 160), invisible_hint(line, cr_end)));
 		};
 
 		Entry e;
@@ -193,10 +236,12 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 			std::string_view name = rest.substr(0, sp);
 			std::string_view tail = sp == std::string_view::npos ? std::string_view() : rest.substr(sp);
 			if (tail.substr(0, not_set_suffix.size()) == not_set_suffix) {
-				// Kconfig reads any line starting so as "not set"; merge_config.sh only an exact
-				// one: refuse what the two would read differently.
+				// Kconfig reads any line starting so as "not set" (it compares the prefix only);
+				// merge_config.sh's pattern ends at the line end: remember where they differ.
 				if (tail.size() != not_set_suffix.size())
-					throw bad("unexpected text after 'is not set'");
+					e.unusual = Entry::Unusual::text_after_not_set;
+				else if (cr_end)
+					e.unusual = Entry::Unusual::cr_after_not_set;
 				if (!is_symbol_name(name))
 					throw bad(fmt::format("{} is not a symbol name (CONFIG_[A-Za-z0-9_]+)",
 							      quote_input("CONFIG_" + std::string(name), 80)));
@@ -293,6 +338,12 @@ void Config::set(const std::string &symbol, const Value &value, const Origin &or
 			l.rewritten = true;
 }
 
+void Config::mark_informational()
+{
+	for (auto &e : entries_)
+		e.informational = true;
+}
+
 void Config::append(Entry entry)
 {
 	final_newline_ = true;
@@ -321,10 +372,13 @@ void LayeredConfig::apply(const Entry &e)
 	it->second = e;
 }
 
-void LayeredConfig::add_layer(Config layer)
+void LayeredConfig::add_layer(Config layer, bool required)
 {
+	if (!required)
+		layer.mark_informational();
 	for (const auto &e : layer.entries()) {
 		apply(e);
+		position_.insert_or_assign(e.symbol, ++lines_applied_);
 		if (first_requested_.try_emplace(e.symbol, requested_order_.size()).second)
 			requested_order_.push_back(e.symbol);
 	}
@@ -340,23 +394,36 @@ std::vector<Entry> LayeredConfig::requested() const
 	return out;
 }
 
+const Entry *LayeredConfig::current(std::string_view symbol) const
+{
+	auto it = current_.find(symbol);
+	return it == current_.end() ? nullptr : &it->second;
+}
+
+std::size_t LayeredConfig::position(std::string_view symbol) const
+{
+	auto it = position_.find(symbol);
+	return it == position_.end() ? 0 : it->second;
+}
+
 std::string LayeredConfig::merged_text() const
 {
-	// The last source (0 = base, i = layer i) that sets each symbol: only its lines survive.
+	// The last layer (1-based; 0: none) whose line of a symbol merge_config.sh recognises: it
+	// removes every earlier line of the symbol; the lines of that layer and of later ones stay.
 	std::unordered_map<std::string_view, std::size_t> last_source;
 	last_source.reserve(current_.size());
-	for (const auto &e : base_.entries())
-		last_source[e.symbol] = 0;
 	for (std::size_t i = 0; i < layers_.size(); i++)
 		for (const auto &e : layers_[i].entries())
-			last_source[e.symbol] = i + 1;
+			if (e.unusual == Entry::Unusual::none)
+				last_source[e.symbol] = i + 1;
 
 	std::string out;
 	out.reserve((base_.entries().size() + current_.size()) * 40);
 	auto emit = [&](const Config &c, std::size_t index) {
 		out += fmt::format("# --- from {}\n", c.source().empty() ? "(base)" : c.source());
 		for (const auto &e : c.entries()) {
-			if (last_source[e.symbol] != index)
+			auto it = last_source.find(e.symbol);
+			if (it != last_source.end() && it->second > index)
 				continue;
 			out += format_entry(e.symbol, e.value);
 			out += '\n';
@@ -377,7 +444,15 @@ std::vector<fs::path> expand_layers(const std::vector<fs::path> &args)
 			std::vector<fs::path> files;
 			for (const auto &d : fs::directory_iterator(a)) {
 				const auto &p = d.path();
-				if (p.extension() == ".config" && d.is_regular_file(ec))
+				std::string name = p.filename().string();
+				// the shell's *.config glob (the eclass's /etc/kernel/config.d) skips dot-files
+				if (name.front() == '.' || p.extension() != ".config")
+					continue;
+				if (d.is_symlink(ec) && !fs::exists(d.status(ec)))
+					throw Error(fmt::format("{}: dangling symlink (to {}): remove it or fix its target",
+								printable(p.string()),
+								quote_input(fs::read_symlink(p, ec).string())));
+				if (d.is_regular_file(ec))
 					files.push_back(p);
 			}
 			std::sort(files.begin(), files.end(),
@@ -386,7 +461,7 @@ std::vector<fs::path> expand_layers(const std::vector<fs::path> &args)
 		} else if (fs::is_regular_file(a, ec)) {
 			out.push_back(a);
 		} else {
-			throw Error(fmt::format("{}: no such fragment file or directory", a.string()));
+			throw Error(fmt::format("{}: no such fragment file or directory", printable(a.string())));
 		}
 	}
 	return out;

@@ -168,13 +168,113 @@ std::string text_of(const std::optional<Value> &v)
 
 } // namespace
 
+namespace {
+
+// Values the build host decides (the compiler, linker, pahole found): never a user's change.
+bool host_fact(std::string_view symbol)
+{
+	for (std::string_view f : {"CC_VERSION_TEXT", "GCC_VERSION", "CLANG_VERSION", "LD_VERSION", "LLD_VERSION", "AS_VERSION",
+				   "PAHOLE_VERSION", "RUSTC_VERSION", "RUSTC_LLVM_VERSION", "BINDGEN_VERSION"})
+		if (symbol == f)
+			return true;
+	for (std::string_view p : {"CC_IS_", "LD_IS_", "AS_IS_", "CC_HAS_", "CC_CAN_", "AS_HAS_", "LD_CAN_", "TOOLS_SUPPORT_"})
+		if (symbol.substr(0, p.size()) == p)
+			return true;
+	return false;
+}
+
+// A full saved config's real delta: the symbols its file sets, where it through olddefconfig
+// differs from its old base through olddefconfig (both in the new tree): what olddefconfig
+// derived for either (menus new or off, compiler facts) is no change of the user's.
+std::vector<UserChange> full_config_changes(const Config &old_base, const Config &user, const Config &new_base,
+					     const Config &old_resolved, const Config &user_resolved,
+					     const kconfig::Kconfig *kconfig)
+{
+	std::vector<UserChange> out;
+	for (const Entry *e : effective(user)) {
+		if (host_fact(e->symbol) || user_resolved.value_of(e->symbol) == old_resolved.value_of(e->symbol) ||
+		    old_base.value_of(e->symbol) == e->value)
+			continue;
+		if (kconfig) {
+			// a symbol without a prompt only follows others: the user cannot have set it
+			const kconfig::Symbol *sym = kconfig->find(e->symbol);
+			if (sym && !sym->definitions.empty() && !sym->prompted())
+				continue;
+		}
+		UserChange c;
+		c.symbol = e->symbol;
+		if (const Entry *o = old_base.find(e->symbol))
+			c.old_base = o->value;
+		c.user = e->value;
+		c.origin = e->origin;
+		if (const Entry *n = new_base.find(e->symbol))
+			c.new_base = n->value;
+		Value old_v = old_base.value_of(e->symbol), new_v = new_base.value_of(e->symbol);
+		if (new_v == e->value)
+			c.kind = UserChange::Kind::already;
+		else if (c.new_base && c.old_base && new_v != old_v)
+			c.kind = UserChange::Kind::conflict;
+		out.push_back(std::move(c));
+	}
+	// Left out of the full config although the user could see it: turned off by deleting the line.
+	if (kconfig) {
+		kconfig::Evaluator ev(user_resolved, kconfig);
+		for (const Entry *o : effective(old_base)) {
+			if (user.find(o->symbol) || !o->value.is_tristate() || o->value.is_off() ||
+			    !user_resolved.value_of(o->symbol).is_off() || host_fact(o->symbol))
+				continue;
+			const kconfig::Symbol *sym = kconfig->find(o->symbol);
+			if (!sym || !sym->prompted() ||
+			    std::none_of(sym->definitions.begin(), sym->definitions.end(), [&](const kconfig::Definition &d) {
+				    return !d.depends || ev.eval(*d.depends) != kconfig::Tristate::no;
+			    }))
+				continue;
+			UserChange c;
+			c.symbol = o->symbol;
+			c.old_base = o->value;
+			c.user = Value();
+			c.origin = Origin{user.source(), 0};
+			if (const Entry *n = new_base.find(o->symbol))
+				c.new_base = n->value;
+			if (new_base.value_of(o->symbol).is_off())
+				c.kind = UserChange::Kind::already;
+			else if (c.new_base && new_base.value_of(o->symbol) != o->value)
+				c.kind = UserChange::Kind::conflict;
+			out.push_back(std::move(c));
+		}
+	}
+	return out;
+}
+
+// BASE alone through the new tree's olddefconfig, in build (which the final merge reuses).
+MergeResult resolve(const RebaseOptions &o, const fs::path &base, const Logger &log)
+{
+	MergeOptions m;
+	m.make = o.make;
+	m.base = base;
+	return merge(m, log);
+}
+
+} // namespace
+
 RebaseResult rebase(const RebaseOptions &o, const Logger &log)
 {
 	Config old_base = Config::read(o.old_base), user = Config::read(o.user), new_base = Config::read(o.new_base);
 	if (o.make.build.empty() || fs::weakly_canonical(o.make.build) == fs::weakly_canonical(o.make.tree))
 		throw UsageError("rebase needs a build directory of its own (-O BUILD): it never writes into the tree");
 	RebaseResult r;
-	for (auto &c : user_changes(old_base, user, new_base))
+	std::vector<UserChange> changes;
+	if (is_saved_delta(user)) {
+		changes = user_changes(old_base, user, new_base);
+	} else {
+		log.step("reducing the full config {} to the user's changes against {} (both through olddefconfig)",
+			 o.user.string(), o.old_base.string());
+		MergeResult old_r = resolve(o, o.old_base, log);
+		Config old_resolved = *old_r.final_values;
+		MergeResult user_r = resolve(o, o.user, log);
+		changes = full_config_changes(old_base, user, new_base, old_resolved, *user_r.final_values, user_r.kconfig.get());
+	}
+	for (auto &c : changes)
 		r.items.push_back(RebaseItem{std::move(c), RebaseItem::Status::kept, std::nullopt, {}});
 	log.info("{} change(s) of the user in {} against {}", r.items.size(), o.user.string(), o.old_base.string());
 
@@ -205,6 +305,14 @@ RebaseResult rebase(const RebaseOptions &o, const Logger &log)
 			i.final_value = e->value;
 		switch (i.change.kind) {
 		case UserChange::Kind::conflict:
+			if (i.final_value && *i.final_value == *i.change.user) {
+				// the new config has the user's value after all: nothing to choose
+				i.status = RebaseItem::Status::kept;
+				i.reason = fmt::format("the new base changed it from {} to {}; the new config has the user's {}",
+						       text_of(i.change.old_base), text_of(i.change.new_base), text_of(i.change.user));
+				kept.push_back(Entry{i.change.symbol, *i.change.user, i.change.origin, false});
+				break;
+			}
 			i.status = RebaseItem::Status::conflict;
 			i.reason = fmt::format("the new base changed it from {} to {}; the user had {}; the new config keeps {} "
 					       "until you choose",
@@ -257,7 +365,8 @@ Json rebase_json(const RebaseOptions &o, const RebaseResult &r)
 		       {"user", val(i.change.user)},
 		       {"new_base", val(i.change.new_base)},
 		       {"final", val(i.final_value)},
-		       {"origin", Json{{"file", i.change.origin.file()}, {"line", i.change.origin.line}}}};
+		       {"origin", i.change.origin.line ? Json{{"file", i.change.origin.file()}, {"line", i.change.origin.line}}
+						       : Json{{"file", i.change.origin.file()}}}};
 		if (!i.reason.empty())
 			j["reason"] = i.reason;
 		items.push_back(std::move(j));

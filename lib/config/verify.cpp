@@ -1,6 +1,7 @@
 #include "distkernel/verify.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
+#include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
 #include "../sys/text.hpp"
 
@@ -85,6 +86,31 @@ std::string type_mismatch(const Symbol &sym, const Value &v)
 	return {};
 }
 
+// The $(...) macros of an expression, as written.
+std::vector<std::string> macros_in(const ExprPtr &e)
+{
+	std::vector<std::string> out;
+	if (!e)
+		return out;
+	if (e->op == Expr::Op::macro)
+		out.push_back(e->text);
+	for (const auto &c : {e->left, e->right})
+		for (auto &m : macros_in(c))
+			out.push_back(std::move(m));
+	return out;
+}
+
+// " (default y if X86_64)": the first default whose condition holds, as Kconfig picks it.
+std::string active_default(const Symbol &sym, const Evaluator &ev)
+{
+	for (const auto &d : sym.definitions)
+		for (const auto &c : d.defaults)
+			if (!c.condition || ev.eval(*c.condition) != Tristate::no)
+				return fmt::format(" (default {}{})", to_string(*c.value),
+						   c.condition ? " if " + to_string(*c.condition) : "");
+	return {};
+}
+
 } // namespace
 
 std::string explain(const Symbol &sym, const Value &requested, const Config &final_config, const Kconfig &kconfig,
@@ -118,7 +144,7 @@ std::string explain(const Symbol &sym, const Value &requested, const Config &fin
 				std::vector<std::string> by;
 				for (const auto &r : sym.selected_by)
 					by.push_back(r.symbol + (r.condition ? " if " + to_string(*r.condition) : ""));
-				reasons.push_back(by.empty() ? "it has no prompt: only its defaults set it"
+				reasons.push_back(by.empty() ? "it has no prompt: only its defaults set it" + active_default(sym, ev)
 							     : "it has no prompt: only a select sets it (selected by " +
 								       text::join(by, ", ") + ")");
 			} else if (p->prompt_condition && ev.eval(*p->prompt_condition) < Tristate::mod) {
@@ -136,6 +162,11 @@ std::string explain(const Symbol &sym, const Value &requested, const Config &fin
 				}
 			break;
 		}
+		if (reasons.empty())
+			for (const auto &d : sym.definitions)
+				for (const auto &m : macros_in(d.depends))
+					reasons.push_back("depends on " + m +
+							  ", a Kconfig macro (a test of the build host): it failed here");
 		if (requested.kind() == Value::Kind::number)
 			for (const auto &d : sym.definitions)
 				for (const auto &r : d.ranges)
@@ -147,13 +178,23 @@ std::string explain(const Symbol &sym, const Value &requested, const Config &fin
 		// Higher than asked: forced by a select, or a default with no prompt to override it.
 		for (const auto &r : sym.selected_by) {
 			Tristate s = ev.symbol(r.symbol);
-			if (s > want && (!r.condition || ev.eval(*r.condition) > want))
-				reasons.push_back(fmt::format("selected by {} ({} is {}){}", r.symbol, r.symbol,
+			if (s > want && (!r.condition || ev.eval(*r.condition) > want)) {
+				const Entry *by = requested_values ? requested_values->find(r.symbol) : nullptr;
+				reasons.push_back(fmt::format("selected by {} ({} is {}{}){}", r.symbol, r.symbol,
 							      ev.string_of(Expr{Expr::Op::symbol, r.symbol, nullptr, nullptr}),
+							      by ? " from " + by->origin.str() : "",
 							      r.condition ? " if " + to_string(*r.condition) : ""));
+			}
 		}
-		if (reasons.empty() && !sym.prompted())
-			reasons.push_back("it has no prompt: its default decides");
+		if (reasons.empty()) {
+			const Definition *p = sym.prompted();
+			std::string def = active_default(sym, ev);
+			if (!p)
+				reasons.push_back("it has no prompt: its default decides" + def);
+			else if (p->prompt_condition && ev.eval(*p->prompt_condition) < Tristate::mod)
+				reasons.push_back("its prompt is hidden unless " + condition_text(p->prompt_condition, ev, Tristate::yes) +
+						  ": its default decides" + def);
+		}
 	}
 	return text::join(reasons, "; ");
 }
@@ -169,16 +210,20 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 		f.requested = e.value;
 		f.origin = e.origin;
 		f.optional = e.optional;
+		f.informational = e.informational;
 		const Entry *fin = final_config.find(e.symbol);
 		if (fin)
 			f.final_value = fin->value;
 		Value now = fin ? fin->value : Value();
-		const Symbol *sym = kconfig && !(now == e.value) ? kconfig->find(e.symbol) : nullptr;
-		if (now == e.value) {
-			f.status = Finding::Status::kept;
-		} else if (kconfig && (!sym || sym->definitions.empty())) {
+		const Symbol *sym = kconfig ? kconfig->find(e.symbol) : nullptr;
+		bool unknown = kconfig && (!sym || sym->definitions.empty());
+		f.survived = now == e.value && !unknown;
+		if (unknown) {
+			// "# CONFIG_TYPO is not set" is as unknown as CONFIG_TYPO=y
 			f.status = Finding::Status::unknown;
 			f.reason = "no such symbol in this kernel's Kconfig";
+		} else if (now == e.value) {
+			f.status = Finding::Status::kept;
 		} else {
 			f.status = !e.value.is_off() && now.is_off() ? Finding::Status::dropped : Finding::Status::changed;
 			if (sym) {
@@ -191,25 +236,111 @@ VerifyReport verify(const std::vector<Entry> &requested, const Config &final_con
 			} else if (!fin)
 				f.reason = "absent from the final .config (unknown symbol or unmet dependency: give the tree to tell)";
 		}
-		f.survived = now == e.value;
 		r.findings.push_back(std::move(f));
 	}
 	return r;
+}
+
+void choice_overrides(VerifyReport &report, const LayeredConfig &layered, const Kconfig &kconfig,
+		      std::vector<Override> &overrides)
+{
+	auto replaced = [&](const Finding &f) -> const Entry * {
+		if (f.survived || f.requested.kind() != Value::Kind::yes)
+			return nullptr;
+		const Symbol *sym = kconfig.find(f.symbol);
+		if (!sym)
+			return nullptr;
+		std::size_t mine = layered.position(f.symbol);
+		for (const auto &d : sym->definitions) {
+			if (d.choice < 0)
+				continue;
+			for (const auto &m : kconfig.choices()[d.choice].members) {
+				const Entry *other = m == f.symbol ? nullptr : layered.current(m);
+				if (other && other->value.kind() == Value::Kind::yes && layered.position(m) > mine)
+					return other;
+			}
+		}
+		return nullptr;
+	};
+	auto &v = report.findings;
+	auto out = v.begin();
+	for (auto &f : v) {
+		if (const Entry *by = replaced(f)) {
+			overrides.push_back(Override{f.symbol, Entry{f.symbol, f.requested, f.origin, f.optional, f.informational}, *by});
+			continue;
+		}
+		if (&*out != &f)
+			*out = std::move(f);
+		++out;
+	}
+	v.erase(out, v.end());
+}
+
+void name_other_arches(VerifyReport &report, const fs::path &tree, const std::string &arch)
+{
+	StringMap<std::vector<std::string>> wanted;
+	for (const auto &f : report.findings)
+		if (f.status == Finding::Status::unknown)
+			wanted.try_emplace(f.symbol);
+	if (wanted.empty())
+		return;
+	std::error_code ec;
+	std::string own = src_arch(arch);
+	std::vector<fs::path> arches;
+	for (const auto &d : fs::directory_iterator(tree / "arch", ec))
+		if (d.is_directory(ec) && d.path().filename() != own)
+			arches.push_back(d.path());
+	std::sort(arches.begin(), arches.end());
+	for (const auto &a : arches) {
+		std::string name = a.filename().string();
+		for (auto it = fs::recursive_directory_iterator(a, ec); !ec && it != fs::recursive_directory_iterator();
+		     it.increment(ec)) {
+			if (!it->is_regular_file(ec) || it->path().filename().string().rfind("Kconfig", 0) != 0)
+				continue;
+			std::string text;
+			try {
+				text = read_file(it->path());
+			} catch (const std::exception &) {
+				continue; // a hint only: an unreadable file takes nothing away
+			}
+			std::size_t pos = 0;
+			while (pos < text.size()) {
+				std::string_view line = text::trim(next_line(text, pos));
+				for (std::string_view kw : {"config ", "menuconfig "})
+					if (line.substr(0, kw.size()) == kw) {
+						std::string_view sym = line.substr(kw.size());
+						sym = sym.substr(0, sym.find_first_of(" \t#"));
+						auto w = wanted.find(sym);
+						if (w != wanted.end() &&
+						    std::find(w->second.begin(), w->second.end(), name) == w->second.end())
+							w->second.push_back(name);
+					}
+			}
+		}
+	}
+	for (auto &f : report.findings)
+		if (auto w = wanted.find(f.symbol); w != wanted.end() && !w->second.empty())
+			f.reason = "only defined for " + text::join(w->second, ", ");
 }
 
 std::string describe(const Finding &f)
 {
 	std::string line = fmt::format("{}: {} requested by {}", status_name(f.status), format_entry(f.symbol, f.requested),
 				       f.origin.str());
-	if (f.status == Finding::Status::unknown)
+	if (f.status == Finding::Status::unknown) {
 		line += ": no such symbol in this kernel";
+		if (f.reason.substr(0, 4) == "only")
+			line += " (" + f.reason + ")";
+	}
 	else if (f.status != Finding::Status::kept)
 		line += " became " + (f.final_value ? f.final_value->text() : std::string("n (absent)"));
 	if (!f.reason.empty() && f.status != Finding::Status::unknown)
 		line += ": " + f.reason;
 	if (f.optional && !f.survived)
 		line += " (optional)";
-	return line;
+	else if (f.informational && !f.survived)
+		line += " (informational layer)";
+	return printable_message(line);
 }
 
 void print_report(const VerifyReport &r, const Logger &log)
@@ -228,6 +359,30 @@ void print_report(const VerifyReport &r, const Logger &log)
 			: fmt::format("{} required value(s) did not survive", r.failures()));
 }
 
+namespace {
+
+void log_override(const Override &ov, const Logger &log)
+{
+	log.verbose("{}", printable_message(fmt::format("{} from {} overrides {} ({})",
+							format_entry(ov.after.symbol, ov.after.value), ov.after.origin.str(),
+							format_entry(ov.symbol, ov.before.value), ov.before.origin.str())));
+}
+
+// Lines that Kconfig and merge_config.sh read differently: the merged input does what
+// merge_config.sh does (LayeredConfig::merged_text), and -v says so.
+void note_unusual_lines(const Config &c, bool layer, const Logger &log)
+{
+	for (const auto &e : c.entries())
+		if (e.unusual != Entry::Unusual::none)
+			log.verbose("{}: '# CONFIG_{} is not set' with {}: read as n, as Kconfig reads it{}",
+				    printable(e.origin.str()), e.symbol, unusual_text(e.unusual),
+				    layer ? "; merge_config.sh's pattern misses the line, so the earlier lines of the symbol "
+					    "stay in the merged input before it, as merge_config.sh -m leaves them"
+					  : "");
+}
+
+} // namespace
+
 MergeResult merge(const MergeOptions &o, const Logger &log)
 {
 	using clock = std::chrono::steady_clock;
@@ -240,7 +395,12 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	std::vector<Config> layers;
 	std::exception_ptr layer_error;
 	try {
-		r.layer_files = expand_layers(o.layers);
+		for (std::size_t i = 0; i < o.layers.size(); i++) {
+			auto files = expand_layers({o.layers[i]});
+			bool required = i >= o.required.size() || o.required[i];
+			r.layer_files.insert(r.layer_files.end(), files.begin(), files.end());
+			r.layer_required.insert(r.layer_required.end(), files.size(), required);
+		}
 		layers.reserve(r.layer_files.size());
 		for (const auto &f : r.layer_files)
 			layers.push_back(Config::read(f));
@@ -250,13 +410,15 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 	auto layered = std::make_shared<LayeredConfig>(base_reader.get()); // the base's error comes first
 	if (layer_error)
 		std::rethrow_exception(layer_error);
-	for (auto &l : layers)
-		layered->add_layer(std::move(l));
+	note_unusual_lines(layered->base(), false, log);
+	for (std::size_t i = 0; i < layers.size(); i++) {
+		note_unusual_lines(layers[i], true, log);
+		layered->add_layer(std::move(layers[i]), r.layer_required[i]);
+	}
 	r.layered = layered;
 	r.overrides = layered->overrides();
 	for (const auto &ov : r.overrides)
-		log.verbose("{} overrides {} ({})", format_entry(ov.symbol, ov.after.value) + " from " + ov.after.origin.str(),
-			    format_entry(ov.symbol, ov.before.value), ov.before.origin.str());
+		log_override(ov, log);
 	fs::path build = o.make.build.empty() ? o.make.tree : o.make.build;
 	fs::create_directories(build);
 	r.final_config = build / ".config";
@@ -299,6 +461,13 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 		kconfig_error = e.what();
 	}
 	r.report = verify(layered->requested(), *final_values, r.kconfig.get());
+	if (r.kconfig) {
+		std::size_t before = r.overrides.size();
+		choice_overrides(r.report, *layered, *r.kconfig, r.overrides);
+		for (std::size_t i = before; i < r.overrides.size(); i++)
+			log_override(r.overrides[i], log);
+		name_other_arches(r.report, o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
+	}
 	if (!r.kconfig && !r.report.all_survived())
 		log.warn("cannot read the Kconfig files to explain what did not survive: {}", kconfig_error);
 	r.verify_seconds = seconds(t2);
@@ -322,23 +491,25 @@ Json object_with_room(std::size_t keys)
 Json origin_json(const Origin &o)
 {
 	Json j = object_with_room(2);
-	j["file"] = o.file();
+	j["file"] = json_text(o.file());
 	j["line"] = o.line;
 	return j;
 }
 
-Json value_json(const Entry &e)
+Json value_json(const Entry &e, std::string_view symbol)
 {
-	Json j = object_with_room(2);
-	j["value"] = e.value.text();
+	Json j = object_with_room(3);
+	if (e.symbol != symbol) // another member of a choice
+		j["symbol"] = "CONFIG_" + e.symbol;
+	j["value"] = json_text(e.value.text());
 	j["origin"] = origin_json(e.origin);
 	return j;
 }
 
 Json file_json(const fs::path &p, std::string sha256)
 {
-	Json j = object_with_room(2);
-	j["path"] = p.string();
+	Json j = object_with_room(3);
+	j["path"] = json_text(p.string());
 	j["sha256"] = std::move(sha256);
 	return j;
 }
@@ -353,13 +524,14 @@ Json findings_json(const VerifyReport &r)
 		Json j = object_with_room(8);
 		j["symbol"] = "CONFIG_" + f.symbol;
 		j["status"] = status_name(f.status);
-		j["requested"] = f.requested.text();
-		j["final"] = f.final_value ? Json(f.final_value->text()) : Json(nullptr);
+		j["requested"] = json_text(f.requested.text());
+		j["final"] = f.final_value ? Json(json_text(f.final_value->text())) : Json(nullptr);
 		j["origin"] = origin_json(f.origin);
 		j["optional"] = f.optional;
+		j["informational"] = f.informational;
 		j["survived"] = f.survived;
 		if (!f.reason.empty())
-			j["reason"] = f.reason;
+			j["reason"] = json_text(f.reason);
 		a.push_back(std::move(j));
 	}
 	return a;
@@ -369,25 +541,27 @@ Json report_json(const MergeOptions &o, const MergeResult &r)
 {
 	Json doc = make_document("distkernel.config-report", 1, 0);
 	doc.get_ref<Json::object_t &>().reserve(16);
-	doc["tree"] = o.make.tree.string();
+	doc["tree"] = json_text(o.make.tree.string());
 	doc["arch"] = o.make.arch;
 	// Checksums of what was merged, made while make ran (of the files as they are now otherwise).
 	auto sum = [](const std::string &known, const fs::path &p) { return known.empty() ? sha256_file(p) : known; };
 	doc["base"] = file_json(o.base, sum(r.base_sha256, o.base));
 	Json layers = Json::array();
-	for (std::size_t i = 0; i < r.layer_files.size(); i++)
+	for (std::size_t i = 0; i < r.layer_files.size(); i++) {
 		layers.push_back(file_json(r.layer_files[i], sum(i < r.layer_sha256.size() ? r.layer_sha256[i] : "", r.layer_files[i])));
+		layers.back()["required"] = i >= r.layer_required.size() || r.layer_required[i];
+	}
 	doc["layers"] = std::move(layers);
 	// merge() keeps the final values whenever it verified
 	doc["final"] = r.verified ? file_json(r.final_config, sha256_hex(r.final_values->text()))
-				  : Json{{"path", r.final_config.string()}};
+				  : Json{{"path", json_text(r.final_config.string())}};
 	Json ov = Json::array();
 	ov.get_ref<Json::array_t &>().reserve(r.overrides.size());
 	for (const auto &x : r.overrides) {
 		Json j = object_with_room(3);
 		j["symbol"] = "CONFIG_" + x.symbol;
-		j["before"] = value_json(x.before);
-		j["after"] = value_json(x.after);
+		j["before"] = value_json(x.before, x.symbol);
+		j["after"] = value_json(x.after, x.symbol);
 		ov.push_back(std::move(j));
 	}
 	doc["overrides"] = std::move(ov);

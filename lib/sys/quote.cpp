@@ -75,6 +75,24 @@ std::string escape(std::string_view s, std::size_t max, bool quotes, bool keep_l
 
 } // namespace
 
+std::string json_text(std::string_view text)
+{
+	std::string out;
+	out.reserve(text.size());
+	for (std::size_t i = 0; i < text.size(); i++) {
+		unsigned char c = static_cast<unsigned char>(text[i]);
+		if (c < 0x80) {
+			out += static_cast<char>(c);
+		} else if (std::size_t n = utf8_length(text, i)) {
+			out.append(text.substr(i, n));
+			i += n - 1;
+		} else {
+			out += fmt::format("\\x{:02x}", c);
+		}
+	}
+	return out;
+}
+
 std::string printable(std::string_view text, std::size_t max)
 {
 	return escape(text, max, false, false);

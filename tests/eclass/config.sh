@@ -54,6 +54,19 @@ dk_nogrep 'Kernel release' "$T/dropped.log"
 dk_ok "a dropped value in /etc/kernel/config.d: src_configure died with the report"
 rm "$PMS_ROOT/etc/kernel/config.d/50-acl.config"
 
+# --- a distribution fragment informs, a user's unknown value fails -----------------------------
+# The variant's fragments are written for many versions and architectures: an unknown symbol
+# there is reported, not fatal; the same in /etc/kernel/config.d (the user's) is.
+printf 'CONFIG_X86_X32=y\nCONFIG_ARM64_VA_BITS_48=y\n' > "$T/distro-other.config"
+echo "DIST_KERNEL_FRAGMENTS+=( \"$T/distro-other.config\" )" >> "$ebuild"
+configure distro || { cat "$T/distro.log" >&2; dk_fail "src_configure died on a distribution fragment's unknown symbols"; }
+dk_grep 'unknown: CONFIG_ARM64_VA_BITS_48=y .*only defined for arm64' "$T/distro.log"
+printf '# CONFIG_HIBERNATON is not set\n' > "$PMS_ROOT/etc/kernel/config.d/50-typo.config"
+if configure typo; then cat "$T/typo.log" >&2; dk_fail "src_configure survived a user's unknown value"; fi
+dk_grep 'unknown: # CONFIG_HIBERNATON is not set requested by .*50-typo.config:1' "$T/typo.log"
+rm "$PMS_ROOT/etc/kernel/config.d/50-typo.config"
+dk_ok "a distribution fragment's unknown symbols inform; a user's unknown value fails src_configure"
+
 # --- savedconfig lookup order (the eclass's lookup alone: no configure run) --------------------
 saved=$PMS_CONFIGROOT/etc/portage/savedconfig
 mkdir -p "$saved/sys-kernel" "$saved/x86_64-linux-gnu/sys-kernel"

@@ -75,7 +75,18 @@ struct Entry {
 	// Marked optional by a "# distkernel: optional" line before it, or by
 	// "# distkernel: optional-fragment" anywhere in its file: verification reports it, never fails on it.
 	bool optional = false;
+	// From a layer that informs (a distribution's or variant's own fragment): verification
+	// reports its values, never fails on them.
+	bool informational = false;
+	// How Kconfig and merge_config.sh read this line differently: Kconfig takes any line that
+	// starts "# CONFIG_X is not set" as n, merge_config.sh's pattern (anchored at the line end)
+	// misses one with more text after it or a CR line end, and then keeps the earlier lines of
+	// the symbol in its output.
+	enum class Unusual : unsigned char { none, text_after_not_set, cr_after_not_set };
+	Unusual unusual = Unusual::none;
 };
+// What is unusual about the line, for messages ("" for none).
+std::string_view unusual_text(Entry::Unusual u);
 
 // The line of text that starts at pos, without its "\n" or "\r\n"; pos moves past it.
 std::string_view next_line(std::string_view text, std::size_t &pos);
@@ -114,6 +125,8 @@ public:
 	void set(const std::string &symbol, const Value &value, const Origin &origin);
 	// Appends an assignment line.
 	void append(Entry entry);
+	// Every entry informs (Entry::informational).
+	void mark_informational();
 
 private:
 	static Config parse_owned(std::string text, const std::string &source);
@@ -141,7 +154,8 @@ struct Override {
 class LayeredConfig {
 public:
 	explicit LayeredConfig(Config base);
-	void add_layer(Config layer);
+	// required false: the layer informs (its entries are marked informational).
+	void add_layer(Config layer, bool required = true);
 
 	const Config &base() const noexcept { return base_; }
 	const std::vector<Config> &layers() const noexcept { return layers_; }
@@ -151,10 +165,17 @@ public:
 	// What the layers ask for: the assignment that counts for each symbol any layer sets, in the
 	// order the symbols were first requested.
 	std::vector<Entry> requested() const;
+	// The assignment that counts for a symbol (base or layer), or null.
+	const Entry *current(std::string_view symbol) const;
+	// Where a layer's assignment that counts comes in the order of all layers' lines (larger is
+	// later); 0 when no layer sets the symbol.
+	std::size_t position(std::string_view symbol) const;
 	// The merged input for olddefconfig: the same assignments in the same order as
 	// `merge_config.sh -m BASE LAYERS...` leaves them (an earlier source's lines of a symbol
 	// that a later source sets are removed, each source's remaining lines follow in order), so
-	// Kconfig (where order matters for choices and repeats) reads the same thing.
+	// Kconfig (where order matters for choices and repeats) reads the same thing. A line that
+	// merge_config.sh's patterns miss (Entry::unusual) does not remove the earlier lines of its
+	// symbol, as in merge_config.sh.
 	std::string merged_text() const;
 
 private:
@@ -164,11 +185,14 @@ private:
 	std::vector<Override> overrides_;
 	StringMap<Entry> current_;
 	StringMap<std::size_t> first_requested_;
+	StringMap<std::size_t> position_;
+	std::size_t lines_applied_ = 0;
 	std::vector<std::string> requested_order_;
 };
 
 // Expands layer arguments: a file stays, a directory gives its "*.config" files in lexical
-// order. Throws Error for a path that is neither.
+// order (names starting with '.' skipped, as the shell's glob does). Throws Error for a path
+// that is neither and for a dangling "*.config" symlink in a directory.
 std::vector<std::filesystem::path> expand_layers(const std::vector<std::filesystem::path> &args);
 
 // Symbol-level difference of two configs ("is not set" and absent are not the same here:

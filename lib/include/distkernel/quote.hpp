@@ -15,5 +15,8 @@ std::string printable(std::string_view text, std::size_t max = 200);
 std::string quote_input(std::string_view text, std::size_t max = 200);
 // A whole message for a terminal: like printable(), keeping line breaks and tabs.
 std::string printable_message(std::string_view message, std::size_t max = 65536);
+// The text for a JSON document, whose writer escapes control bytes itself but takes only UTF-8:
+// each byte outside a valid sequence (and each C1 control) written \xNN, nothing cut.
+std::string json_text(std::string_view text);
 
 } // namespace distkernel

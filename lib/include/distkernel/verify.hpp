@@ -25,14 +25,15 @@ struct Finding {
 	Value requested;
 	Origin origin;
 	bool optional = false;
+	bool informational = false; // from a layer that informs (Entry::informational)
 	std::optional<Value> final_value; // absent from the final .config
 	Status status = Status::kept;
 	// What the final .config holds is what was asked ("n" and absent are the same value).
 	bool survived = true;
 	// Why, from the tree's Kconfig, when it could be found ("depends on X86 && PCI (PCI is n)").
 	std::string reason;
-	// Counts against the exit status: did not survive and not optional.
-	bool fails() const noexcept { return !survived && !optional; }
+	// Counts against the exit status: did not survive, not optional, from a required layer.
+	bool fails() const noexcept { return !survived && !optional && !informational; }
 };
 std::string_view status_name(Finding::Status s);
 
@@ -45,8 +46,18 @@ struct VerifyReport {
 };
 
 // Classifies each requested value against the final .config. kconfig (may be null) tells
-// unknown symbols apart and explains drops and changes.
+// unknown symbols apart (whatever the value asked: an unknown symbol never survives) and explains
+// drops and changes.
 VerifyReport verify(const std::vector<Entry> &requested, const Config &final_config, const kconfig::Kconfig *kconfig);
+
+// A value that a later layer replaced by choosing another member of the same choice is an
+// override (as merge_config.sh's user sees it), not a drop: its finding moves to overrides.
+void choice_overrides(VerifyReport &report, const LayeredConfig &layered, const kconfig::Kconfig &kconfig,
+		      std::vector<Override> &overrides);
+
+// Unknown symbols that the tree defines only for other architectures say so ("only defined for
+// arm64").
+void name_other_arches(VerifyReport &report, const std::filesystem::path &tree, const std::string &arch);
 
 // The reason a requested value became another one, from the Kconfig and the final values; empty
 // when none was found. requested_values (may be null) lets it say which layer set a blocker.
@@ -62,12 +73,16 @@ struct MergeOptions {
 	kconfig::MakeOptions make; // tree, O=, ARCH, CROSS_COMPILE, LLVM
 	std::filesystem::path base;
 	std::vector<std::filesystem::path> layers; // files and directories, as given
+	// Per layer argument (empty: all required): false for a layer that informs (a distribution's
+	// or variant's own fragment): its values are reported, never fail the merge.
+	std::vector<bool> required;
 	bool olddefconfig = true; // false: write the merged input only (timing, debugging)
 };
 
 struct MergeResult {
 	std::filesystem::path final_config; // BUILD/.config
 	std::vector<std::filesystem::path> layer_files;
+	std::vector<bool> layer_required; // per layer file
 	std::vector<Override> overrides;
 	VerifyReport report;
 	bool verified = false; // false when olddefconfig was skipped

@@ -30,7 +30,12 @@ CONFIG_HZ_300=y
 CONFIG_ZFS=y
 CONFIG_DRM_I915_GVT_KVMGT=m
 F
-layers=("$T/frags.d/05-x86_64_defconfig.config" "$T/frags.d/10-gentoo.config" "$T/20-disagree.config")
+# CRLF line ends and text after "is not set": Kconfig reads both as n, merge_config.sh's pattern
+# misses them and keeps the earlier lines of the symbol (for the chosen member of a choice, that
+# keeps it chosen)
+printf '%s\r\n' '# CONFIG_KERNEL_XZ is not set' 'CONFIG_SQUASHFS=m' > "$T/30-crlf.config"
+printf '%s\n' '# CONFIG_CIFS is not set # not on this machine' >> "$T/30-crlf.config"
+layers=("$T/frags.d/05-x86_64_defconfig.config" "$T/frags.d/10-gentoo.config" "$T/20-disagree.config" "$T/30-crlf.config")
 
 # theirs: merge_config.sh -m (it works in the current directory) + make olddefconfig
 (cd "$T/theirs" && KCONFIG_CONFIG="$T/theirs/.config" sh "$DK_TREE/scripts/kconfig/merge_config.sh" -m \
@@ -38,7 +43,7 @@ layers=("$T/frags.d/05-x86_64_defconfig.config" "$T/frags.d/10-gentoo.config" "$
 make -C "$DK_TREE" O="$T/theirs" olddefconfig >"$T/make.log" 2>&1 || { tail "$T/make.log"; dk_fail "make olddefconfig failed"; }
 
 # ours: the same inputs (a directory stands for its fragments in lexical order)
-dk_expect_status 3 "$cfg" merge --tree "$DK_TREE" -O "$T/ours" "$DK_DEBIAN_CONFIG" "$T/frags.d" "$T/20-disagree.config"
+dk_expect_status 3 "$cfg" merge -v --tree "$DK_TREE" -O "$T/ours" "$DK_DEBIAN_CONFIG" "$T/frags.d" "$T/20-disagree.config" "$T/30-crlf.config"
 
 if ! cmp -s "$T/theirs/.config" "$T/ours/.config"; then
 	diff -u "$T/theirs/.config" "$T/ours/.config" | head -n 40 >&2
@@ -52,5 +57,9 @@ dk_grep '^CONFIG_HZ_300=y$' "$T/ours/.config"
 # MAXSMP (Debian) hides NR_CPUS's prompt: the requested 128 is changed, and the reason says so
 dk_grep '^CONFIG_NR_CPUS=8192$' "$T/ours/.config"
 dk_grep "^warning: changed: CONFIG_NR_CPUS=128 requested by $T/20-disagree.config:6 became 8192: its prompt is hidden unless SMP && !MAXSMP \\(MAXSMP is y\\); allowed range is 8192 to 8192$" "$T/err"
+dk_grep "^$T/30-crlf.config:1: '# CONFIG_KERNEL_XZ is not set' with a CR line end after 'is not set': read as n, as Kconfig reads it; merge_config.sh's pattern misses the line" "$T/err"
+dk_grep "^$T/30-crlf.config:3: '# CONFIG_CIFS is not set' with text after 'is not set'" "$T/err"
+dk_grep '^CONFIG_SQUASHFS=m$' "$T/ours/.config"
+dk_grep '^# CONFIG_CIFS is not set$' "$T/ours/.config"
 dk_nogrep '^CONFIG_DEFAULT_HOSTNAME="gentoo"$' "$DK_DEBIAN_CONFIG"
 dk_ok "identical to merge_config.sh -m + make olddefconfig ($(wc -l < "$T/ours/.config") lines)"

@@ -108,6 +108,33 @@ TEST_CASE("CRLF line ends, n and 'is not set' are read as Kconfig reads them", "
 	CHECK(Config::parse("CONFIG_A=y", "x").write() == "CONFIG_A=y");
 }
 
+TEST_CASE("'is not set' with more after it is n, as Kconfig reads it; merge_config.sh's misses are remembered", "[config]")
+{
+	Config c = Config::parse("# CONFIG_A is not set # revisit this\n# CONFIG_B is not set\r\n# CONFIG_C is not set\n"
+				 "# CONFIG_D is not set, really\n",
+				 "f");
+	CHECK(c.value_of("A").is_off());
+	CHECK(c.find("A")->unusual == Entry::Unusual::text_after_not_set);
+	CHECK(c.find("B")->unusual == Entry::Unusual::cr_after_not_set);
+	CHECK(c.find("C")->unusual == Entry::Unusual::none);
+	CHECK(c.find("D")->unusual == Entry::Unusual::text_after_not_set);
+	CHECK(c.write() == "# CONFIG_A is not set # revisit this\n# CONFIG_B is not set\n# CONFIG_C is not set\n"
+			   "# CONFIG_D is not set, really\n");
+
+	// merge_config.sh removes the earlier lines of a symbol only for a line its pattern matches
+	LayeredConfig l(Config::parse("CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=y\n", "base"));
+	l.add_layer(Config::parse("# CONFIG_A is not set # why\n# CONFIG_B is not set\r\n# CONFIG_C is not set\n", "l1"));
+	CHECK(l.merged_text() == "# --- from base\nCONFIG_A=y\nCONFIG_B=y\n"
+				 "# --- from l1\n# CONFIG_A is not set\n# CONFIG_B is not set\n# CONFIG_C is not set\n");
+	CHECK(l.current("A")->value.is_off());
+	// a later line it does match removes them all
+	l.add_layer(Config::parse("CONFIG_A=m\n", "l2"));
+	CHECK(l.merged_text() == "# --- from base\nCONFIG_B=y\n"
+				 "# --- from l1\n# CONFIG_B is not set\n# CONFIG_C is not set\n# --- from l2\nCONFIG_A=m\n");
+	CHECK(l.position("A") > l.position("C"));
+	CHECK(l.position("Z") == 0);
+}
+
 TEST_CASE("strings keep their escapes; from_string adds them", "[config]")
 {
 	Value v = Value::from_string("a\"b\\c");
@@ -134,7 +161,12 @@ TEST_CASE("malformed lines are rejected with file:line and the text", "[config]"
 	CHECK(parse_error("CONFIG_A=0xZZ\n").find("frag.config:1: a value must be") == 0);
 	CHECK(parse_error("CONFIG_A=y \n").find("frag.config:1: a value must be") == 0);
 	CHECK(parse_error("  CONFIG_A=y\n").find("frag.config:1: indented assignment") == 0);
-	CHECK(parse_error("# CONFIG_A is not set, really\n").find("frag.config:1: unexpected text after 'is not set'") == 0);
+	// invisible characters are named, bytes that are not printable escaped
+	CHECK(parse_error("CONFIG_A=y \n") == "frag.config:1: a value must be y, m, n, a \"string\" (Kconfig ignores an unquoted one), "
+					     "a decimal or a 0x hexadecimal number: 'CONFIG_A=y ' (the line ends in a blank)");
+	CHECK(parse_error("CONFIG_A=y\t\r\n").find("'CONFIG_A=y\\t' (the line ends in a tab and ends in CR LF)") != std::string::npos);
+	CHECK(parse_error("\xEF\xBB\xBF" "CONFIG_A=y\n").find("(the line starts with a byte-order mark (U+FEFF))") != std::string::npos);
+	CHECK(parse_error("CONFIG_S=\"a\" \xE9\n").find("'CONFIG_S=\"a\" \\xe9'") != std::string::npos);
 	CHECK(parse_error("# distkernel: optionl\nCONFIG_A=y\n").find("frag.config:1: unknown distkernel directive") == 0);
 	CHECK(parse_error("CONFIG_A=y\n# distkernel: optional\n").find("frag.config:2: '# distkernel: optional' is not followed") == 0);
 	// comments of every shape are fine
@@ -219,6 +251,18 @@ TEST_CASE("directories of fragments are read in lexical order", "[config]")
 	CHECK(files[1].filename() == "20-b.config");
 	CHECK(files[2].filename() == "x.config");
 	CHECK_THROWS_AS(expand_layers({t.path() / "missing"}), Error);
+
+	// dot-files are skipped as the shell's *.config glob skips them; a dangling symlink is an error
+	atomic_write(t.path() / "d" / ".hidden.config", "CONFIG_A=y\n");
+	CHECK(expand_layers({t.path() / "d"}).size() == 2);
+	fs::create_symlink(t.path() / "gone.config", t.path() / "d" / "40-gone.config");
+	try {
+		expand_layers({t.path() / "d"});
+		FAIL("a dangling symlink was accepted");
+	} catch (const Error &e) {
+		CHECK(std::string(e.what()).find("40-gone.config: dangling symlink (to '" + (t.path() / "gone.config").string()) !=
+		      std::string::npos);
+	}
 }
 
 TEST_CASE("diff names added, removed and changed symbols", "[config]")

@@ -164,7 +164,8 @@ TEST_CASE("verification classifies and explains each requested value", "[config]
 	CHECK(f("ZFS").status == Finding::Status::unknown);
 	CHECK_FALSE(f("ZFS").survived);
 	CHECK(f("CRC32").status == Finding::Status::changed);
-	CHECK(f("CRC32").reason.find("selected by NET (NET is y) if MODULES") != std::string::npos);
+	// the selecting symbol's layer is named
+	CHECK(f("CRC32").reason.find("selected by NET (NET is y from frag:1) if MODULES") != std::string::npos);
 	CHECK(f("PREEMPT").reason.find("depends on !RT_LOCKS (RT_LOCKS is y)") != std::string::npos);
 	CHECK(f("PREEMPT").reason.find("CONFIG_PREEMPT_NONE is chosen") != std::string::npos);
 	CHECK(f("NR_CPUS").status == Finding::Status::changed);
@@ -180,6 +181,19 @@ TEST_CASE("verification classifies and explains each requested value", "[config]
 	VerifyReport r2 = verify(l2.requested(), final2, &k);
 	CHECK(r2.findings.at(1).reason == "depends on NET_ARCH && NET && NET && !COMPILE_TEST (NET is n from off:1)");
 	CHECK_FALSE(r.ok());
+
+	// an unknown symbol asked to be n is unknown too; a layer that informs never fails
+	LayeredConfig l3(Config::parse("", "base"));
+	l3.add_layer(Config::parse("# CONFIG_HIBERNATON is not set\n", "user"));
+	l3.add_layer(Config::parse("CONFIG_X86_X32=y\n", "distro"), false);
+	VerifyReport r3 = verify(l3.requested(), final2, &k);
+	REQUIRE(r3.findings.size() == 2);
+	CHECK(r3.findings[0].status == Finding::Status::unknown);
+	CHECK(r3.findings[0].fails());
+	CHECK(r3.findings[1].status == Finding::Status::unknown);
+	CHECK(r3.findings[1].informational);
+	CHECK_FALSE(r3.findings[1].fails());
+	CHECK(r3.failures() == 1);
 }
 
 TEST_CASE("a symbol defined twice is blamed on dependencies only when both are unmet", "[config]")

@@ -22,6 +22,17 @@ TEST_CASE("input in messages is escaped and cut", "[sys]")
 	CHECK(printable_message("line 1\n  line 2\x1b]0;title\x07") == "line 1\n  line 2\\e]0;title\\x07");
 }
 
+TEST_CASE("text for JSON: bytes that are not UTF-8 are escaped, UTF-8 and controls stay", "[sys]")
+{
+	CHECK(json_text("caf\xc3\xa9 \xe9t\xe9") == "caf\xc3\xa9 \\xe9t\\xe9");
+	CHECK(json_text("a\tb\x7f") == "a\tb\x7f");
+	// surrogates, beyond U+10FFFF, overlong forms
+	CHECK(json_text("\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf") == "\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80\\xc0\\xaf");
+	CHECK(json_text("\xf0\x9f\x90\xa7") == "\xf0\x9f\x90\xa7");
+	std::string huge(100000, 'x');
+	CHECK(json_text(huge) == huge);
+}
+
 TEST_CASE("a directory where a file is expected is an error naming it", "[sys]")
 {
 	TempDir t;
