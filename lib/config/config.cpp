@@ -2,7 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <algorithm>
 #include <fmt/core.h>

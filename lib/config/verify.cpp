@@ -3,7 +3,7 @@
 #include "distkernel/hash.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
-#include "../sys/text.hpp"
+#include "sys/text.hpp"
 
 #include <algorithm>
 #include <chrono>

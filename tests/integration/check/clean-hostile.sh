@@ -8,15 +8,19 @@ dk_tmp
 clean=$DK_TOOLS/distkernel-clean
 keep=6.1.0-9-amd64
 
-# snapshot DIR: every entry with its type, every file's sha256 (paths relative to DIR).
-snapshot() { (cd "$1" && find . -mindepth 1 -printf '%y %p\n' | sort && find . -type f -exec sha256sum {} + | sort -k 2); }
+# snapshot DIR: every entry with its type, every file's sha256 (paths relative to DIR), except
+# the tools' own state directory (clean takes the install lock there).
+snapshot() {
+	(cd "$1" && find . -mindepth 1 -path ./root/var/lib/distkernel -prune -o -printf '%y %p\n' | sort &&
+		find . -path ./root/var/lib/distkernel -prune -o -type f -exec sha256sum {} + | sort -k 2)
+}
 
 n=0
 for value in /.. / /somedir /loader/../.. /./ //.. /somedir/. /somedir/.. /loader/entries; do
 	n=$((n + 1))
 	r=$T/case$n/root
 	mkdir -p "$r/boot/loader/entries" "$r/boot/somedir" "$r/lib/modules/$keep/kernel" "$r/proc/sys/kernel" \
-		"$r/etc" "$T/case$n/outside"
+		"$r/etc" "$r/var/lib" "$T/case$n/outside"
 	echo sentinel > "$T/case$n/outside/file"
 	echo "$keep" > "$r/proc/sys/kernel/osrelease"
 	head -c 5000 /dev/urandom > "$r/boot/vmlinuz-$keep"
