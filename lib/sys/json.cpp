@@ -61,7 +61,7 @@ Json parse_json(std::string_view text, const std::filesystem::path &source)
 	};
 	try {
 		return Json::parse(text.begin(), text.end(), limit);
-	} catch (const nlohmann::json::parse_error &e) {
+	} catch (const nlohmann::json::exception &e) { // parse_error, and out_of_range for a number like 1e999
 		throw ParseError(source, 0, std::string("not valid JSON: ") + printable(e.what()));
 	} catch (const TooDeep &) {
 		throw ParseError(source, 0, fmt::format("not a document: arrays and objects nested deeper than {} levels",

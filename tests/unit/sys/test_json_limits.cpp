@@ -89,3 +89,13 @@ TEST_CASE("a document with bytes that are not UTF-8 prints with replacement char
 	CHECK_THAT(text, Catch::Matchers::Contains("\"a\xef\xbf\xbd(b\xef\xbf\xbd\""));
 	CHECK(dump_json(doc, -1).find('\n') == std::string::npos);
 }
+
+TEST_CASE("json: a number out of range is a parse error naming the file, not an escaped exception", "[sys]")
+{
+	try {
+		(void)parse_json("{\"size\": 1e999}", "record.json");
+		FAIL("no error");
+	} catch (const ParseError &e) {
+		CHECK_THAT(e.what(), Catch::Matchers::Contains("record.json"));
+	}
+}
