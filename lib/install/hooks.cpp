@@ -23,29 +23,35 @@ HookMode parse_hook_mode(std::string_view name)
 
 namespace detail {
 
-namespace {
-
-// The os-release variables installkernel exports to its hooks, from the root's file.
-void add_os_release(const Root &root, Environment &env)
+std::map<std::string, std::string> root_os_release(const Root &root)
 {
-	env["NAME"] = "Linux";
-	env["ID"] = "linux";
-	env["PRETTY_NAME"] = "Linux";
+	std::map<std::string, std::string> out;
 	for (const char *file : {"/etc/os-release", "/usr/lib/os-release"}) {
 		std::error_code ec;
 		fs::path p = root.path(file);
 		if (!fs::is_regular_file(p, ec))
 			continue;
 		ShellFile f = read_shell_file(p);
-		for (const char *name : {"NAME", "ID", "PRETTY_NAME"})
+		for (const char *name : {"NAME", "ID", "PRETTY_NAME", "IMAGE_ID"})
 			try {
-				if (auto a = f.get(name); a && !a->value.empty())
-					env[name] = a->value;
+				if (auto a = f.get(name))
+					out[name] = a->value;
 			} catch (const Error &) {
-				// a value that needs a shell: installkernel's default stays
+				// a value that needs a shell to evaluate: as if unset
 			}
-		return;
+		break;
 	}
+	return out;
+}
+
+namespace {
+
+// The os-release variables installkernel exports to its hooks, from the root's file.
+void add_os_release(const Root &root, Environment &env)
+{
+	auto os = root_os_release(root);
+	for (const char *name : {"NAME", "ID", "PRETTY_NAME"})
+		env[name] = os.count(name) && !os[name].empty() ? os[name] : (name == std::string("ID") ? "linux" : "Linux");
 }
 
 } // namespace

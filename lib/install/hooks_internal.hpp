@@ -3,10 +3,15 @@
 
 #include "distkernel/install.hpp"
 
+#include <map>
 #include <string>
 #include <vector>
 
 namespace distkernel::detail {
+
+// NAME, ID, PRETTY_NAME and IMAGE_ID of the root's os-release (/etc, else /usr/lib), as written;
+// a value that needs a shell to evaluate counts as unset. Never the build machine's file.
+std::map<std::string, std::string> root_os_release(const Root &root);
 
 struct HookOutcome {
 	std::string skipped_by; // the hook that exited 77 (the rest of the phase skipped)

@@ -135,28 +135,10 @@ struct EntryNames {
 };
 EntryNames root_entry_names(const Root &root)
 {
+	auto os = detail::root_os_release(root);
 	EntryNames out;
-	for (const char *file : {"/etc/os-release", "/usr/lib/os-release"}) {
-		std::error_code ec;
-		fs::path p = root.path(file);
-		if (!fs::is_regular_file(p, ec))
-			continue;
-		ShellFile f = read_shell_file(p);
-		auto value = [&](const char *name) {
-			try {
-				auto a = f.get(name);
-				return a ? a->value : std::string();
-			} catch (const Error &) {
-				return std::string(); // needs a shell to evaluate: as if unset
-			}
-		};
-		std::string pretty = value("PRETTY_NAME"), name = value("NAME");
-		out.title = !pretty.empty() ? pretty : !name.empty() ? name : "Linux";
-		out.sort_key = value("IMAGE_ID");
-		if (out.sort_key.empty())
-			out.sort_key = value("ID");
-		break;
-	}
+	out.title = !os["PRETTY_NAME"].empty() ? os["PRETTY_NAME"] : !os["NAME"].empty() ? os["NAME"] : "Linux";
+	out.sort_key = !os["IMAGE_ID"].empty() ? os["IMAGE_ID"] : os["ID"];
 	return out;
 }
 
