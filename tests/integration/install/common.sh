@@ -31,3 +31,16 @@ dk_same_boot() {
 	fi
 	dk_ok "$3: $1/boot byte-identical"
 }
+
+# dk_chroot_root ROOT LAYOUT TOOL...: a staged root whose programs can run in a chroot: the
+# Debian kernel staged, a static busybox as /bin/busybox with the named tools linked to it, and
+# ROOT/usr/lib/kernel/install.conf choosing LAYOUT with dracut as the initramfs generator.
+dk_chroot_root() {
+	local root=$1 layout=$2 t
+	shift 2
+	dk_stage_debian "$root"
+	mkdir -p "$root/bin" "$root/usr/sbin" "$root/usr/lib/kernel" "$root/tmp"
+	cp /bin/busybox "$root/bin/busybox"
+	for t in "$@"; do ln -sf busybox "$root/bin/$t"; done
+	printf 'layout=%s\ninitrd_generator=dracut\nuki_generator=none\n' "$layout" > "$root/usr/lib/kernel/install.conf"
+}

@@ -14,13 +14,9 @@ dk_tmp
 [[ $(id -u) == 0 ]] || dk_skip "chroot needs root"
 R=$T/root KV=$DK_DEBIAN_KV
 install=$DK_TOOLS/distkernel-install
-dk_stage_debian "$R"
-mkdir -p "$R/bin" "$R/usr/sbin" "$R/usr/lib/kernel/preinst.d" "$R/usr/lib/kernel/postinst.d" \
-	"$R/etc/kernel/preinst.d" "$R/etc/kernel/postinst.d" "$R/tmp"
-cp /bin/busybox "$R/bin/busybox"
-for t in sh cat test echo; do ln -sf busybox "$R/bin/$t"; done
+dk_chroot_root "$R" compat sh cat test echo
+mkdir -p "$R/usr/lib/kernel/preinst.d" "$R/usr/lib/kernel/postinst.d" "$R/etc/kernel/preinst.d" "$R/etc/kernel/postinst.d"
 printf 'NAME="Gentoo"\nID=gentoo\nPRETTY_NAME="Gentoo Linux"\n' > "$R/etc/os-release"
-printf 'layout=compat\ninitrd_generator=dracut\nuki_generator=none\n' > "$R/usr/lib/kernel/install.conf"
 
 hook() { # hook FILE BODY: an executable /bin/sh script
 	printf '#!/bin/sh\n%s\n' "$2" > "$1"

@@ -12,11 +12,7 @@ dk_tmp
 [[ $(id -u) == 0 ]] || dk_skip "chroot needs root"
 R=$T/root KV=$DK_DEBIAN_KV
 install=$DK_TOOLS/distkernel-install clean=$DK_TOOLS/distkernel-clean
-dk_stage_debian "$R"
-mkdir -p "$R/bin" "$R/usr/sbin" "$R/usr/lib/kernel" "$R/tmp"
-cp /bin/busybox "$R/bin/busybox"
-for t in sh cat ls echo mkdir; do ln -sf busybox "$R/bin/$t"; done
-printf 'layout=grub\ninitrd_generator=dracut\nuki_generator=none\n' > "$R/usr/lib/kernel/install.conf"
+dk_chroot_root "$R" grub sh cat ls echo mkdir
 cat > "$R/usr/sbin/grub-mkconfig" <<'EOT'
 #!/bin/sh
 [ "$1" = -o ] || exit 2
