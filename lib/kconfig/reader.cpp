@@ -14,24 +14,6 @@
 namespace distkernel::kconfig {
 namespace fs = std::filesystem;
 
-std::string_view type_name(Type t)
-{
-	switch (t) {
-	case Type::boolean:
-		return "bool";
-	case Type::tristate:
-		return "tristate";
-	case Type::string:
-		return "string";
-	case Type::integer:
-		return "int";
-	case Type::hex:
-		return "hex";
-	default:
-		return "unknown";
-	}
-}
-
 Type Symbol::type() const
 {
 	for (const auto &d : definitions)

@@ -8,6 +8,7 @@
 #include "distkernel/export.hpp"
 
 #include "distkernel/config.hpp"
+#include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/target.hpp"
 
@@ -45,7 +46,13 @@ DISTKERNEL_API std::string to_string(const Expr &e);
 DISTKERNEL_API ExprPtr expr_and(ExprPtr a, ExprPtr b);
 
 enum class Type { unknown, boolean, tristate, string, integer, hex };
-DISTKERNEL_API std::string_view type_name(Type t);
+// Kconfig's names of the types ("unknown" first: nlohmann gives the first for anything else).
+NLOHMANN_JSON_SERIALIZE_ENUM(Type, {{Type::unknown, "unknown"},
+				    {Type::boolean, "bool"},
+				    {Type::tristate, "tristate"},
+				    {Type::string, "string"},
+				    {Type::integer, "int"},
+				    {Type::hex, "hex"}})
 
 struct DISTKERNEL_API Location {
 	std::string file; // relative to the tree

@@ -29,6 +29,19 @@ constexpr std::string_view savedconfig_marker = "# distkernel savedconfig";
 DISTKERNEL_API std::string kernel_version_of(const Config &config);
 DISTKERNEL_API bool is_saved_delta(const Config &config);
 
+// What a saved config is, as the eclass needs to know before it applies one: a delta written by
+// save (applied as it is) or a full .config, and the kernel version its header names (a full
+// config's "# Linux/ARCH VERSION Kernel Configuration", a delta's "# kernel: VERSION"; empty
+// when it names none).
+struct DISTKERNEL_API SavedInfo {
+	std::filesystem::path file;
+	bool delta = false;
+	std::string kernel_version;
+};
+// ParseError naming file:line when it is not a config Kconfig could read.
+DISTKERNEL_API SavedInfo saved_info(const std::filesystem::path &file);
+DISTKERNEL_API void to_json(Json &doc, const SavedInfo &info); // schema "distkernel.saved-info" 1.0
+
 // What final_config sets differently from reference (the layers alone after olddefconfig), in
 // final_config's order; a symbol that reference has on (or with a value) and final_config lacks
 // or has off becomes "is not set". Origins point into final_config.
@@ -58,6 +71,7 @@ struct DISTKERNEL_API SaveResult {
 // Runs the layers alone through olddefconfig (in make.build, or a temporary directory) and
 // returns the difference of final_config from that.
 DISTKERNEL_API SaveResult save_delta(const SaveOptions &o, const Logger &log);
+DISTKERNEL_API void to_json(Json &doc, const SaveResult &r); // schema "distkernel.savedconfig" 1.0
 
 // ---- rebase: three-way ----
 
@@ -87,7 +101,9 @@ struct DISTKERNEL_API RebaseItem {
 	std::optional<Value> final_value; // in the new .config
 	std::string reason;               // dropped: verify's reason; conflict/kept: what happened
 };
-DISTKERNEL_API std::string_view status_name(RebaseItem::Status s);
+NLOHMANN_JSON_SERIALIZE_ENUM(RebaseItem::Status, {{RebaseItem::Status::kept, "kept"},
+						  {RebaseItem::Status::dropped, "dropped"},
+						  {RebaseItem::Status::conflict, "conflict"}})
 struct DISTKERNEL_API RebaseResult {
 	std::vector<RebaseItem> items;
 	std::filesystem::path final_config; // BUILD/.config
@@ -118,12 +134,16 @@ struct DISTKERNEL_API Preset {
 DISTKERNEL_API std::filesystem::path preset_file(const std::filesystem::path &dir, const std::string &name);
 DISTKERNEL_API Preset read_preset(const std::filesystem::path &file);
 DISTKERNEL_API std::vector<Preset> list_presets(const std::filesystem::path &dir);
+// "distkernel.presets" 1.0 with "presets": each one's name, file, summary and number of values.
+DISTKERNEL_API Json presets_json(const std::vector<Preset> &presets);
 
 // The presets ROOT/etc/kernel/distkernel-presets selects (names separated by blanks or lines,
 // '#' comments), as files of dir, in the order written. None when the file does not exist;
 // ParseError naming file:line for an unknown name.
 DISTKERNEL_API std::vector<std::filesystem::path> selected_presets(const Root &root, const std::filesystem::path &dir);
 constexpr std::string_view presets_selection_file = "/etc/kernel/distkernel-presets";
+// "distkernel.presets" 1.0 with "selected": the files of selected_presets.
+DISTKERNEL_API Json selected_presets_json(const std::vector<std::filesystem::path> &files);
 
 // Does config satisfy the preset: verify() of its values; a preset's "=m" is satisfied by y too.
 DISTKERNEL_API VerifyReport check_preset(const Preset &p, const Config &config, const kconfig::Kconfig *kconfig);

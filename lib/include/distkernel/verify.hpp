@@ -37,7 +37,10 @@ struct DISTKERNEL_API Finding {
 	// Counts against the exit status: did not survive, not optional, from a required layer.
 	bool fails() const noexcept { return !survived && !optional && !informational; }
 };
-DISTKERNEL_API std::string_view status_name(Finding::Status s);
+NLOHMANN_JSON_SERIALIZE_ENUM(Finding::Status, {{Finding::Status::kept, "kept"},
+					       {Finding::Status::changed, "changed"},
+					       {Finding::Status::dropped, "dropped"},
+					       {Finding::Status::unknown, "unknown"}})
 
 struct DISTKERNEL_API VerifyReport {
 	std::vector<Finding> findings; // in the order the symbols were first requested
@@ -111,5 +114,9 @@ DISTKERNEL_API MergeResult merge(const MergeOptions &o, const Logger &log);
 // The JSON report (schema distkernel.config-report 1.0).
 DISTKERNEL_API Json report_json(const MergeOptions &o, const MergeResult &r);
 DISTKERNEL_API Json findings_json(const VerifyReport &r);
+// "distkernel.config-report" 1.0 of a verification alone: the final config's path, findings, ok.
+DISTKERNEL_API Json verify_json(const std::filesystem::path &final_config, const VerifyReport &r);
+// "distkernel.config-diff" 1.0: added, removed and changed symbols with their values on each side.
+DISTKERNEL_API void to_json(Json &doc, const ConfigDiff &d);
 
 } // namespace distkernel

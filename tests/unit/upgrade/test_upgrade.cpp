@@ -1,4 +1,5 @@
 #include "catch.hpp"
+#include "files.hpp"
 #include "paths.hpp"
 
 #include "distkernel/error.hpp"
@@ -50,6 +51,68 @@ TEST_CASE("kernel version and savedconfig marker", "[upgrade]")
 	CHECK(text.find("# kernel: 6.1.192\n") != std::string::npos);
 	CHECK(text.find("# base: /b.config sha256=abc\n") != std::string::npos);
 	CHECK(text.find("# CONFIG_B is not set\n") != std::string::npos);
+}
+
+TEST_CASE("saved_info: a delta or a full config, and the kernel version its header names", "[upgrade]")
+{
+	TempDir dir({}, "saved-info");
+	SavedHeader h{"6.1.192", "/b.config", "abc", {}};
+	test::put(dir.path() / "delta", savedconfig_text(h, {Entry{"A", Value::tristate('y'), {}, false}}));
+	test::put(dir.path() / "unknown", savedconfig_text(SavedHeader{}, {}));
+	test::put(dir.path() / "full", "#\n# Linux/x86 6.0.99 Kernel Configuration\n#\nCONFIG_A=y\n");
+	test::put(dir.path() / "plain", "CONFIG_A=y\n");
+	test::put(dir.path() / "bad", "CONFIG_A=y\nnot a config line\n");
+
+	SavedInfo i = saved_info(dir.path() / "delta");
+	CHECK(i.delta);
+	CHECK(i.kernel_version == "6.1.192");
+	Json doc = i;
+	CHECK(doc["schema"] == "distkernel.saved-info");
+	CHECK(doc["format"] == "delta");
+	CHECK(doc["kernel_version"] == "6.1.192");
+	i = saved_info(dir.path() / "unknown");
+	CHECK(i.delta);
+	CHECK(i.kernel_version.empty());
+	i = saved_info(dir.path() / "full");
+	CHECK_FALSE(i.delta);
+	CHECK(i.kernel_version == "6.0.99");
+	CHECK(Json(i)["format"] == "config");
+	i = saved_info(dir.path() / "plain");
+	CHECK_FALSE(i.delta);
+	CHECK(i.kernel_version.empty());
+	try {
+		saved_info(dir.path() / "bad");
+		FAIL("no ParseError");
+	} catch (const ParseError &e) {
+		CHECK(e.line() == 2);
+	}
+	CHECK_THROWS_AS(saved_info(dir.path() / "absent"), Error);
+}
+
+TEST_CASE("the save and presets documents; rebase status names", "[upgrade]")
+{
+	SaveResult r;
+	r.header = SavedHeader{"6.1.192", "/b.config", "abc", {"/l.config"}};
+	r.delta = {Entry{"A", Value::tristate('m'), {}, false}};
+	Json doc = r;
+	CHECK(doc["schema"] == "distkernel.savedconfig");
+	CHECK(doc["kernel_version"] == "6.1.192");
+	CHECK(doc["base"] == Json{{"path", "/b.config"}, {"sha256", "abc"}});
+	CHECK(doc["layers"] == Json{"/l.config"});
+	CHECK(doc["delta"] == Json{Json{{"symbol", "CONFIG_A"}, {"value", "m"}}});
+
+	auto all = list_presets(preset_dir());
+	Json presets = presets_json(all);
+	CHECK(presets["schema"] == "distkernel.presets");
+	REQUIRE(presets["presets"].size() == all.size());
+	CHECK(presets["presets"][0]["name"] == all[0].name);
+	CHECK(presets["presets"][0]["values"] == all[0].values.size());
+	Json selected = selected_presets_json({"/p/docker.config"});
+	CHECK(selected["selected"] == Json{"/p/docker.config"});
+
+	CHECK(enum_name(RebaseItem::Status::conflict) == "conflict");
+	CHECK(enum_from_name<RebaseItem::Status>("dropped") == RebaseItem::Status::dropped);
+	CHECK_FALSE(enum_from_name<RebaseItem::Status>("changed"));
 }
 
 TEST_CASE("the delta is what the final config sets differently", "[upgrade]")
