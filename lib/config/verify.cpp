@@ -3,6 +3,7 @@
 #include "distkernel/hash.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
+#include "sys/string_map.hpp"
 #include "sys/text.hpp"
 
 #include <algorithm>

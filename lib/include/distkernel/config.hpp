@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace distkernel {
@@ -31,14 +30,6 @@ public:
 private:
 	std::shared_ptr<const std::string> file_;
 };
-
-// Hash and equality for string-keyed maps that are looked up with a string_view.
-struct DISTKERNEL_API StringHash {
-	using is_transparent = void;
-	std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <typename T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
 // One value as Kconfig spells it after "CONFIG_X=".
 class DISTKERNEL_API Value {
@@ -121,7 +112,7 @@ public:
 	// The value that counts; n when the symbol is absent.
 	Value value_of(std::string_view symbol) const;
 	// Number of distinct symbols.
-	std::size_t symbol_count() const noexcept { return last_.size(); }
+	std::size_t symbol_count() const noexcept;
 
 	// Replaces the value of the assignment that counts (in place) or appends one.
 	void set(const std::string &symbol, const Value &value, const Origin &origin);
@@ -141,7 +132,9 @@ private:
 	std::string text_; // what was parsed
 	std::vector<Line> lines_;
 	std::vector<Entry> entries_;
-	StringMap<std::size_t> last_; // symbol -> index of its last entry
+	// symbol -> index of its last entry; shared by copies until one of them changes
+	struct Index;
+	std::shared_ptr<Index> last_;
 	bool final_newline_ = true;
 };
 
@@ -185,9 +178,10 @@ private:
 	Config base_;
 	std::vector<Config> layers_;
 	std::vector<Override> overrides_;
-	StringMap<Entry> current_;
-	StringMap<std::size_t> first_requested_;
-	StringMap<std::size_t> position_;
+	// the assignment that counts, the order of first requests and the position of each symbol;
+	// shared by copies until one of them changes
+	struct State;
+	std::shared_ptr<State> state_;
 	std::size_t lines_applied_ = 0;
 	std::vector<std::string> requested_order_;
 };

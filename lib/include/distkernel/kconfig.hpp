@@ -123,7 +123,8 @@ public:
 private:
 	friend class Reader;
 	Symbol &target(const std::string &name); // created when only selected, never defined
-	StringMap<Symbol> symbols_;
+	struct Symbols; // by name; shared by copies until one of them changes
+	std::shared_ptr<Symbols> symbols_;
 	std::vector<std::string> order_;
 	std::vector<Choice> choices_;
 	std::size_t files_ = 0;
