@@ -27,7 +27,7 @@ void add_make_options(CLI::App *sub, MakeArgs &m, bool tree_required)
 	if (tree_required)
 		t->required();
 	sub->add_option("-O,--build", m.build, "Build directory (make O=); default: the source tree")->type_name("BUILD");
-	sub->add_option("--arch", m.arch, "make ARCH= (default: make's own, x86 on an x86 host)")->type_name("ARCH");
+	sub->add_option("--arch", m.arch, "make ARCH= (default: " + std::string(default_arch) + ", as make assumes on an x86 host)")->type_name("ARCH");
 	sub->add_option("--cross-compile", m.cross_compile, "make CROSS_COMPILE=")->type_name("PREFIX");
 	sub->add_flag("--llvm", m.llvm, "make LLVM=1");
 }
