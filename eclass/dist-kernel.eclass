@@ -282,14 +282,21 @@ _dist-kernel_find_savedconfig() {
 # user's own changes carry over, those dropped by the new kernel or in conflict with the new base
 # are listed (a conflict keeps the new base's value: the user decides, nothing is guessed).
 _dist-kernel_savedconfig_layer() {
-	local saved=$1 head="" version tree_version status=0
+	local saved=$1 info key value format="" version="" tree_version status=0
 	_DIST_KERNEL_SAVED_LAYER=${saved}
-	read -r head < "${saved}"
-	if [[ ${head} == "# distkernel savedconfig" ]]; then
+	# The tool reads the saved config's header (format=delta|config, kernel_version=).
+	info=$(distkernel-config saved-info "${saved}") ||
+		die "${FUNCNAME[0]}: distkernel-config saved-info ${saved} failed"
+	while IFS='=' read -r key value; do
+		case ${key} in
+			format) format=${value} ;;
+			kernel_version) version=${value} ;;
+		esac
+	done <<< "${info}"
+	if [[ ${format} == delta ]]; then
 		elog "Applying the saved delta ${saved}"
 		return 0
 	fi
-	version=$(sed -n -E '1,10s/^# Linux\/[^ ]+ ([^ ]+) Kernel Configuration$/\1/p' "${saved}")
 	# Portage's ARCH (amd64) is not the kernel's: the kernel's make must not see it.
 	if [[ -n ${version} ]]; then
 		tree_version=$(emake -s -C "${S}" ARCH="$(tc-arch-kernel)" kernelversion) ||

@@ -27,7 +27,7 @@ void add_make_options(CLI::App *sub, MakeArgs &m, bool tree_required)
 	if (tree_required)
 		t->required();
 	sub->add_option("-O,--build", m.build, "Build directory (make O=); default: the source tree")->type_name("BUILD");
-	sub->add_option("--arch", m.arch, "make ARCH= (default: make's own, x86 on an x86 host)")->type_name("ARCH");
+	sub->add_option("--arch", m.arch, "make ARCH= (default: " + std::string(default_arch) + ", as make assumes on an x86 host)")->type_name("ARCH");
 	sub->add_option("--cross-compile", m.cross_compile, "make CROSS_COMPILE=")->type_name("PREFIX");
 	sub->add_flag("--llvm", m.llvm, "make LLVM=1");
 }
@@ -45,7 +45,8 @@ std::string value_text(const std::optional<Value> &v)
 
 // Configuration across upgrades: save, rebase, presets, check-preset, new-options.
 struct UpgradeCommands {
-	CLI::App *save = nullptr, *rebase = nullptr, *presets = nullptr, *check_preset = nullptr, *new_options = nullptr;
+	CLI::App *save = nullptr, *rebase = nullptr, *presets = nullptr, *check_preset = nullptr, *new_options = nullptr,
+		 *saved_info = nullptr;
 	MakeArgs save_mk, rebase_mk, check_mk, new_mk;
 	std::string final_file, kernel_version, output, base, delta_out, report, old_base, user, new_base;
 	std::vector<std::string> layers;
@@ -53,6 +54,7 @@ struct UpgradeCommands {
 	bool list = false;
 	std::string old_config, new_config;
 	std::size_t limit = 0;
+	std::string saved_file;
 
 	void add(CLI::App &app)
 	{
@@ -96,6 +98,10 @@ struct UpgradeCommands {
 			->type_name("FINAL");
 		add_make_options(new_options, new_mk, true);
 		new_options->add_option("--limit", limit, "Show at most N options in the human output (0: all)");
+
+		saved_info = app.add_subcommand("saved-info", "What a saved config is: format=delta (written by save) or "
+								"format=config, and kernel_version= its header names (empty: none)");
+		saved_info->add_option("FILE", saved_file, "The saved config")->required();
 	}
 
 	std::optional<int> run(const cli::CommonOptions &opts, const Logger &log) const
@@ -110,7 +116,19 @@ struct UpgradeCommands {
 			return run_check_preset(opts, log);
 		if (*new_options)
 			return run_new_options(opts, log);
+		if (*saved_info)
+			return run_saved_info(opts);
 		return std::nullopt;
+	}
+
+	int run_saved_info(const cli::CommonOptions &opts) const
+	{
+		SavedInfo info = distkernel::saved_info(saved_file);
+		if (opts.json)
+			cli::print_json(Json(info));
+		else
+			fmt::print("format={}\nkernel_version={}\n", info.delta ? "delta" : "config", info.kernel_version);
+		return exit_ok;
 	}
 
 	int run_save(const cli::CommonOptions &opts, const Logger &log) const
@@ -124,17 +142,9 @@ struct UpgradeCommands {
 		SaveResult r = save_delta(o, log);
 		if (!output.empty())
 			atomic_write(output, r.text);
-		if (opts.json) {
-			Json doc = make_document("distkernel.savedconfig", 1, 0);
-			doc["kernel_version"] = r.header.kernel_version;
-			doc["base"] = Json{{"path", r.header.base}, {"sha256", r.header.base_sha256}};
-			doc["layers"] = r.header.layers;
-			Json d = Json::array();
-			for (const auto &e : r.delta)
-				d.push_back(Json{{"symbol", "CONFIG_" + e.symbol}, {"value", e.value.text()}});
-			doc["delta"] = d;
-			cli::print_json(doc);
-		} else if (output.empty()) {
+		if (opts.json)
+			cli::print_json(Json(r));
+		else if (output.empty()) {
 			fmt::print("{}", r.text);
 		}
 		log.info("{} value(s) of the user's own{}", r.delta.size(), output.empty() ? "" : " written to " + output);
@@ -163,7 +173,7 @@ struct UpgradeCommands {
 				log.verbose("kept: {}", format_entry(i.change.symbol, *i.change.user));
 				continue;
 			}
-			log.warn("{}: {} (from {}): {}", status_name(i.status), format_entry(i.change.symbol, *i.change.user),
+			log.warn("{}: {} (from {}): {}", enum_name(i.status), format_entry(i.change.symbol, *i.change.user),
 				 i.change.origin.str(), i.reason);
 		}
 		log.info("rebased {} change(s) of the user: {} kept, {} dropped, {} conflict(s); new config: {}", r.items.size(),
@@ -176,28 +186,16 @@ struct UpgradeCommands {
 	{
 		if (list) {
 			auto all = list_presets(preset_dir);
-			Json a = Json::array();
-			for (const auto &p : all) {
-				a.push_back(Json{{"name", p.name}, {"file", p.file.string()}, {"summary", p.summary},
-						 {"values", p.values.size()}});
-				if (!opts.json)
+			if (opts.json)
+				cli::print_json(presets_json(all));
+			else
+				for (const auto &p : all)
 					fmt::print("{}\t{}\n", p.name, p.summary);
-			}
-			if (opts.json) {
-				Json doc = make_document("distkernel.presets", 1, 0);
-				doc["presets"] = a;
-				cli::print_json(doc);
-			}
 			return exit_ok;
 		}
 		auto files = selected_presets(Root(root), preset_dir);
 		if (opts.json) {
-			Json doc = make_document("distkernel.presets", 1, 0);
-			Json a = Json::array();
-			for (const auto &f : files)
-				a.push_back(f.string());
-			doc["selected"] = a;
-			cli::print_json(doc);
+			cli::print_json(selected_presets_json(files));
 		} else {
 			for (const auto &f : files)
 				fmt::print("{}\n", f.string());
@@ -366,34 +364,16 @@ int main(int argc, char **argv)
 			if (k) {
 				std::vector<Override> replaced;
 				choice_overrides(r, layered, *k, replaced);
-				name_other_arches(r, vmk.tree, vmk.arch.empty() ? "x86_64" : vmk.arch);
+				name_other_arches(r, vmk.tree, make_options(vmk).effective_arch());
 			}
-			if (opts.json) {
-				Json doc = make_document("distkernel.config-report", 1, 0);
-				doc["final"] = Json{{"path", final_file}};
-				doc["findings"] = findings_json(r);
-				doc["ok"] = r.ok();
-				cli::print_json(doc);
-			}
+			if (opts.json)
+				cli::print_json(verify_json(final_file, r));
 			print_report(r, log);
 			return cli::finish(r.ok() ? exit_ok : exit_config_dropped);
 		}
 		ConfigDiff d = diff_configs(Config::read(da), Config::read(db));
-		if (opts.json) {
-			Json doc = make_document("distkernel.config-diff", 1, 0);
-			auto list = [](const std::vector<ConfigDiff::Change> &v) {
-				Json a = Json::array();
-				for (const auto &c : v)
-					a.push_back(Json{{"symbol", "CONFIG_" + c.symbol},
-							 {"a", c.a ? Json(c.a->text()) : Json(nullptr)},
-							 {"b", c.b ? Json(c.b->text()) : Json(nullptr)}});
-				return a;
-			};
-			doc["added"] = list(d.added);
-			doc["removed"] = list(d.removed);
-			doc["changed"] = list(d.changed);
-			cli::print_json(doc);
-		}
+		if (opts.json)
+			cli::print_json(Json(d));
 		for (const auto &c : d.removed)
 			log.info("-{}", format_entry(c.symbol, *c.a));
 		for (const auto &c : d.added)

@@ -2,6 +2,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
+#include "sys/string_map.hpp"
 #include "sys/text.hpp"
 
 #include <algorithm>
@@ -9,6 +10,10 @@
 
 namespace distkernel {
 namespace fs = std::filesystem;
+
+struct Config::Index {
+	StringMap<std::size_t> map;
+};
 
 namespace {
 
@@ -195,7 +200,7 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 	std::size_t line_count = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
 	c.lines_.reserve(line_count);
 	c.entries_.reserve(line_count);
-	c.last_.reserve(line_count);
+	unshared(c.last_).map.reserve(line_count);
 	bool optional_fragment = false;
 	std::size_t pending_optional = 0; // line of a "# distkernel: optional" not yet used
 	std::size_t lineno = 0;
@@ -277,7 +282,7 @@ Config Config::parse_owned(std::string owned, const std::string &source)
 				pending_optional = 0;
 			}
 			l.entry = c.entries_.size();
-			c.last_.insert_or_assign(e.symbol, c.entries_.size());
+			c.last_->map.insert_or_assign(e.symbol, c.entries_.size());
 			c.entries_.push_back(std::move(e));
 		}
 		c.lines_.push_back(std::move(l));
@@ -311,10 +316,17 @@ std::string Config::write() const
 	return out;
 }
 
+std::size_t Config::symbol_count() const noexcept
+{
+	return last_ ? last_->map.size() : 0;
+}
+
 const Entry *Config::find(std::string_view symbol) const
 {
-	auto it = last_.find(symbol);
-	return it == last_.end() ? nullptr : &entries_[it->second];
+	if (!last_)
+		return nullptr;
+	auto it = last_->map.find(symbol);
+	return it == last_->map.end() ? nullptr : &entries_[it->second];
 }
 
 Value Config::value_of(std::string_view symbol) const
@@ -325,16 +337,17 @@ Value Config::value_of(std::string_view symbol) const
 
 void Config::set(const std::string &symbol, const Value &value, const Origin &origin)
 {
-	auto it = last_.find(symbol);
-	if (it == last_.end()) {
+	auto it = last_ ? last_->map.find(symbol) : StringMap<std::size_t>::iterator();
+	if (!last_ || it == last_->map.end()) {
 		append(Entry{symbol, value, origin, false});
 		return;
 	}
-	Entry &e = entries_[it->second];
+	const std::size_t index = it->second;
+	Entry &e = entries_[index];
 	e.value = value;
 	e.origin = origin;
 	for (auto &l : lines_)
-		if (l.entry == it->second)
+		if (l.entry == index)
 			l.rewritten = true;
 }
 
@@ -350,21 +363,28 @@ void Config::append(Entry entry)
 	Line l;
 	l.entry = entries_.size();
 	l.rewritten = true;
-	last_[entry.symbol] = entries_.size();
+	unshared(last_).map[entry.symbol] = entries_.size();
 	entries_.push_back(std::move(entry));
 	lines_.push_back(std::move(l));
 }
 
+struct LayeredConfig::State {
+	StringMap<Entry> current;
+	StringMap<std::size_t> first_requested;
+	StringMap<std::size_t> position;
+};
+
 LayeredConfig::LayeredConfig(Config base) : base_(std::move(base))
 {
-	current_.reserve(base_.symbol_count() * 5 / 4);
+	unshared(state_).current.reserve(base_.symbol_count() * 5 / 4);
 	for (const auto &e : base_.entries())
 		apply(e);
 }
 
 void LayeredConfig::apply(const Entry &e)
 {
-	auto [it, fresh] = current_.try_emplace(e.symbol, e);
+	State &s = unshared(state_);
+	auto [it, fresh] = s.current.try_emplace(e.symbol, e);
 	if (fresh)
 		return;
 	if (!(it->second.value == e.value))
@@ -376,10 +396,11 @@ void LayeredConfig::add_layer(Config layer, bool required)
 {
 	if (!required)
 		layer.mark_informational();
+	State &s = unshared(state_);
 	for (const auto &e : layer.entries()) {
 		apply(e);
-		position_.insert_or_assign(e.symbol, ++lines_applied_);
-		if (first_requested_.try_emplace(e.symbol, requested_order_.size()).second)
+		s.position.insert_or_assign(e.symbol, ++lines_applied_);
+		if (s.first_requested.try_emplace(e.symbol, requested_order_.size()).second)
 			requested_order_.push_back(e.symbol);
 	}
 	layers_.push_back(std::move(layer));
@@ -390,20 +411,20 @@ std::vector<Entry> LayeredConfig::requested() const
 	std::vector<Entry> out;
 	out.reserve(requested_order_.size());
 	for (const auto &s : requested_order_)
-		out.push_back(current_.at(s));
+		out.push_back(state_->current.at(s));
 	return out;
 }
 
 const Entry *LayeredConfig::current(std::string_view symbol) const
 {
-	auto it = current_.find(symbol);
-	return it == current_.end() ? nullptr : &it->second;
+	auto it = state_->current.find(symbol);
+	return it == state_->current.end() ? nullptr : &it->second;
 }
 
 std::size_t LayeredConfig::position(std::string_view symbol) const
 {
-	auto it = position_.find(symbol);
-	return it == position_.end() ? 0 : it->second;
+	auto it = state_->position.find(symbol);
+	return it == state_->position.end() ? 0 : it->second;
 }
 
 std::string LayeredConfig::merged_text() const
@@ -411,14 +432,14 @@ std::string LayeredConfig::merged_text() const
 	// The last layer (1-based; 0: none) whose line of a symbol merge_config.sh recognises: it
 	// removes every earlier line of the symbol; the lines of that layer and of later ones stay.
 	std::unordered_map<std::string_view, std::size_t> last_source;
-	last_source.reserve(current_.size());
+	last_source.reserve(state_->current.size());
 	for (std::size_t i = 0; i < layers_.size(); i++)
 		for (const auto &e : layers_[i].entries())
 			if (e.unusual == Entry::Unusual::none)
 				last_source[e.symbol] = i + 1;
 
 	std::string out;
-	out.reserve((base_.entries().size() + current_.size()) * 40);
+	out.reserve((base_.entries().size() + state_->current.size()) * 40);
 	auto emit = [&](const Config &c, std::size_t index) {
 		out += fmt::format("# --- from {}\n", c.source().empty() ? "(base)" : c.source());
 		for (const auto &e : c.entries()) {

@@ -151,4 +151,24 @@ Json check_preset_json(const Preset &p, const VerifyReport &r)
 	return doc;
 }
 
+Json presets_json(const std::vector<Preset> &presets)
+{
+	Json a = Json::array();
+	for (const auto &p : presets)
+		a.push_back(Json{{"name", p.name}, {"file", p.file.string()}, {"summary", p.summary}, {"values", p.values.size()}});
+	Json doc = make_document("distkernel.presets", 1, 0);
+	doc["presets"] = std::move(a);
+	return doc;
+}
+
+Json selected_presets_json(const std::vector<fs::path> &files)
+{
+	Json a = Json::array();
+	for (const auto &f : files)
+		a.push_back(f.string());
+	Json doc = make_document("distkernel.presets", 1, 0);
+	doc["selected"] = std::move(a);
+	return doc;
+}
+
 } // namespace distkernel

@@ -2,6 +2,7 @@
 // carried three-way onto a new base through the configure pipeline (merge(): olddefconfig, verify).
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
+#include "distkernel/quote.hpp"
 #include "distkernel/upgrade.hpp"
 
 #include <algorithm>
@@ -36,6 +37,40 @@ bool is_saved_delta(const Config &config)
 {
 	std::string text = config.write();
 	return text.starts_with(savedconfig_marker);
+}
+
+SavedInfo saved_info(const fs::path &file)
+{
+	Config config = Config::read(file);
+	SavedInfo info;
+	info.file = file;
+	info.delta = is_saved_delta(config);
+	if (!info.delta) {
+		info.kernel_version = kernel_version_of(config);
+		return info;
+	}
+	// savedconfig_text's "# kernel: VERSION" line ("unknown" when save knew none)
+	constexpr std::string_view kernel = "# kernel: ";
+	const std::string &text = config.text();
+	std::size_t pos = 0;
+	for (int n = 0; n < 10 && pos < text.size(); n++) {
+		std::string_view line = next_line(text, pos);
+		if (line.starts_with(kernel)) {
+			std::string_view version = line.substr(kernel.size());
+			if (version != "unknown")
+				info.kernel_version = version;
+			break;
+		}
+	}
+	return info;
+}
+
+void to_json(Json &doc, const SavedInfo &info)
+{
+	doc = make_document("distkernel.saved-info", 1, 0);
+	doc["file"] = json_text(info.file.string());
+	doc["format"] = info.delta ? "delta" : "config";
+	doc["kernel_version"] = info.kernel_version;
 }
 
 namespace {
@@ -139,19 +174,6 @@ std::vector<UserChange> user_changes(const Config &old_base, const Config &user,
 			add(off);
 		}
 	return out;
-}
-
-std::string_view status_name(RebaseItem::Status s)
-{
-	switch (s) {
-	case RebaseItem::Status::kept:
-		return "kept";
-	case RebaseItem::Status::dropped:
-		return "dropped";
-	case RebaseItem::Status::conflict:
-		return "conflict";
-	}
-	return "?";
 }
 
 std::size_t RebaseResult::count(RebaseItem::Status s) const
@@ -332,7 +354,7 @@ RebaseResult rebase(const RebaseOptions &o, const Logger &log)
 				kept.push_back(Entry{i.change.symbol, *i.change.user, i.change.origin, false});
 			} else {
 				i.status = RebaseItem::Status::dropped;
-				i.reason = it->second->reason.empty() ? std::string(status_name(it->second->status))
+				i.reason = it->second->reason.empty() ? enum_name(it->second->status)
 								      : it->second->reason;
 			}
 			break;
@@ -360,7 +382,7 @@ Json rebase_json(const RebaseOptions &o, const RebaseResult &r)
 	Json items = Json::array();
 	for (const auto &i : r.items) {
 		Json j{{"symbol", "CONFIG_" + i.change.symbol},
-		       {"status", status_name(i.status)},
+		       {"status", i.status},
 		       {"old_base", val(i.change.old_base)},
 		       {"user", val(i.change.user)},
 		       {"new_base", val(i.change.new_base)},
@@ -379,6 +401,18 @@ Json rebase_json(const RebaseOptions &o, const RebaseResult &r)
 	doc["clean"] = r.clean();
 	doc["olddefconfig_seconds"] = r.olddefconfig_seconds;
 	return doc;
+}
+
+void to_json(Json &doc, const SaveResult &r)
+{
+	doc = make_document("distkernel.savedconfig", 1, 0);
+	doc["kernel_version"] = r.header.kernel_version;
+	doc["base"] = Json{{"path", r.header.base}, {"sha256", r.header.base_sha256}};
+	doc["layers"] = r.header.layers;
+	Json d = Json::array();
+	for (const auto &e : r.delta)
+		d.push_back(Json{{"symbol", "CONFIG_" + e.symbol}, {"value", e.value.text()}});
+	doc["delta"] = std::move(d);
 }
 
 } // namespace distkernel

@@ -3,6 +3,7 @@
 #include "distkernel/hash.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
+#include "sys/string_map.hpp"
 #include "sys/text.hpp"
 
 #include <algorithm>
@@ -16,21 +17,6 @@
 namespace distkernel {
 namespace fs = std::filesystem;
 using namespace kconfig;
-
-std::string_view status_name(Finding::Status s)
-{
-	switch (s) {
-	case Finding::Status::kept:
-		return "kept";
-	case Finding::Status::changed:
-		return "changed";
-	case Finding::Status::dropped:
-		return "dropped";
-	case Finding::Status::unknown:
-		return "unknown";
-	}
-	return "?";
-}
 
 std::size_t VerifyReport::count(Finding::Status s) const
 {
@@ -74,15 +60,15 @@ std::string type_mismatch(const Symbol &sym, const Value &v)
 	Type t = sym.type();
 	if (v.is_tristate()) {
 		if (t == Type::string || t == Type::integer || t == Type::hex)
-			return fmt::format("{} is a {} symbol: '{}' is not a value for it", sym.name, type_name(t), v.text());
+			return fmt::format("{} is a {} symbol: '{}' is not a value for it", sym.name, enum_name(t), v.text());
 		if (v.kind() == Value::Kind::module && t == Type::boolean)
 			return fmt::format("{} is a bool symbol: it cannot be a module", sym.name);
 		return {};
 	}
 	if (v.kind() == Value::Kind::string && t != Type::string && t != Type::unknown)
-		return fmt::format("{} is a {} symbol: a string is not a value for it", sym.name, type_name(t));
+		return fmt::format("{} is a {} symbol: a string is not a value for it", sym.name, enum_name(t));
 	if (v.kind() == Value::Kind::number && (t == Type::boolean || t == Type::tristate))
-		return fmt::format("{} is a {} symbol: a number is not a value for it", sym.name, type_name(t));
+		return fmt::format("{} is a {} symbol: a number is not a value for it", sym.name, enum_name(t));
 	return {};
 }
 
@@ -325,7 +311,7 @@ void name_other_arches(VerifyReport &report, const fs::path &tree, const std::st
 
 std::string describe(const Finding &f)
 {
-	std::string line = fmt::format("{}: {} requested by {}", status_name(f.status), format_entry(f.symbol, f.requested),
+	std::string line = fmt::format("{}: {} requested by {}", enum_name(f.status), format_entry(f.symbol, f.requested),
 				       f.origin.str());
 	if (f.status == Finding::Status::unknown) {
 		line += ": no such symbol in this kernel";
@@ -466,7 +452,7 @@ MergeResult merge(const MergeOptions &o, const Logger &log)
 		choice_overrides(r.report, *layered, *r.kconfig, r.overrides);
 		for (std::size_t i = before; i < r.overrides.size(); i++)
 			log_override(r.overrides[i], log);
-		name_other_arches(r.report, o.make.tree, o.make.arch.empty() ? "x86_64" : o.make.arch);
+		name_other_arches(r.report, o.make.tree, o.make.effective_arch());
 	}
 	if (!r.kconfig && !r.report.all_survived())
 		log.warn("cannot read the Kconfig files to explain what did not survive: {}", kconfig_error);
@@ -523,7 +509,7 @@ Json findings_json(const VerifyReport &r)
 	for (const auto &f : r.findings) {
 		Json j = object_with_room(8);
 		j["symbol"] = "CONFIG_" + f.symbol;
-		j["status"] = status_name(f.status);
+		j["status"] = f.status;
 		j["requested"] = json_text(f.requested.text());
 		j["final"] = f.final_value ? Json(json_text(f.final_value->text())) : Json(nullptr);
 		j["origin"] = origin_json(f.origin);
@@ -579,6 +565,31 @@ Json report_json(const MergeOptions &o, const MergeResult &r)
 			      {"kconfig_seconds", r.kconfig_seconds},
 			      {"verify_seconds", r.verify_seconds}};
 	return doc;
+}
+
+Json verify_json(const fs::path &final_config, const VerifyReport &r)
+{
+	Json doc = make_document("distkernel.config-report", 1, 0);
+	doc["final"] = Json{{"path", final_config.string()}};
+	doc["findings"] = findings_json(r);
+	doc["ok"] = r.ok();
+	return doc;
+}
+
+void to_json(Json &doc, const ConfigDiff &d)
+{
+	auto list = [](const std::vector<ConfigDiff::Change> &v) {
+		Json a = Json::array();
+		for (const auto &c : v)
+			a.push_back(Json{{"symbol", "CONFIG_" + c.symbol},
+					 {"a", c.a ? Json(c.a->text()) : Json(nullptr)},
+					 {"b", c.b ? Json(c.b->text()) : Json(nullptr)}});
+		return a;
+	};
+	doc = make_document("distkernel.config-diff", 1, 0);
+	doc["added"] = list(d.added);
+	doc["removed"] = list(d.removed);
+	doc["changed"] = list(d.changed);
 }
 
 } // namespace distkernel

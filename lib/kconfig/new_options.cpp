@@ -90,7 +90,7 @@ Json new_options_json(const std::vector<NewOption> &opts)
 		if (fresh)
 			menus.push_back(Json{{"menu", m}, {"options", Json::array()}});
 		menus[it->second]["options"].push_back(Json{{"symbol", "CONFIG_" + o.symbol},
-							    {"type", type_name(o.type)},
+							    {"type", o.type},
 							    {"prompt", o.prompt},
 							    {"value", o.value ? Json(o.value->text()) : Json(nullptr)},
 							    {"help", o.help},

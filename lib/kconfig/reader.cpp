@@ -6,6 +6,7 @@
 #include "distkernel/quote.hpp"
 #include "distkernel/rootfs.hpp"
 #include "kconfig/lexer.hpp"
+#include "sys/string_map.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,24 +14,6 @@
 
 namespace distkernel::kconfig {
 namespace fs = std::filesystem;
-
-std::string_view type_name(Type t)
-{
-	switch (t) {
-	case Type::boolean:
-		return "bool";
-	case Type::tristate:
-		return "tristate";
-	case Type::string:
-		return "string";
-	case Type::integer:
-		return "int";
-	case Type::hex:
-		return "hex";
-	default:
-		return "unknown";
-	}
-}
 
 Type Symbol::type() const
 {
@@ -49,9 +32,13 @@ const Definition *Symbol::prompted() const
 }
 
 
+struct Kconfig::Symbols {
+	StringMap<Symbol> map;
+};
+
 Symbol &Kconfig::target(const std::string &name)
 {
-	auto [it, fresh] = symbols_.try_emplace(name);
+	auto [it, fresh] = unshared(symbols_).map.try_emplace(name);
 	if (fresh)
 		it->second.name = name;
 	return it->second;
@@ -59,8 +46,10 @@ Symbol &Kconfig::target(const std::string &name)
 
 const Symbol *Kconfig::find(std::string_view name) const
 {
-	auto it = symbols_.find(name);
-	return it == symbols_.end() ? nullptr : &it->second;
+	if (!symbols_)
+		return nullptr;
+	auto it = symbols_->map.find(name);
+	return it == symbols_->map.end() ? nullptr : &it->second;
 }
 
 namespace {
@@ -538,7 +527,7 @@ private:
 			}
 			if (visible && !def_.prompt.empty())
 				def_.prompt_condition = expr_and(visible, def_.prompt_condition);
-			auto [it, fresh] = k_.symbols_.try_emplace(name_);
+			auto [it, fresh] = unshared(k_.symbols_).map.try_emplace(name_);
 			if (fresh) {
 				it->second.name = name_;
 				k_.order_.push_back(name_);
@@ -568,12 +557,12 @@ private:
 Kconfig Kconfig::read(const fs::path &tree, const std::string &arch)
 {
 	Kconfig k;
-	k.symbols_.reserve(1 << 15); // the 6.1 tree has about 16500 symbols for x86
+	unshared(k.symbols_).map.reserve(1 << 15); // the 6.1 tree has about 16500 symbols for x86
 	Reader r(k, tree, arch.empty() ? std::string(default_arch) : arch);
 	r.read_file("Kconfig", Location{});
 	// the reverse dependencies: who selects / implies each symbol
 	for (const auto &name : k.order_) {
-		for (const auto &d : k.symbols_.at(name).definitions) {
+		for (const auto &d : k.symbols_->map.at(name).definitions) {
 			for (const auto &s : d.selects)
 				if (s.value && s.value->op == Expr::Op::symbol)
 					k.target(s.value->text).selected_by.push_back({name, s.condition, s.where});

@@ -95,6 +95,18 @@ rm -f "$saved"/{,x86_64-linux-gnu/}sys-kernel/*
 rm -f "$saved"/sys-kernel/*
 dk_ok "savedconfig lookup: PF over P over PN, CHOST/ over the plain directory for each, then the newest other version"
 
+# --- a saved delta is applied as it is (the tool reads its header; no configure run) -----------
+printf '# distkernel savedconfig\n# kernel: 6.0.99\nCONFIG_DEFAULT_HOSTNAME="delta"\n' > "$T/saved-delta"
+# a phase takes no arguments: a function of the test ebuild names the file
+echo "_dktest_saved_delta() { _dist-kernel_savedconfig_layer '$T/saved-delta'; }" >> "$ebuild"
+pms_init "$ebuild" sys-kernel
+pms_phase pkg_setup > "$T/delta.log" 2>&1 || { cat "$T/delta.log" >&2; dk_fail "pkg_setup died"; }
+pms_phase _dktest_saved_delta >> "$T/delta.log" 2>&1 ||
+	{ cat "$T/delta.log" >&2; dk_fail "a saved delta was not applied"; }
+dk_grep "Applying the saved delta $T/saved-delta" "$T/delta.log"
+dk_nogrep 'Rebasing' "$T/delta.log"
+dk_ok "a saved delta (distkernel-config saved-info: format=delta) is applied as it is, not rebased"
+
 # --- no saved config: a warning; a user fragment that survives is applied ----------------------
 PMS_USE=savedconfig
 printf 'CONFIG_DEFAULT_HOSTNAME="from-config-d"\n' > "$PMS_ROOT/etc/kernel/config.d/60-host.config"

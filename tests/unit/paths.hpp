@@ -13,4 +13,10 @@ inline std::filesystem::path source_root()
 	return s ? std::filesystem::path(s) : std::filesystem::current_path();
 }
 
+// The small Kconfig tree of the fixtures (the reader's and verification's tests).
+inline std::filesystem::path kconfig_fixture_tree()
+{
+	return source_root() / "tests/fixtures/config/ktree";
+}
+
 } // namespace distkernel::test

@@ -3,6 +3,8 @@
 // and the shell-syntax files these settings live in (install.conf, dracut.conf, os-release).
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/rootfs.hpp"
 
 #include <cstddef>
@@ -19,18 +21,18 @@ namespace distkernel {
 // '...' or "..." (also across lines, joined as a shell would), comments and blank lines.
 // What needs a shell to evaluate ($VAR, $(...), `...`, commands, if/fi) is not guessed: it is a
 // problem naming the line, and the name when the line assigns one.
-struct ShellAssignment {
+struct DISTKERNEL_API ShellAssignment {
 	std::string name;
 	std::string value;
 	std::size_t line = 0;
 	bool append = false; // NAME+=value
 };
-struct ShellProblem {
+struct DISTKERNEL_API ShellProblem {
 	std::size_t line = 0;
 	std::string name; // the variable the line assigns, when it does
 	std::string reason;
 };
-struct ShellFile {
+struct DISTKERNEL_API ShellFile {
 	std::filesystem::path file;
 	std::vector<ShellAssignment> assignments; // in file order
 	std::vector<ShellProblem> problems;
@@ -39,12 +41,12 @@ struct ShellFile {
 	// assigns name: its value would be a guess.
 	std::optional<ShellAssignment> get(std::string_view name) const;
 };
-ShellFile parse_shell_file(std::string_view text, const std::filesystem::path &file);
-ShellFile read_shell_file(const std::filesystem::path &file); // SystemError when unreadable
+DISTKERNEL_API ShellFile parse_shell_file(std::string_view text, const std::filesystem::path &file);
+DISTKERNEL_API ShellFile read_shell_file(const std::filesystem::path &file); // SystemError when unreadable
 
 // One setting and its source: "ROOT/etc/kernel/install.conf:3", "$INSTALLKERNEL_LAYOUT",
 // "--layout"; value and source empty when nothing sets it.
-struct BootSetting {
+struct DISTKERNEL_API BootSetting {
 	std::string value;
 	std::string source;
 	bool set() const noexcept { return !value.empty(); }
@@ -52,50 +54,50 @@ struct BootSetting {
 
 // What may override install.conf, as installkernel reads it from its environment. The tools
 // pass their own environment's values; the library never reads the process environment.
-struct InstallConfOverrides {
+struct DISTKERNEL_API InstallConfOverrides {
 	std::optional<std::string> conf_root;        // $INSTALLKERNEL_CONF_ROOT, a directory inside the root
 	std::optional<std::string> layout;           // $INSTALLKERNEL_LAYOUT
 	std::optional<std::string> initrd_generator; // $INSTALLKERNEL_INITRD_GENERATOR
 	std::optional<std::string> uki_generator;    // $INSTALLKERNEL_UKI_GENERATOR
 };
 // The overrides set in this process's environment (for the tools).
-InstallConfOverrides install_conf_overrides_from_environment();
+DISTKERNEL_API InstallConfOverrides install_conf_overrides_from_environment();
 
 // install.conf as installkernel (and kernel-install) find it under the root: ROOT/$INSTALLKERNEL_CONF_ROOT
 // alone when that is set, else the first of ROOT/etc/kernel, ROOT/run/kernel, ROOT/usr/local/lib/kernel,
 // ROOT/usr/lib/kernel that has one. Under --root the root's files apply, never the build machine's.
-struct InstallConf {
+struct DISTKERNEL_API InstallConf {
 	std::filesystem::path file;                  // host path of the file read; empty: none found
 	std::vector<std::filesystem::path> searched; // host paths looked at, in order
 	BootSetting layout, initrd_generator, uki_generator;
 	std::vector<ShellProblem> problems; // lines of the file that were not read (other settings)
 };
 // Throws ParseError (file:line) when a line that sets one of the three cannot be read.
-InstallConf read_install_conf(const Root &root, const InstallConfOverrides &overrides = {});
+DISTKERNEL_API InstallConf read_install_conf(const Root &root, const InstallConfOverrides &overrides = {});
 
 // The root's own dracut configuration, as dracut reads it under --conf ROOT/etc/dracut.conf
 // --confdir ROOT/etc/dracut.conf.d: the file, then each *.conf of the directory in name order,
 // the last assignment winning. Only what decides how distkernel calls dracut is kept.
-struct DracutConf {
+struct DISTKERNEL_API DracutConf {
 	std::vector<std::filesystem::path> files; // host paths read, in order
 	BootSetting hostonly;                     // "yes"/"no" as the user wrote it
 	BootSetting uefi;                         // "yes" asks dracut for a UEFI executable
 	std::vector<std::string> unread;          // "FILE:LINE: why" of lines not read (other settings)
 };
-DracutConf read_dracut_conf(const Root &root); // ParseError when a hostonly= or uefi= line cannot be read
+DISTKERNEL_API DracutConf read_dracut_conf(const Root &root); // ParseError when a hostonly= or uefi= line cannot be read
 
 // installkernel's hooks under the root, as Gentoo's installkernel finds them: the file names of
 // ROOT/etc/kernel/PHASE.d and ROOT/usr/lib/kernel/PHASE.d in version order (sort -V), each name
 // taken from /etc when it is there (a non-executable file there masks /usr/lib's), run only when
 // executable. Hooks whose work distkernel has done already are listed with the reason.
-struct KernelHook {
+struct DISTKERNEL_API KernelHook {
 	std::string name;   // "91-grub-mkconfig.install"
 	std::string path;   // inside the root: "/usr/lib/kernel/postinst.d/91-grub-mkconfig.install"
 	std::string skip;   // empty: distkernel runs it; else why not
 };
 // phase: "preinst" or "postinst".
-std::vector<KernelHook> find_kernel_hooks(const Root &root, std::string_view phase);
+DISTKERNEL_API std::vector<KernelHook> find_kernel_hooks(const Root &root, std::string_view phase);
 // Whether the hook regenerates GRUB's menu (Gentoo's 91-grub-mkconfig.install and the like).
-bool is_grub_mkconfig_hook(const KernelHook &hook);
+DISTKERNEL_API bool is_grub_mkconfig_hook(const KernelHook &hook);
 
 } // namespace distkernel

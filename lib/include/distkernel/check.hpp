@@ -3,6 +3,8 @@
 // with libkmod (kmod.hpp) from its own module tree.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
@@ -18,7 +20,7 @@ namespace distkernel {
 // ---- the machine ----------------------------------------------------------------------------
 
 // A device in sysfs: what the new kernel must drive.
-struct Device {
+struct DISTKERNEL_API Device {
 	std::string path;     // "/sys/devices/pci0000:00/0000:00:04.0"
 	std::string modalias; // "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"; may be empty
 	std::string driver;   // the driver bound now ("virtio-pci"); empty when none
@@ -26,14 +28,14 @@ struct Device {
 };
 
 // One layer of the stack under a mounted filesystem, from the top (what is mounted) down.
-struct BlockLayer {
+struct DISTKERNEL_API BlockLayer {
 	std::string name;  // "dm-0", "nvme0n1p2", "md0"
 	std::string kind;  // "disk", "partition", "dm-crypt", "lvm", "dm", "md", "zfs", "loop", "other"
 	std::string level; // md: "raid1", ...; empty otherwise
 	std::vector<Device> devices; // a disk: its device and the controllers above it that have a driver
 };
 
-struct Mount {
+struct DISTKERNEL_API Mount {
 	std::string target; // "/", "/boot"
 	std::string fstype;
 	std::string source;     // "/dev/mapper/root", "rpool/ROOT/gentoo"
@@ -43,7 +45,7 @@ struct Mount {
 	std::optional<std::uint64_t> size_bytes;
 };
 
-struct Machine {
+struct DISTKERNEL_API Machine {
 	std::string origin;  // "live system under /", "snapshot machine.json"
 	std::string release; // the running kernel ("uname -r" of the machine)
 	std::string cmdline;
@@ -56,16 +58,16 @@ struct Machine {
 
 // Reads the machine under root (its /sys, /proc): never fails on what it cannot read, it lists
 // it in unreadable instead.
-Machine read_live_machine(const Root &root, const Logger &log);
+DISTKERNEL_API Machine read_live_machine(const Root &root, const Logger &log);
 // Schema "distkernel.machine", version 1.0.
-void to_json(Json &doc, const Machine &m);
+DISTKERNEL_API void to_json(Json &doc, const Machine &m);
 // The snapshot's reader: checks the document and names source and the field in its errors.
-Machine machine_from_json(const Json &doc, const std::string &source);
-Machine read_machine_snapshot(const std::filesystem::path &file);
+DISTKERNEL_API Machine machine_from_json(const Json &doc, const std::string &source);
+DISTKERNEL_API Machine read_machine_snapshot(const std::filesystem::path &file);
 
 // ---- the initramfs --------------------------------------------------------------------------
 
-struct InitramfsContents {
+struct DISTKERNEL_API InitramfsContents {
 	std::filesystem::path image;       // the file read_initramfs read
 	std::vector<std::string> segments; // "cpio", "cpio (zstd)", ... in file order
 	std::vector<std::string> files;    // every path in the archives
@@ -74,15 +76,15 @@ struct InitramfsContents {
 	bool has_module(const std::string &name) const;
 };
 // Schema "distkernel.initramfs" 1.0; of the files only their number.
-void to_json(Json &doc, const InitramfsContents &c);
+DISTKERNEL_API void to_json(Json &doc, const InitramfsContents &c);
 
 // Reads concatenated cpio newc archives, uncompressed (dracut's early-microcode prefix) and
 // then compressed (gzip, xz, zstd, lz4, bzip2, lzma: decompressed by the real programs).
 // Throws ParseError naming the image and the offset for a damaged archive.
-InitramfsContents read_initramfs(const std::filesystem::path &image, const Logger &log);
+DISTKERNEL_API InitramfsContents read_initramfs(const std::filesystem::path &image, const Logger &log);
 // The same on bytes already in memory (no compressed part allowed at the top level when
 // decompress is false); name is for errors.
-void parse_cpio(std::string_view data, const std::string &name, InitramfsContents &out);
+DISTKERNEL_API void parse_cpio(std::string_view data, const std::string &name, InitramfsContents &out);
 
 // ---- the check ------------------------------------------------------------------------------
 
@@ -91,10 +93,10 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Verdict, {{Verdict::ok, "ok"},
 				       {Verdict::losses, "will boot with losses"},
 				       {Verdict::no_boot, "will not boot"}})
 // Exit statuses of distkernel-check by verdict (docs/distkernel-check.md).
-int verdict_exit_code(Verdict v);
-std::string verdict_text(Verdict v);
+DISTKERNEL_API int verdict_exit_code(Verdict v);
+DISTKERNEL_API std::string verdict_text(Verdict v);
 
-struct CheckFinding {
+struct DISTKERNEL_API CheckFinding {
 	enum class Severity { error, loss, warning, info };
 	Severity severity;
 	std::string area; // "root", "hardware", "modules", "external", "room", "machine"
@@ -105,9 +107,9 @@ NLOHMANN_JSON_SERIALIZE_ENUM(CheckFinding::Severity, {{CheckFinding::Severity::e
 						      {CheckFinding::Severity::loss, "loss"},
 						      {CheckFinding::Severity::warning, "warning"},
 						      {CheckFinding::Severity::info, "info"}})
-void to_json(Json &doc, const CheckFinding &f);
+DISTKERNEL_API void to_json(Json &doc, const CheckFinding &f);
 
-struct CheckOptions {
+struct DISTKERNEL_API CheckOptions {
 	std::string release;
 	std::filesystem::path module_dir;   // host path; empty: ROOT/lib/modules/KV (or /usr/lib/...)
 	std::filesystem::path initramfs;    // host path; empty: looked for in ROOT/boot
@@ -116,21 +118,21 @@ struct CheckOptions {
 	bool use_modprobe_d = true;         // honour ROOT/etc/modprobe.d etc. aliases
 };
 
-struct CheckReport {
+struct DISTKERNEL_API CheckReport {
 	std::string release;
 	Verdict verdict = Verdict::ok;
 	std::vector<CheckFinding> findings;
 	Json summary = Json::object(); // counts and the files used
 	std::string to_text() const;   // verdict line first, then the findings
 };
-void to_json(Json &doc, const CheckReport &r); // schema "distkernel.check" 1.0
+DISTKERNEL_API void to_json(Json &doc, const CheckReport &r); // schema "distkernel.check" 1.0
 
-CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOptions &opts, const Logger &log);
+DISTKERNEL_API CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOptions &opts, const Logger &log);
 
 // Hardware coverage alone (the benchmarked part): devices whose modalias the tree cannot
 // resolve although a driver has them now, and loaded modules without a counterpart.
 class ModuleTree;
-struct Coverage {
+struct DISTKERNEL_API Coverage {
 	std::size_t resolved = 0;
 	std::vector<const Device *> lost_devices;    // had a driver, none in the new kernel
 	std::vector<const Device *> unclaimed;       // no driver now, none in the new kernel either
@@ -139,6 +141,6 @@ struct Coverage {
 	std::vector<const Device *> unverified;
 	std::vector<std::string> lost_modules;       // loaded now, no counterpart
 };
-Coverage hardware_coverage(const ModuleTree &tree, const Machine &machine);
+DISTKERNEL_API Coverage hardware_coverage(const ModuleTree &tree, const Machine &machine);
 
 } // namespace distkernel

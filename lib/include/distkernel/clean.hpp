@@ -4,6 +4,8 @@
 // Never removes a file a kept kernel still uses.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
@@ -17,23 +19,23 @@
 namespace distkernel {
 
 // ROOT/etc/distkernel/clean.conf: "keep = N", "pin = KV" (repeatable), '#' comments.
-struct CleanConfig {
+struct DISTKERNEL_API CleanConfig {
 	unsigned keep = 3;
 	std::vector<std::string> pinned;
 	std::string source; // the file read, empty when there was none
 };
-CleanConfig read_clean_config(const Root &root);
+DISTKERNEL_API CleanConfig read_clean_config(const Root &root);
 
 // -1, 0, 1 like strcmp, comparing digit runs as numbers ("6.1.0-9" < "6.1.0-10" < "6.12.1").
-int compare_releases(const std::string &a, const std::string &b);
+DISTKERNEL_API int compare_releases(const std::string &a, const std::string &b);
 
-struct KernelFile {
+struct DISTKERNEL_API KernelFile {
 	std::string path; // inside the root
 	std::uint64_t bytes = 0;
 	bool dir = false; // a whole directory (its bytes are the sum of its files)
 };
 
-struct InstalledKernel {
+struct DISTKERNEL_API InstalledKernel {
 	std::string release;
 	bool by_distkernel = false; // ROOT/var/lib/distkernel/kernels/KV.json records it
 	std::string layout;         // installkernel, bls, uki, custom (distkernel's) or found: plain, bls, uki, modules-only
@@ -45,16 +47,16 @@ struct InstalledKernel {
 // and module trees without a kernel image.
 // unreadable: given, a state record that cannot be read is skipped and its error added there
 // (it is then found as a kernel distkernel did not install); not given, it throws.
-std::vector<InstalledKernel> find_kernels(const Root &root, std::vector<std::string> *unreadable = nullptr);
+DISTKERNEL_API std::vector<InstalledKernel> find_kernels(const Root &root, std::vector<std::string> *unreadable = nullptr);
 
-struct CleanOptions {
+struct DISTKERNEL_API CleanOptions {
 	std::optional<unsigned> keep;   // overrides the config file
 	std::vector<std::string> pinned; // added to the config file's
 	std::string running;            // empty: from ROOT/proc/sys/kernel/osrelease (the root's own description)
 	bool all = false;               // also kernels distkernel did not install
 };
 
-struct CleanDecision {
+struct DISTKERNEL_API CleanDecision {
 	InstalledKernel kernel;
 	bool remove = false;
 	std::string reason;             // "newest 3", "running", "pinned", "older than the newest 3", ...
@@ -63,7 +65,7 @@ struct CleanDecision {
 	std::uint64_t bytes = 0;
 };
 
-struct CleanPlan {
+struct DISTKERNEL_API CleanPlan {
 	std::vector<CleanDecision> kernels; // newest first
 	unsigned keep = 3;
 	std::string running;
@@ -73,12 +75,12 @@ struct CleanPlan {
 	bool nothing_to_do() const;
 	std::string to_text() const;
 };
-void to_json(Json &doc, const CleanPlan &plan); // schema "distkernel.clean" 1.0
+DISTKERNEL_API void to_json(Json &doc, const CleanPlan &plan); // schema "distkernel.clean" 1.0
 
-CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &log);
+DISTKERNEL_API CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &log);
 
 // The removal of one distkernel-installed kernel's deployed files: the install library's.
-class KernelRemover {
+class DISTKERNEL_API KernelRemover {
 public:
 	virtual ~KernelRemover() = default;
 	// Removes what KV's state record lists (not what another record lists); returns the paths
@@ -87,10 +89,10 @@ public:
 };
 // distkernel-install remove's path (lib/install); running: the kernel it must refuse to remove.
 // The caller holds lock_installs() and regenerates the boot menu (update_boot_menu) afterwards.
-std::unique_ptr<KernelRemover> install_remover(const std::string &running);
+DISTKERNEL_API std::unique_ptr<KernelRemover> install_remover(const std::string &running);
 
 // Carries out the plan: distkernel's kernels through remover, others (--all) and the leftovers
 // directly; returns the paths removed and marks the plan carried_out.
-std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, KernelRemover &remover, const Logger &log);
+DISTKERNEL_API std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, KernelRemover &remover, const Logger &log);
 
 } // namespace distkernel

@@ -2,20 +2,21 @@
 // apply layers in order with every value remembering where it came from (file:line).
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace distkernel {
 
 // Where a value was written: the file as the user named it and the 1-based line. Every entry of a
 // file shares one copy of its name.
-class Origin {
+class DISTKERNEL_API Origin {
 public:
 	Origin() = default;
 	Origin(std::string file, std::size_t line);
@@ -30,16 +31,8 @@ private:
 	std::shared_ptr<const std::string> file_;
 };
 
-// Hash and equality for string-keyed maps that are looked up with a string_view.
-struct StringHash {
-	using is_transparent = void;
-	std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <typename T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
-
 // One value as Kconfig spells it after "CONFIG_X=".
-class Value {
+class DISTKERNEL_API Value {
 public:
 	enum class Kind { no, module, yes, string, number };
 
@@ -68,7 +61,7 @@ private:
 };
 
 // One assignment: CONFIG_<symbol>=<value> or "# CONFIG_<symbol> is not set".
-struct Entry {
+struct DISTKERNEL_API Entry {
 	std::string symbol; // without the CONFIG_ prefix
 	Value value;
 	Origin origin;
@@ -86,17 +79,17 @@ struct Entry {
 	Unusual unusual = Unusual::none;
 };
 // What is unusual about the line, for messages ("" for none).
-std::string_view unusual_text(Entry::Unusual u);
+DISTKERNEL_API std::string_view unusual_text(Entry::Unusual u);
 
 // The line of text that starts at pos, without its "\n" or "\r\n"; pos moves past it.
-std::string_view next_line(std::string_view text, std::size_t &pos);
+DISTKERNEL_API std::string_view next_line(std::string_view text, std::size_t &pos);
 
 // "CONFIG_X=y" or "# CONFIG_X is not set", as Kconfig writes it (no newline).
-std::string format_entry(std::string_view symbol, const Value &value);
+DISTKERNEL_API std::string format_entry(std::string_view symbol, const Value &value);
 
 // A .config or fragment as written, comments and blank lines included, so that write()
 // gives back the same bytes (CRLF line ends come back as LF, which Kconfig reads the same).
-class Config {
+class DISTKERNEL_API Config {
 public:
 	Config() = default;
 	explicit Config(std::string source) : source_(std::move(source)) {}
@@ -119,7 +112,7 @@ public:
 	// The value that counts; n when the symbol is absent.
 	Value value_of(std::string_view symbol) const;
 	// Number of distinct symbols.
-	std::size_t symbol_count() const noexcept { return last_.size(); }
+	std::size_t symbol_count() const noexcept;
 
 	// Replaces the value of the assignment that counts (in place) or appends one.
 	void set(const std::string &symbol, const Value &value, const Origin &origin);
@@ -139,19 +132,21 @@ private:
 	std::string text_; // what was parsed
 	std::vector<Line> lines_;
 	std::vector<Entry> entries_;
-	StringMap<std::size_t> last_; // symbol -> index of its last entry
+	// symbol -> index of its last entry; shared by copies until one of them changes
+	struct Index;
+	std::shared_ptr<Index> last_;
 	bool final_newline_ = true;
 };
 
 // A layer's value replaced an earlier one (merge_config.sh's "Value of X is redefined").
-struct Override {
+struct DISTKERNEL_API Override {
 	std::string symbol;
 	Entry before;
 	Entry after;
 };
 
 // A base config with layers applied in order: a later layer overrides an earlier one.
-class LayeredConfig {
+class DISTKERNEL_API LayeredConfig {
 public:
 	explicit LayeredConfig(Config base);
 	// required false: the layer informs (its entries are marked informational).
@@ -183,9 +178,10 @@ private:
 	Config base_;
 	std::vector<Config> layers_;
 	std::vector<Override> overrides_;
-	StringMap<Entry> current_;
-	StringMap<std::size_t> first_requested_;
-	StringMap<std::size_t> position_;
+	// the assignment that counts, the order of first requests and the position of each symbol;
+	// shared by copies until one of them changes
+	struct State;
+	std::shared_ptr<State> state_;
 	std::size_t lines_applied_ = 0;
 	std::vector<std::string> requested_order_;
 };
@@ -193,17 +189,17 @@ private:
 // Expands layer arguments: a file stays, a directory gives its "*.config" files in lexical
 // order (names starting with '.' skipped, as the shell's glob does). Throws Error for a path
 // that is neither and for a dangling "*.config" symlink in a directory.
-std::vector<std::filesystem::path> expand_layers(const std::vector<std::filesystem::path> &args);
+DISTKERNEL_API std::vector<std::filesystem::path> expand_layers(const std::vector<std::filesystem::path> &args);
 
 // Symbol-level difference of two configs ("is not set" and absent are not the same here:
 // a symbol only one side mentions is added or removed).
-struct ConfigDiff {
+struct DISTKERNEL_API ConfigDiff {
 	struct Change {
 		std::string symbol;
 		std::optional<Value> a, b; // absent on one side for removed / added
 	};
 	std::vector<Change> added, removed, changed;
 };
-ConfigDiff diff_configs(const Config &a, const Config &b);
+DISTKERNEL_API ConfigDiff diff_configs(const Config &a, const Config &b);
 
 } // namespace distkernel

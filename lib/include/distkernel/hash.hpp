@@ -1,13 +1,15 @@
 // SHA-256 of files and strings, as lowercase hex (manifests and deployment records).
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
 
 namespace distkernel {
 
-std::string sha256_hex(std::string_view data);
-std::string sha256_file(const std::filesystem::path &file);
+DISTKERNEL_API std::string sha256_hex(std::string_view data);
+DISTKERNEL_API std::string sha256_file(const std::filesystem::path &file);
 
 } // namespace distkernel

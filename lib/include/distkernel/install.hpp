@@ -10,6 +10,8 @@
 // (ROOT/var/lib/distkernel/lock) keeps two installs from running at once.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/boot.hpp"
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
@@ -38,10 +40,10 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Layout, {{Layout::automatic, "auto"},
 				      {Layout::installkernel, "installkernel"},
 				      {Layout::bls, "bls"},
 				      {Layout::custom, "custom"}})
-Layout parse_layout(std::string_view name); // auto|installkernel|bls|custom, else UsageError
-std::string to_string(Layout l);
+DISTKERNEL_API Layout parse_layout(std::string_view name); // auto|installkernel|bls|custom, else UsageError
+DISTKERNEL_API std::string to_string(Layout l);
 
-struct LayoutChoice {
+struct DISTKERNEL_API LayoutChoice {
 	Layout layout = Layout::installkernel;
 	std::string reason;  // "ROOT/boot/loader/entries exists", shown at -v
 	std::string warning; // a configured layout distkernel cannot honour yet, and what it does instead
@@ -49,8 +51,8 @@ struct LayoutChoice {
 // auto: ROOT/usr/local/bin/installkernel (executable) -> custom; layout= of install.conf (see
 // read_install_conf: bls -> bls; compat, grub, other -> installkernel); ROOT/boot/loader/entries
 // -> bls; otherwise installkernel.
-LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf &conf);
-LayoutChoice choose_layout(const Root &root, Layout requested); // reads install.conf itself
+DISTKERNEL_API LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf &conf);
+DISTKERNEL_API LayoutChoice choose_layout(const Root &root, Layout requested); // reads install.conf itself
 
 // How the root's installkernel hooks (and grub-mkconfig) are run. On the live system they run as
 // installkernel runs them. Under another root they would act on the build machine (its /boot,
@@ -61,9 +63,9 @@ enum class HookMode {
 	chroot,    // run inside the root: chroot ROOT HOOK ARGS (needs root privileges and the root's shell)
 	none,      // neither run nor printed
 };
-HookMode parse_hook_mode(std::string_view name); // auto|chroot|none, else UsageError
+DISTKERNEL_API HookMode parse_hook_mode(std::string_view name); // auto|chroot|none, else UsageError
 
-struct InstallOptions {
+struct DISTKERNEL_API InstallOptions {
 	Layout layout = Layout::automatic;
 	bool initramfs = true;      // --no-initramfs clears it
 	bool hostonly = false;      // dracut --hostonly (only meaningful on the live system)
@@ -89,13 +91,13 @@ struct InstallOptions {
 // another process (a parallel pkg_postinst) up to opts.lock_timeout seconds, saying so once;
 // LockedError after that.
 // Error unless the root is an existing directory: a mistyped --root is never created.
-void require_root(const Root &root);
+DISTKERNEL_API void require_root(const Root &root);
 
-std::unique_ptr<FileLock> lock_installs(const Root &root, const InstallOptions &opts, const Logger &log);
+DISTKERNEL_API std::unique_ptr<FileLock> lock_installs(const Root &root, const InstallOptions &opts, const Logger &log);
 
 // What add decides for a root before it runs anything, each decision with its source: the layout,
 // whether and how an initramfs is built. Shown at -v and by distkernel-install inspect.
-struct InstallPlan {
+struct DISTKERNEL_API InstallPlan {
 	InstallConf install_conf;
 	DracutConf dracut_conf;
 	LayoutChoice layout;
@@ -109,17 +111,17 @@ struct InstallPlan {
 	std::string grub_reason;       // why (layout=grub, a grub-mkconfig hook) or why not
 	std::vector<std::string> warnings;
 };
-InstallPlan plan_install(const Root &root, const InstallOptions &opts);
-void to_json(Json &doc, const InstallPlan &plan); // schema "distkernel.install-plan" 1.0
+DISTKERNEL_API InstallPlan plan_install(const Root &root, const InstallOptions &opts);
+DISTKERNEL_API void to_json(Json &doc, const InstallPlan &plan); // schema "distkernel.install-plan" 1.0
 
-struct DeployedFile {
+struct DISTKERNEL_API DeployedFile {
 	std::string path; // inside the root ("/boot/vmlinuz-6.1.0-56-amd64")
 	std::uint64_t size = 0;
 	std::string sha256;
 };
 
 // What one install put on the machine (the state record of one kernel).
-struct Deployment {
+struct DISTKERNEL_API Deployment {
 	std::string release;
 	std::string variant;
 	Layout layout = Layout::installkernel;
@@ -132,11 +134,11 @@ struct Deployment {
 	// The record's reader: checks the document and names source and the field in its errors.
 	static Deployment from_json(const Json &doc, const std::string &source);
 };
-void to_json(Json &doc, const Deployment &d); // schema deployment_schema
+DISTKERNEL_API void to_json(Json &doc, const Deployment &d); // schema deployment_schema
 // "distkernel.installed" 1.0: the records of list_installed.
-Json installed_document(const std::vector<Deployment> &deployments);
+DISTKERNEL_API Json installed_document(const std::vector<Deployment> &deployments);
 
-struct InstallResult {
+struct DISTKERNEL_API InstallResult {
 	Deployment deployment;
 	std::string layout_reason;
 	InstallPlan plan;
@@ -148,15 +150,15 @@ struct InstallResult {
 	std::string hook_failure;          // a postinst hook failed after the commit: the kernel is installed
 };
 // The deployment's record with the timings and the layout's reason.
-void to_json(Json &doc, const InstallResult &r);
+DISTKERNEL_API void to_json(Json &doc, const InstallResult &r);
 // "distkernel.reinstall-result" 1.0: the results of reinstall.
-Json reinstall_document(const std::vector<InstallResult> &results);
+DISTKERNEL_API Json reinstall_document(const std::vector<InstallResult> &results);
 
 // Installs staged kernel KV of the root. Throws Error naming what failed and how to retry; on any
 // failure the root's /boot and state are exactly as before.
-InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
+DISTKERNEL_API InstallResult add(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
 
-struct RemoveResult {
+struct DISTKERNEL_API RemoveResult {
 	std::string release;
 	std::vector<std::string> removed; // paths inside the root
 	std::vector<std::string> kept;    // listed but still used by another kernel's record
@@ -167,32 +169,32 @@ struct RemoveResult {
 // After kernels left /boot: grub.cfg regenerated when the plan says GRUB's menu is kept by
 // grub-mkconfig (as the hook would on install); under another root as HookMode says. Throws Error
 // naming the command when it fails.
-void update_boot_menu(const Root &root, const InstallOptions &opts, const Logger &log);
-void to_json(Json &doc, const RemoveResult &r); // schema "distkernel.remove-result" 1.0
+DISTKERNEL_API void update_boot_menu(const Root &root, const InstallOptions &opts, const Logger &log);
+DISTKERNEL_API void to_json(Json &doc, const RemoveResult &r); // schema "distkernel.remove-result" 1.0
 // Removes exactly what KV's state record lists, except files another kernel's record also lists.
 // Refuses the running kernel on the live system unless opts.force. Public for distkernel-clean.
-RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
+DISTKERNEL_API RemoveResult remove(const Root &root, const std::string &release, const InstallOptions &opts, const Logger &log);
 
 // Regenerates the initramfs (and redeploys) of the named kernels, or every installed one when
 // releases is empty, each with add's atomicity and the layout it was installed with.
-std::vector<InstallResult> reinstall(const Root &root, const std::vector<std::string> &releases,
+DISTKERNEL_API std::vector<InstallResult> reinstall(const Root &root, const std::vector<std::string> &releases,
 				     const InstallOptions &opts, const Logger &log);
 
 // The kernels recorded as installed, newest install first.
-std::vector<Deployment> list_installed(const Root &root);
+DISTKERNEL_API std::vector<Deployment> list_installed(const Root &root);
 // The same, going on past a record that cannot be read: each such record's error, with the way
 // out, goes to unreadable.
-std::vector<Deployment> list_installed(const Root &root, std::vector<std::string> *unreadable);
+DISTKERNEL_API std::vector<Deployment> list_installed(const Root &root, std::vector<std::string> *unreadable);
 // The install whose journal is there (killed half-way: the next add, remove or clean rolls it
 // back); empty when none.
-std::string interrupted_install(const Root &root);
-std::optional<Deployment> find_installed(const Root &root, const std::string &release);
+DISTKERNEL_API std::string interrupted_install(const Root &root);
+DISTKERNEL_API std::optional<Deployment> find_installed(const Root &root, const std::string &release);
 
 // Undoes a half-done install recorded in the journal (killed process); true when there was one.
 // add, remove and reinstall call it under the lock first.
-bool recover(const Root &root, const Logger &log);
+DISTKERNEL_API bool recover(const Root &root, const Logger &log);
 
 // ROOT/var/lib/distkernel, where the records live (a read never creates it; add does).
-std::filesystem::path state_dir(const Root &root);
+DISTKERNEL_API std::filesystem::path state_dir(const Root &root);
 
 } // namespace distkernel

@@ -2,6 +2,8 @@
 // "version": "MAJOR.MINOR". A reader rejects another MAJOR and accepts a newer MINOR.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <nlohmann/json.hpp>
 #include <filesystem>
 #include <optional>
@@ -13,23 +15,23 @@ namespace distkernel {
 using Json = nlohmann::ordered_json;
 
 // {"schema": schema, "version": "M.m"} to which the caller adds its fields.
-Json make_document(const std::string &schema, int major, int minor);
+DISTKERNEL_API Json make_document(const std::string &schema, int major, int minor);
 
 // Checks schema and major version; source names the file (or "stdin") in the error.
-void check_document(const Json &doc, const std::string &schema, int major, const std::string &source);
+DISTKERNEL_API void check_document(const Json &doc, const std::string &schema, int major, const std::string &source);
 
 // Parses JSON text that a file or a program gave us: ParseError naming source for bad JSON and
 // for arrays and objects nested deeper than max_json_depth (printing, copying and comparing a
 // value recurse through it). No document of ours is nested more than a few levels.
 inline constexpr int max_json_depth = 64;
-Json parse_json(std::string_view text, const std::filesystem::path &source);
+DISTKERNEL_API Json parse_json(std::string_view text, const std::filesystem::path &source);
 
 // A short excerpt of a value for an error message: a scalar as JSON (a long string cut), an
 // array or object by its kind and size.
-std::string json_excerpt(const Json &value);
+DISTKERNEL_API std::string json_excerpt(const Json &value);
 
 // Reads and checks a document from a file: ParseError naming the file for bad JSON.
-Json read_document(const std::filesystem::path &file, const std::string &schema, int major);
+DISTKERNEL_API Json read_document(const std::filesystem::path &file, const std::string &schema, int major);
 
 // The names of an enum's values are declared once, with NLOHMANN_JSON_SERIALIZE_ENUM beside the
 // enum, and used for JSON, messages and command-line values alike.

@@ -5,7 +5,10 @@
 // Also runs the kernel's own `make olddefconfig`.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/config.hpp"
+#include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/target.hpp"
 
@@ -25,7 +28,7 @@ enum class Tristate : int { no = 0, mod = 1, yes = 2 };
 // constant; $(...) is a macro we do not run (a compiler test): it evaluates to y.
 struct Expr;
 using ExprPtr = std::shared_ptr<const Expr>;
-struct Expr {
+struct DISTKERNEL_API Expr {
 	enum class Op { symbol, constant, macro, op_not, op_and, op_or, equal, unequal, less, less_equal, greater, greater_equal };
 	Op op = Op::symbol;
 	std::string text; // symbol name, constant text or macro text
@@ -36,23 +39,29 @@ struct Expr {
 // Parses an expression as written after "depends on"; throws Error saying what is wrong, also
 // for an expression nested deeper than max_expr_depth (evaluating one recurses that deep).
 inline constexpr unsigned max_expr_depth = 200;
-ExprPtr parse_expr(std::string_view text);
+DISTKERNEL_API ExprPtr parse_expr(std::string_view text);
 // Kconfig's own spelling, parenthesised only where needed.
-std::string to_string(const Expr &e);
+DISTKERNEL_API std::string to_string(const Expr &e);
 // a && b, where a null operand means "no condition".
-ExprPtr expr_and(ExprPtr a, ExprPtr b);
+DISTKERNEL_API ExprPtr expr_and(ExprPtr a, ExprPtr b);
 
 enum class Type { unknown, boolean, tristate, string, integer, hex };
-std::string_view type_name(Type t);
+// Kconfig's names of the types ("unknown" first: nlohmann gives the first for anything else).
+NLOHMANN_JSON_SERIALIZE_ENUM(Type, {{Type::unknown, "unknown"},
+				    {Type::boolean, "bool"},
+				    {Type::tristate, "tristate"},
+				    {Type::string, "string"},
+				    {Type::integer, "int"},
+				    {Type::hex, "hex"}})
 
-struct Location {
+struct DISTKERNEL_API Location {
 	std::string file; // relative to the tree
 	std::size_t line = 0;
 	std::string str() const { return file + ":" + std::to_string(line); }
 };
 
 // "default VALUE if COND", "select SYMBOL if COND", "range LOW HIGH if COND".
-struct Conditional {
+struct DISTKERNEL_API Conditional {
 	ExprPtr value;
 	ExprPtr high; // range only
 	ExprPtr condition; // null: always
@@ -60,7 +69,7 @@ struct Conditional {
 };
 
 // One "config SYMBOL" block (a symbol may be defined in several places, e.g. per arch).
-struct Definition {
+struct DISTKERNEL_API Definition {
 	Location where;
 	Type type = Type::unknown;
 	std::string prompt;       // empty: none (the symbol cannot be set by a user)
@@ -74,13 +83,13 @@ struct Definition {
 };
 
 // A symbol that selects (or implies) another: "selected by S if COND".
-struct ReverseDependency {
+struct DISTKERNEL_API ReverseDependency {
 	std::string symbol;
 	ExprPtr condition; // null: always
 	Location where;
 };
 
-struct Symbol {
+struct DISTKERNEL_API Symbol {
 	std::string name;
 	std::vector<Definition> definitions;
 	std::vector<ReverseDependency> selected_by, implied_by;
@@ -90,7 +99,7 @@ struct Symbol {
 	const Definition *prompted() const;
 };
 
-struct Choice {
+struct DISTKERNEL_API Choice {
 	std::string prompt;
 	Location where;
 	ExprPtr depends;
@@ -99,7 +108,7 @@ struct Choice {
 
 using distkernel::src_arch;
 
-class Kconfig {
+class DISTKERNEL_API Kconfig {
 public:
 	// Reads TREE/Kconfig and every file it sources ($(SRCARCH) and the like expanded for
 	// arch; empty: default_arch). Throws Error naming file:line for what cannot be read.
@@ -114,7 +123,8 @@ public:
 private:
 	friend class Reader;
 	Symbol &target(const std::string &name); // created when only selected, never defined
-	StringMap<Symbol> symbols_;
+	struct Symbols; // by name; shared by copies until one of them changes
+	std::shared_ptr<Symbols> symbols_;
 	std::vector<std::string> order_;
 	std::vector<Choice> choices_;
 	std::size_t files_ = 0;
@@ -122,7 +132,7 @@ private:
 
 // Evaluates expressions against a final .config (absent symbols are n, or "" for strings and
 // numbers when the Kconfig says so).
-class Evaluator {
+class DISTKERNEL_API Evaluator {
 public:
 	Evaluator(const Config &values, const Kconfig *kconfig = nullptr) : values_(values), kconfig_(kconfig) {}
 	Tristate eval(const Expr &e) const;
@@ -145,8 +155,8 @@ private:
 // The kernel's own make, as the kernel's build wants it.
 using MakeOptions = BuildTarget;
 // make -C SRC [O=BUILD] [ARCH=..] [CROSS_COMPILE=..] [LLVM=1] TARGET
-std::vector<std::string> make_argv(const MakeOptions &o, const std::string &target);
+DISTKERNEL_API std::vector<std::string> make_argv(const MakeOptions &o, const std::string &target);
 // Runs `make olddefconfig` on the .config already in BUILD; throws Error with make's last lines.
-void run_olddefconfig(const MakeOptions &o, const Logger &log);
+DISTKERNEL_API void run_olddefconfig(const MakeOptions &o, const Logger &log);
 
 } // namespace distkernel::kconfig

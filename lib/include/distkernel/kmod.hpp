@@ -2,6 +2,8 @@
 // opened by its own directory (lib/modules/KV of the NEW kernel), never the running kernel's.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -13,18 +15,18 @@
 
 namespace distkernel {
 
-struct ModuleRef {
+struct DISTKERNEL_API ModuleRef {
 	std::string name;          // normalised: '-' as '_'
 	std::filesystem::path file; // host path of the module file; empty when built in
 	bool builtin = false;
 };
 
 // "kernel/fs/ext4/ext4.ko.zst", "virtio-blk" -> "ext4", "virtio_blk": the name the kernel uses.
-std::string normalise_module_name(std::string_view path_or_name);
+DISTKERNEL_API std::string normalise_module_name(std::string_view path_or_name);
 // A kernel module file by its name: .ko, .ko.xz, .ko.zst, .ko.gz.
-bool is_module_file_name(std::string_view path);
+DISTKERNEL_API bool is_module_file_name(std::string_view path);
 
-class ModuleTree {
+class DISTKERNEL_API ModuleTree {
 public:
 	// dir: host path of lib/modules/KV, after depmod (modules.dep.bin, modules.alias.bin).
 	// config_dirs: modprobe.d directories whose "alias" lines count (the target's, under its

@@ -1,6 +1,8 @@
 // Human output: on stderr, short, one line per event. JSON goes to stdout and never through here.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <fmt/core.h>
 #include <string_view>
 
@@ -8,7 +10,7 @@ namespace distkernel {
 
 enum class Verbosity { quiet = 0, normal = 1, verbose = 2, debug = 3 };
 
-class Logger {
+class DISTKERNEL_API Logger {
 public:
 	explicit Logger(Verbosity v = Verbosity::normal) : level_(v) {}
 	Verbosity level() const noexcept { return level_; }

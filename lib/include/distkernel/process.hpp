@@ -3,6 +3,8 @@
 // that runs and fails is a Result with a non-zero exit code for the caller to judge.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -15,11 +17,11 @@ namespace distkernel {
 using Environment = std::map<std::string, std::string>;
 
 // The named variables of this process's environment that are set (PATH, LANG, ...).
-Environment environment_subset(const std::vector<std::string> &names);
+DISTKERNEL_API Environment environment_subset(const std::vector<std::string> &names);
 // A small default for tools we run: PATH (with sbin dirs), LC_ALL=C, HOME, TMPDIR.
-Environment default_environment();
+DISTKERNEL_API Environment default_environment();
 
-struct Command {
+struct DISTKERNEL_API Command {
 	enum class Output {
 		capture,   // stdout and stderr into Result
 		to_stderr, // both streams go to our stderr (long steps a person may watch); not captured
@@ -32,7 +34,7 @@ struct Command {
 	Output output = Output::capture;
 };
 
-struct Result {
+struct DISTKERNEL_API Result {
 	int exit_code = 0; // 128+N when killed by signal N
 	std::string out;
 	std::string err;
@@ -41,17 +43,17 @@ struct Result {
 	std::string tail(std::size_t lines = 15) const;
 };
 
-Result run(const Command &cmd);
+DISTKERNEL_API Result run(const Command &cmd);
 
 // Runs cmd with its stdout handed to consume in pieces as it comes (never held whole):
 // Result::out stays empty, Result::err holds stderr (cmd.output is ignored). When consume
 // returns false or throws, the program is killed at once; its exception is rethrown.
-Result run_streaming(const Command &cmd, const std::function<bool(std::string_view)> &consume);
+DISTKERNEL_API Result run_streaming(const Command &cmd, const std::function<bool(std::string_view)> &consume);
 
 // "make -C /usr/src/linux olddefconfig", quoted for a person to copy; never executed.
-std::string to_display(const std::vector<std::string> &argv);
+DISTKERNEL_API std::string to_display(const std::vector<std::string> &argv);
 
 // Finds an executable in PATH (of env); empty when absent.
-std::filesystem::path find_program(const std::string &name, const Environment &env = default_environment());
+DISTKERNEL_API std::filesystem::path find_program(const std::string &name, const Environment &env = default_environment());
 
 } // namespace distkernel

@@ -3,6 +3,8 @@
 // below the root leads out of it (callers never join host paths below a resolved one).
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -12,16 +14,16 @@ namespace distkernel {
 
 // An absolute path made of plain names only ("/boot/TOKEN/KV/linux"): not "/", no empty, "."
 // or ".." component, no trailing '/'. What a record or a boot entry may name to be removed.
-bool is_plain_path(std::string_view path) noexcept;
+DISTKERNEL_API bool is_plain_path(std::string_view path) noexcept;
 // is_plain_path and strictly below dir ("/boot/x" under "/boot"; "/boot" itself is not).
-bool is_plain_path_under(std::string_view path, std::string_view dir) noexcept;
+DISTKERNEL_API bool is_plain_path_under(std::string_view path, std::string_view dir) noexcept;
 
 // synced: on disk before it replaces the target, and the directory too (what boots and what records
 // it); unsynced: replaced just as atomically, left to the page cache (build outputs such as a
 // merged .config or a report, which a crash may lose and a rerun makes again).
 enum class Durability { synced, unsynced };
 
-class Root {
+class DISTKERNEL_API Root {
 public:
 	explicit Root(std::filesystem::path dir = "/");
 	const std::filesystem::path &dir() const noexcept { return dir_; }
@@ -59,26 +61,26 @@ private:
 // A kernel release ("6.1.0-56-amd64", "6.12.3-gentoo-dist") as it becomes a path component:
 // non-empty, at most 128 bytes, letters, digits and "._+-~", no leading '.' or '-', no "..".
 // Throws UsageError naming the value otherwise.
-void validate_release(std::string_view release);
-bool is_valid_release(std::string_view release) noexcept;
+DISTKERNEL_API void validate_release(std::string_view release);
+DISTKERNEL_API bool is_valid_release(std::string_view release) noexcept;
 
 // Writes content to target atomically: a temporary file beside it (a random name created
 // exclusively, never through a link planted there), fsync (when synced), rename,
 // fsync of the directory (when synced). On failure the target is untouched and the temporary
 // removed. mode: permissions.
-void atomic_write(const std::filesystem::path &target, std::string_view content, unsigned mode = 0644,
+DISTKERNEL_API void atomic_write(const std::filesystem::path &target, std::string_view content, unsigned mode = 0644,
 		  Durability durability = Durability::synced);
 // Copies a file atomically in the same way (target's directory must exist).
-void atomic_copy(const std::filesystem::path &from, const std::filesystem::path &target, unsigned mode = 0644);
+DISTKERNEL_API void atomic_copy(const std::filesystem::path &from, const std::filesystem::path &target, unsigned mode = 0644);
 // Reads a whole file; throws SystemError naming the path.
-std::string read_file(const std::filesystem::path &file);
+DISTKERNEL_API std::string read_file(const std::filesystem::path &file);
 // fsync a file or directory by path (errors ignored only where the filesystem cannot sync).
-void sync_path(const std::filesystem::path &p);
+DISTKERNEL_API void sync_path(const std::filesystem::path &p);
 
 // An exclusive advisory lock (flock) on a lock file, released on destruction or process death,
 // so a killed holder never leaves a stale lock behind. Throws LockedError when another process
 // holds it and wait is false.
-class FileLock {
+class DISTKERNEL_API FileLock {
 public:
 	FileLock(const std::filesystem::path &file, bool wait = false);
 	// The lock file at a path inside the root, created without following a final link.
@@ -92,7 +94,7 @@ private:
 };
 
 // A private temporary directory, removed (recursively) on destruction.
-class TempDir {
+class DISTKERNEL_API TempDir {
 public:
 	explicit TempDir(const std::filesystem::path &parent = {}, std::string_view prefix = "distkernel");
 	~TempDir();

@@ -6,6 +6,8 @@
 // with its size and sha256. Nothing goes to /boot: that is install's job on the target machine.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
@@ -30,11 +32,11 @@ NLOHMANN_JSON_SERIALIZE_ENUM(ModuleCompression, {{ModuleCompression::none, "none
 						 {ModuleCompression::xz, "xz"},
 						 {ModuleCompression::zstd, "zstd"}})
 // "none", "gzip", "xz", "zstd"; UsageError naming the value otherwise.
-ModuleCompression parse_module_compression(std::string_view name);
-std::string to_string(ModuleCompression c);
+DISTKERNEL_API ModuleCompression parse_module_compression(std::string_view name);
+DISTKERNEL_API std::string to_string(ModuleCompression c);
 
 // A kernel built with the kernel's own make (after `make` in BUILD).
-struct BuildStageOptions {
+struct DISTKERNEL_API BuildStageOptions {
 	std::filesystem::path tree;      // the source tree
 	std::filesystem::path build_dir; // O= (empty: the tree itself)
 	std::filesystem::path dest;      // destination root (${ED})
@@ -50,7 +52,7 @@ struct BuildStageOptions {
 };
 
 // An already-built kernel: a -bin package, or the tests with Debian's prebuilt kernel.
-struct PrebuiltStageOptions {
+struct DISTKERNEL_API PrebuiltStageOptions {
 	std::string release;
 	std::filesystem::path image;
 	std::filesystem::path modules; // the /lib/modules/KV directory to copy
@@ -65,30 +67,30 @@ struct PrebuiltStageOptions {
 	unsigned jobs = 0;
 };
 
-struct StageResult {
+struct DISTKERNEL_API StageResult {
 	std::string release;
 	std::filesystem::path manifest; // host path
 	std::size_t files = 0;
 	std::uint64_t bytes = 0;
 	double hash_seconds = 0; // time spent hashing every staged file
 };
-void to_json(Json &doc, const StageResult &r); // schema "distkernel.stage-result" 1.0
+DISTKERNEL_API void to_json(Json &doc, const StageResult &r); // schema "distkernel.stage-result" 1.0
 
-StageResult stage_build(const BuildStageOptions &opts, const Logger &log);
-StageResult stage_prebuilt(const PrebuiltStageOptions &opts, const Logger &log);
+DISTKERNEL_API StageResult stage_build(const BuildStageOptions &opts, const Logger &log);
+DISTKERNEL_API StageResult stage_prebuilt(const PrebuiltStageOptions &opts, const Logger &log);
 
 // Where the manifest of release KV lives inside a root.
-std::string manifest_path(std::string_view release);
+DISTKERNEL_API std::string manifest_path(std::string_view release);
 
 // A staged kernel as read back from its manifest (by install, check, clean).
-struct StagedFile {
+struct DISTKERNEL_API StagedFile {
 	std::string path; // inside the root, absolute ("/usr/src/linux-KV/System.map")
 	std::uint64_t size = 0;
 	std::string sha256; // empty for a symlink
 	std::string link;   // the symlink's target, for symlinks
 };
 
-struct StagedKernel {
+struct DISTKERNEL_API StagedKernel {
 	std::string release;
 	std::string variant;
 	std::string image;      // inside the root
@@ -100,14 +102,14 @@ struct StagedKernel {
 };
 
 // Reads ROOT/usr/src/linux-KV/distkernel.json; Error naming the file when absent or invalid.
-StagedKernel read_staged(const Root &root, const std::string &release);
+DISTKERNEL_API StagedKernel read_staged(const Root &root, const std::string &release);
 
 // Verifies the size and sha256 of the listed staged files (paths inside the root) against the
 // manifest, hashing on `jobs` threads. Error naming the file, the expected and the found hash.
-void verify_staged(const Root &root, const StagedKernel &kernel, const std::vector<std::string> &paths,
+DISTKERNEL_API void verify_staged(const Root &root, const StagedKernel &kernel, const std::vector<std::string> &paths,
 		   unsigned jobs = 0);
 
 // sha256 of many files on several threads (in the order given).
-std::vector<std::string> sha256_files(const std::vector<std::filesystem::path> &files, unsigned jobs = 0);
+DISTKERNEL_API std::vector<std::string> sha256_files(const std::vector<std::filesystem::path> &files, unsigned jobs = 0);
 
 } // namespace distkernel

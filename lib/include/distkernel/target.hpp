@@ -4,6 +4,8 @@
 // image-path) take these facts from here only.
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -16,13 +18,13 @@ namespace distkernel {
 inline constexpr std::string_view default_arch = "x86";
 
 // The directory under arch/ for an ARCH value (x86_64 and i386 live in arch/x86).
-std::string src_arch(std::string_view arch);
+DISTKERNEL_API std::string src_arch(std::string_view arch);
 
 // The image's in-tree path that `make` builds by default for ARCH ("arch/x86/boot/bzImage");
 // an empty arch is default_arch. UsageError for an ARCH we do not know the image of.
-std::string default_image_path(std::string_view arch);
+DISTKERNEL_API std::string default_image_path(std::string_view arch);
 
-struct BuildTarget {
+struct DISTKERNEL_API BuildTarget {
 	std::filesystem::path tree;  // SRC
 	std::filesystem::path build; // O=, empty: in the tree
 	std::string arch;            // ARCH=, empty: the make default (default_arch)

@@ -3,6 +3,8 @@
 // configure pipeline (layers -> merged input -> olddefconfig -> verification).
 #pragma once
 
+#include "distkernel/export.hpp"
+
 #include "distkernel/config.hpp"
 #include "distkernel/json.hpp"
 #include "distkernel/kconfig.hpp"
@@ -19,7 +21,7 @@ namespace distkernel {
 // Exit status of `distkernel-config merge/verify` when a required value did not survive.
 constexpr int exit_config_dropped = 3;
 
-struct Finding {
+struct DISTKERNEL_API Finding {
 	enum class Status { kept, changed, dropped, unknown };
 	std::string symbol;
 	Value requested;
@@ -35,9 +37,12 @@ struct Finding {
 	// Counts against the exit status: did not survive, not optional, from a required layer.
 	bool fails() const noexcept { return !survived && !optional && !informational; }
 };
-std::string_view status_name(Finding::Status s);
+NLOHMANN_JSON_SERIALIZE_ENUM(Finding::Status, {{Finding::Status::kept, "kept"},
+					       {Finding::Status::changed, "changed"},
+					       {Finding::Status::dropped, "dropped"},
+					       {Finding::Status::unknown, "unknown"}})
 
-struct VerifyReport {
+struct DISTKERNEL_API VerifyReport {
 	std::vector<Finding> findings; // in the order the symbols were first requested
 	std::size_t count(Finding::Status s) const;
 	std::size_t failures() const;
@@ -48,28 +53,28 @@ struct VerifyReport {
 // Classifies each requested value against the final .config. kconfig (may be null) tells
 // unknown symbols apart (whatever the value asked: an unknown symbol never survives) and explains
 // drops and changes.
-VerifyReport verify(const std::vector<Entry> &requested, const Config &final_config, const kconfig::Kconfig *kconfig);
+DISTKERNEL_API VerifyReport verify(const std::vector<Entry> &requested, const Config &final_config, const kconfig::Kconfig *kconfig);
 
 // A value that a later layer replaced by choosing another member of the same choice is an
 // override (as merge_config.sh's user sees it), not a drop: its finding moves to overrides.
-void choice_overrides(VerifyReport &report, const LayeredConfig &layered, const kconfig::Kconfig &kconfig,
+DISTKERNEL_API void choice_overrides(VerifyReport &report, const LayeredConfig &layered, const kconfig::Kconfig &kconfig,
 		      std::vector<Override> &overrides);
 
 // Unknown symbols that the tree defines only for other architectures say so ("only defined for
 // arm64").
-void name_other_arches(VerifyReport &report, const std::filesystem::path &tree, const std::string &arch);
+DISTKERNEL_API void name_other_arches(VerifyReport &report, const std::filesystem::path &tree, const std::string &arch);
 
 // The reason a requested value became another one, from the Kconfig and the final values; empty
 // when none was found. requested_values (may be null) lets it say which layer set a blocker.
-std::string explain(const kconfig::Symbol &sym, const Value &requested, const Config &final_config,
+DISTKERNEL_API std::string explain(const kconfig::Symbol &sym, const Value &requested, const Config &final_config,
 		    const kconfig::Kconfig &kconfig, const Config *requested_values = nullptr);
 
 // "dropped: CONFIG_X=y requested by FILE:LINE became n: depends on Y (Y is n)"
-std::string describe(const Finding &f);
+DISTKERNEL_API std::string describe(const Finding &f);
 // Short human report: one line per finding that is not kept, then a count line.
-void print_report(const VerifyReport &r, const Logger &log);
+DISTKERNEL_API void print_report(const VerifyReport &r, const Logger &log);
 
-struct MergeOptions {
+struct DISTKERNEL_API MergeOptions {
 	kconfig::MakeOptions make; // tree, O=, ARCH, CROSS_COMPILE, LLVM
 	std::filesystem::path base;
 	std::vector<std::filesystem::path> layers; // files and directories, as given
@@ -79,7 +84,7 @@ struct MergeOptions {
 	bool olddefconfig = true; // false: write the merged input only (timing, debugging)
 };
 
-struct MergeResult {
+struct DISTKERNEL_API MergeResult {
 	std::filesystem::path final_config; // BUILD/.config
 	std::vector<std::filesystem::path> layer_files;
 	std::vector<bool> layer_required; // per layer file
@@ -104,10 +109,14 @@ struct MergeResult {
 // Reads and merges the layers (any bad line fails before anything is written), writes the merged
 // input to BUILD/.config, runs the kernel's olddefconfig, verifies. The tree's Kconfig files are
 // read while make runs and used when some value did not survive (to tell why).
-MergeResult merge(const MergeOptions &o, const Logger &log);
+DISTKERNEL_API MergeResult merge(const MergeOptions &o, const Logger &log);
 
 // The JSON report (schema distkernel.config-report 1.0).
-Json report_json(const MergeOptions &o, const MergeResult &r);
-Json findings_json(const VerifyReport &r);
+DISTKERNEL_API Json report_json(const MergeOptions &o, const MergeResult &r);
+DISTKERNEL_API Json findings_json(const VerifyReport &r);
+// "distkernel.config-report" 1.0 of a verification alone: the final config's path, findings, ok.
+DISTKERNEL_API Json verify_json(const std::filesystem::path &final_config, const VerifyReport &r);
+// "distkernel.config-diff" 1.0: added, removed and changed symbols with their values on each side.
+DISTKERNEL_API void to_json(Json &doc, const ConfigDiff &d);
 
 } // namespace distkernel

@@ -1,6 +1,7 @@
 #include <chrono>
 #include "catch.hpp"
 #include "files.hpp"
+#include "staged.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
@@ -15,34 +16,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::fake_stage;
 using test::put;
 
 std::string get(const fs::path &p)
 {
 	return read_file(p);
-}
-
-// A staged kernel of three small files and a manifest, without running anything.
-void fake_stage(const fs::path &root, const std::string &kv)
-{
-	const fs::path src = root / ("usr/src/linux-" + kv);
-	put(src / "arch/x86/boot/bzImage", "image");
-	put(src / ".config", "CONFIG_MODULES=y\n");
-	put(src / "System.map", "map");
-	Json doc = make_document(staged_schema, 1, 0);
-	doc["release"] = kv;
-	doc["variant"] = "test";
-	doc["image"] = "/usr/src/linux-" + kv + "/arch/x86/boot/bzImage";
-	doc["system_map"] = "/usr/src/linux-" + kv + "/System.map";
-	doc["config"] = "/usr/src/linux-" + kv + "/.config";
-	doc["modules_dir"] = "/lib/modules/" + kv;
-	Json files = Json::array();
-	for (const char *f : {"arch/x86/boot/bzImage", ".config", "System.map"})
-		files.push_back({{"path", "/usr/src/linux-" + kv + "/" + f},
-				 {"size", fs::file_size(src / f)},
-				 {"sha256", sha256_file(src / f)}});
-	doc["files"] = files;
-	put(src / "distkernel.json", doc.dump());
 }
 
 } // namespace
@@ -216,48 +195,6 @@ TEST_CASE("remove counts only what it removed and never a directory", "[install]
 	CHECK(r.removed == std::vector<std::string>{"/boot/vmlinuz-A", "/boot/EFI/Linux/a.efi"});
 	CHECK(fs::exists(t.path() / "elsewhere/keep"));
 	CHECK(fs::is_symlink(t.path() / "boot/EFI"));
-}
-
-TEST_CASE("staged manifests are verified", "[install]")
-{
-	TempDir t;
-	Root root(t.path());
-	fake_stage(t.path(), "6.1.0-1-test");
-	StagedKernel k = read_staged(root, "6.1.0-1-test");
-	CHECK(k.files.size() == 3);
-	CHECK_NOTHROW(verify_staged(root, k, {k.image, k.config}));
-	put(t.path() / "usr/src/linux-6.1.0-1-test/.config", "CONFIG_MODULES=n\n");
-	try {
-		verify_staged(root, k, {k.image, k.config});
-		FAIL("no error");
-	} catch (const Error &e) {
-		CHECK(std::string(e.what()).find(".config has sha256") != std::string::npos);
-	}
-	CHECK_THROWS_AS(read_staged(root, "6.1.0-2-missing"), Error);
-	CHECK_THROWS_AS(read_staged(root, "../x"), UsageError);
-	CHECK(parse_module_compression("zstd") == ModuleCompression::zstd);
-	CHECK_THROWS_AS(parse_module_compression("lz4"), UsageError);
-	CHECK(to_string(ModuleCompression::none) == "none");
-	StageResult sr{"6.1.0-1-test", "/d/usr/src/linux-6.1.0-1-test/distkernel-manifest.json", 3, 4096, 0.5};
-	CHECK(Json(sr).dump() == R"({"schema":"distkernel.stage-result","version":"1.0","release":"6.1.0-1-test",)"
-				 R"("manifest":"/d/usr/src/linux-6.1.0-1-test/distkernel-manifest.json","files":3,"bytes":4096,)"
-				 R"("hash_seconds":0.5})");
-	CHECK(default_image_path("x86_64") == "arch/x86/boot/bzImage");
-}
-
-TEST_CASE("parallel hashing equals sha256_file", "[install]")
-{
-	TempDir t;
-	std::vector<fs::path> files;
-	for (int i = 0; i < 20; ++i) {
-		files.push_back(t.path() / ("f" + std::to_string(i)));
-		put(files.back(), std::string(static_cast<std::size_t>(i) * 1000, static_cast<char>('a' + i)));
-	}
-	auto sums = sha256_files(files, 3);
-	for (std::size_t i = 0; i < files.size(); ++i)
-		CHECK(sums[i] == sha256_file(files[i]));
-	files.push_back(t.path() / "missing");
-	CHECK_THROWS_AS(sha256_files(files, 2), SystemError);
 }
 
 TEST_CASE("a journal left by a killed install is rolled back", "[install]")

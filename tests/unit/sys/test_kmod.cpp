@@ -48,3 +48,12 @@ TEST_CASE("built in: modules.builtin and the modinfo of bool options, modules.bu
 	fs::remove(t.path() / "modules.builtin");
 	CHECK_THROWS_WITH(ModuleTree(t.path()), Catch::Matchers::Contains("modules.builtin: cannot be read"));
 }
+
+TEST_CASE("module names are normalised as the kernel does", "[sys]")
+{
+	CHECK(normalise_module_name("kernel/drivers/block/virtio_blk.ko") == "virtio_blk");
+	CHECK(normalise_module_name("usr/lib/modules/6.12/kernel/drivers/md/dm-crypt.ko.zst") == "dm_crypt");
+	CHECK(normalise_module_name("nvme-core.ko.xz") == "nvme_core");
+	CHECK(normalise_module_name("snd-hda-intel") == "snd_hda_intel");
+	CHECK(normalise_module_name("x.ko.gz") == "x");
+}

@@ -1,5 +1,6 @@
-// JSON from files a user or an attacker controls: nesting is bounded when parsing (printing,
-// copying and comparing recurse), and errors quote a short excerpt of a bad value.
+// lib/sys/json.cpp: versioned documents (schema and version checked by readers), and JSON from
+// files a user or an attacker controls: nesting is bounded when parsing (printing, copying and
+// comparing recurse), and errors quote a short excerpt of a bad value.
 #include "catch.hpp"
 
 #include "distkernel/check.hpp"
@@ -98,4 +99,22 @@ TEST_CASE("json: a number out of range is a parse error naming the file, not an 
 	} catch (const ParseError &e) {
 		CHECK_THAT(e.what(), Catch::Matchers::Contains("record.json"));
 	}
+}
+
+TEST_CASE("documents carry schema and version; readers check the major", "[sys]")
+{
+	Json d = make_document("distkernel.test", 1, 2);
+	CHECK(d["version"] == "1.2");
+	CHECK_NOTHROW(check_document(d, "distkernel.test", 1, "x"));
+	Json newer = make_document("distkernel.test", 1, 9);
+	CHECK_NOTHROW(check_document(newer, "distkernel.test", 1, "x"));
+	Json major = make_document("distkernel.test", 2, 0);
+	CHECK_THROWS_WITH(check_document(major, "distkernel.test", 1, "f.json"),
+			  "f.json: version 2.0 of distkernel.test is not supported (this distkernel reads 1.x)");
+	CHECK_THROWS_AS(check_document(d, "distkernel.other", 1, "x"), Error);
+	CHECK_THROWS_AS(check_document(Json::array(), "distkernel.test", 1, "x"), Error);
+
+	TempDir t;
+	atomic_write(t.path() / "bad.json", "{not json");
+	CHECK_THROWS_AS(read_document(t.path() / "bad.json", "distkernel.test", 1), ParseError);
 }

@@ -1,4 +1,5 @@
-// A root's /sys and /proc as a hostile or broken machine may have them.
+// lib/check/machine.cpp: machine snapshots, and a root's /sys and /proc as a hostile or broken
+// machine may have them.
 #include "catch.hpp"
 
 #include "distkernel/check.hpp"
@@ -134,4 +135,41 @@ TEST_CASE("a mountinfo device that is not MAJ:MIN is listed as unreadable, never
 		all += u + "\n";
 	CHECK_THAT(all, Catch::Matchers::Contains("not a device number MAJ:MIN: '../../../../../x'"));
 	CHECK(!m.root);
+}
+
+TEST_CASE("a machine snapshot survives a round trip and bad fields are named", "[check]")
+{
+	Machine m;
+	m.release = "6.6.30-gentoo-dist";
+	m.cmdline = "root=/dev/vda";
+	m.devices.push_back(Device{"/sys/devices/pci0000:00/0000:00:03.0/virtio1", "virtio:d00000002v00001AF4", "virtio_blk", "virtio_blk"});
+	m.loaded_modules = {"virtio_blk", "ext4"};
+	Mount root{"/", "ext4", "/dev/vda", "254:0", {BlockLayer{"vda", "disk", "", {m.devices[0]}}}, std::nullopt, std::nullopt};
+	m.root = root;
+	Mount boot = root;
+	boot.free_bytes = 12345;
+	m.boot = boot;
+	Json j = Json(m);
+	CHECK(j["schema"] == "distkernel.machine");
+	CHECK(j["version"] == "1.0");
+	Machine back = machine_from_json(j, "m.json");
+	CHECK(back.release == m.release);
+	REQUIRE(back.root);
+	REQUIRE(back.root->chain.size() == 1);
+	CHECK(back.root->chain[0].devices[0].driver == "virtio_blk");
+	CHECK(back.boot->free_bytes == 12345u);
+
+	j["mounts"]["root"]["chain"][0]["devices"][0]["modalias"] = 7;
+	try {
+		machine_from_json(j, "m.json");
+		FAIL("no error");
+	} catch (const ParseError &e) {
+		CHECK(std::string(e.what()).find("mounts.root.chain[0].devices[0].modalias: expected a string, got 7") != std::string::npos);
+	}
+	Json v2 = Json(m);
+	v2["version"] = "2.0";
+	CHECK_THROWS_AS(machine_from_json(v2, "m.json"), Error);
+	Json v1x = Json(m);
+	v1x["version"] = "1.9";
+	CHECK(machine_from_json(v1x, "m.json").release == m.release);
 }

@@ -39,7 +39,7 @@ std::string read_error(const TempDir &t)
 
 } // namespace
 
-TEST_CASE("a Kconfig file that sources itself is a recursive inclusion", "[config]")
+TEST_CASE("a Kconfig file that sources itself is a recursive inclusion", "[kconfig]")
 {
 	TempDir t;
 	atomic_write(t.path() / "Kconfig", "config A\n\tbool\nsource \"Kconfig\"\n");
@@ -54,7 +54,7 @@ TEST_CASE("a Kconfig file that sources itself is a recursive inclusion", "[confi
 	CHECK_THAT(e, Catch::Matchers::Contains("Kconfig:1 sources 'b/Kconfig'"));
 }
 
-TEST_CASE("deep expressions are refused before they overflow the stack", "[config]")
+TEST_CASE("deep expressions are refused before they overflow the stack", "[kconfig]")
 {
 	TempDir t;
 	const std::size_t n = 20000;
@@ -68,7 +68,7 @@ TEST_CASE("deep expressions are refused before they overflow the stack", "[confi
 	CHECK_THAT(read_error(t), Catch::Matchers::Contains("blocks nested deeper than"));
 }
 
-TEST_CASE("the deepest nesting allowed is read fast and evaluates", "[config]")
+TEST_CASE("the deepest nesting allowed is read fast and evaluates", "[kconfig]")
 {
 	TempDir t;
 	// as deep as allowed, with many symbols inside: reading stays linear in the symbols
@@ -90,21 +90,21 @@ TEST_CASE("the deepest nesting allowed is read fast and evaluates", "[config]")
 	CHECK(ev.blockers(*s->definitions[0].depends, Tristate::yes).empty());
 }
 
-TEST_CASE("a macro that doubles itself is stopped", "[config]")
+TEST_CASE("a macro that doubles itself is stopped", "[kconfig]")
 {
 	TempDir t;
 	atomic_write(t.path() / "Kconfig", "X := ab\n" + repeat("X += $(X)$(X)\n", 60) + "config A\n\tbool\n");
 	CHECK_THAT(read_error(t), Catch::Matchers::Contains("the value of 'X' grows beyond"));
 }
 
-TEST_CASE("an unclosed block is named with its line", "[config]")
+TEST_CASE("an unclosed block is named with its line", "[kconfig]")
 {
 	TempDir t;
 	atomic_write(t.path() / "Kconfig", "config A\n\tbool\nmenu \"x\"\nconfig B\n\tbool\n");
 	CHECK_THAT(read_error(t), Catch::Matchers::Contains("Kconfig:3: this 'menu' is not closed"));
 }
 
-TEST_CASE("input quoted in errors is escaped and cut", "[config]")
+TEST_CASE("input quoted in errors is escaped and cut", "[kconfig]")
 {
 	TempDir t;
 	std::string line = std::string("\x1b[2Jbad\0stuff", 13) + std::string(10 * 1024 * 1024, 'x');

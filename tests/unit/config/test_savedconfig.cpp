@@ -1,4 +1,6 @@
+// lib/config/savedconfig.cpp: the user's delta (save), its header, the three-way rebase's classification.
 #include "catch.hpp"
+#include "files.hpp"
 #include "paths.hpp"
 
 #include "distkernel/error.hpp"
@@ -16,11 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path preset_dir()
-{
-	return test::source_root() / "data/presets";
-}
-
 Config cfg(const std::string &text, const std::string &name = "t.config")
 {
 	return Config::parse(text, name);
@@ -36,7 +33,7 @@ std::map<std::string, UserChange::Kind> kinds(const std::vector<UserChange> &v)
 
 } // namespace
 
-TEST_CASE("kernel version and savedconfig marker", "[upgrade]")
+TEST_CASE("kernel version and savedconfig marker", "[config]")
 {
 	Config c = cfg("#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.1.192 Kernel Configuration\n#\nCONFIG_A=y\n");
 	CHECK(kernel_version_of(c) == "6.1.192");
@@ -52,7 +49,59 @@ TEST_CASE("kernel version and savedconfig marker", "[upgrade]")
 	CHECK(text.find("# CONFIG_B is not set\n") != std::string::npos);
 }
 
-TEST_CASE("the delta is what the final config sets differently", "[upgrade]")
+TEST_CASE("saved_info: a delta or a full config, and the kernel version its header names", "[config]")
+{
+	TempDir dir({}, "saved-info");
+	SavedHeader h{"6.1.192", "/b.config", "abc", {}};
+	test::put(dir.path() / "delta", savedconfig_text(h, {Entry{"A", Value::tristate('y'), {}, false}}));
+	test::put(dir.path() / "unknown", savedconfig_text(SavedHeader{}, {}));
+	test::put(dir.path() / "full", "#\n# Linux/x86 6.0.99 Kernel Configuration\n#\nCONFIG_A=y\n");
+	test::put(dir.path() / "plain", "CONFIG_A=y\n");
+	test::put(dir.path() / "bad", "CONFIG_A=y\nnot a config line\n");
+
+	SavedInfo i = saved_info(dir.path() / "delta");
+	CHECK(i.delta);
+	CHECK(i.kernel_version == "6.1.192");
+	Json doc = i;
+	CHECK(doc["schema"] == "distkernel.saved-info");
+	CHECK(doc["format"] == "delta");
+	CHECK(doc["kernel_version"] == "6.1.192");
+	i = saved_info(dir.path() / "unknown");
+	CHECK(i.delta);
+	CHECK(i.kernel_version.empty());
+	i = saved_info(dir.path() / "full");
+	CHECK_FALSE(i.delta);
+	CHECK(i.kernel_version == "6.0.99");
+	CHECK(Json(i)["format"] == "config");
+	i = saved_info(dir.path() / "plain");
+	CHECK_FALSE(i.delta);
+	CHECK(i.kernel_version.empty());
+	try {
+		saved_info(dir.path() / "bad");
+		FAIL("no ParseError");
+	} catch (const ParseError &e) {
+		CHECK(e.line() == 2);
+	}
+	CHECK_THROWS_AS(saved_info(dir.path() / "absent"), Error);
+}
+
+TEST_CASE("the save document; rebase status names", "[config]")
+{
+	SaveResult r;
+	r.header = SavedHeader{"6.1.192", "/b.config", "abc", {"/l.config"}};
+	r.delta = {Entry{"A", Value::tristate('m'), {}, false}};
+	Json doc = r;
+	CHECK(doc["schema"] == "distkernel.savedconfig");
+	CHECK(doc["kernel_version"] == "6.1.192");
+	CHECK(doc["base"] == Json{{"path", "/b.config"}, {"sha256", "abc"}});
+	CHECK(doc["layers"] == Json{"/l.config"});
+	CHECK(doc["delta"] == Json{Json{{"symbol", "CONFIG_A"}, {"value", "m"}}});
+	CHECK(enum_name(RebaseItem::Status::conflict) == "conflict");
+	CHECK(enum_from_name<RebaseItem::Status>("dropped") == RebaseItem::Status::dropped);
+	CHECK_FALSE(enum_from_name<RebaseItem::Status>("changed"));
+}
+
+TEST_CASE("the delta is what the final config sets differently", "[config]")
 {
 	Config ref = cfg("CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_S=\"x\"\nCONFIG_GONE=y\n");
 	Config fin = cfg("CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=m\nCONFIG_S=\"y\"\nCONFIG_NEW=5\n# CONFIG_OFF is not set\n");
@@ -65,7 +114,7 @@ TEST_CASE("the delta is what the final config sets differently", "[upgrade]")
 	CHECK(d[0].origin.line == 2);
 }
 
-TEST_CASE("three-way: apply, already, conflict", "[upgrade]")
+TEST_CASE("three-way: apply, already, conflict", "[config]")
 {
 	Config old_base = cfg("CONFIG_A=m\nCONFIG_B=m\nCONFIG_C=17\nCONFIG_D=m\nCONFIG_E=y\nCONFIG_S=\"x\"\nCONFIG_OFF=m\n");
 	Config user = cfg("CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=19\n# CONFIG_D is not set\nCONFIG_E=y\nCONFIG_NEW=m\n", "user.config");
@@ -84,7 +133,7 @@ TEST_CASE("three-way: apply, already, conflict", "[upgrade]")
 	CHECK(v[2].user->text() == "19");
 }
 
-TEST_CASE("a saved delta's assignments are the user's changes", "[upgrade]")
+TEST_CASE("a saved delta's assignments are the user's changes", "[config]")
 {
 	Config old_base = cfg("CONFIG_A=m\nCONFIG_B=m\n");
 	std::string text = savedconfig_text(SavedHeader{}, {Entry{"A", Value::tristate('m'), {}, false}});
@@ -94,63 +143,4 @@ TEST_CASE("a saved delta's assignments are the user's changes", "[upgrade]")
 	REQUIRE(v.size() == 1);
 	// The delta asks for A=m again, the new base moved it to y: the user must decide.
 	CHECK(v[0].kind == UserChange::Kind::conflict);
-}
-
-TEST_CASE("every shipped preset documents each value", "[upgrade]")
-{
-	auto all = list_presets(preset_dir());
-	std::vector<std::string> names;
-	for (const auto &p : all) {
-		names.push_back(p.name);
-		CHECK_FALSE(p.summary.empty());
-		for (const auto &v : p.values) {
-			INFO(p.name << ": " << v.entry.symbol);
-			CHECK_FALSE(v.note.empty());
-		}
-	}
-	for (const char *want : {"debug", "docker", "hardened", "kvm-guest", "kvm-host", "systemd", "zfs-ready"})
-		CHECK(std::find(names.begin(), names.end(), want) != names.end());
-	CHECK_THROWS_AS(preset_file(preset_dir(), "../docker"), UsageError);
-	CHECK_THROWS_AS(preset_file(preset_dir(), "nope"), UsageError);
-}
-
-TEST_CASE("check_preset: =m is satisfied by y, optional values never fail", "[upgrade]")
-{
-	TempDir t;
-	atomic_write(t.path() / "p.config", "# p: test\n# why a\nCONFIG_A=m\n# why b\nCONFIG_B=y\n# why c\n# distkernel: optional\nCONFIG_C=y\n");
-	Preset p = read_preset(t.path() / "p.config");
-	CHECK(p.summary == "p: test");
-	REQUIRE(p.values.size() == 3);
-	CHECK(p.values[2].note == "why c");
-	CHECK(p.values[2].entry.optional);
-	auto r = check_preset(p, cfg("CONFIG_A=y\nCONFIG_B=y\n"), nullptr);
-	CHECK(r.ok());
-	CHECK(r.findings[0].survived);
-	CHECK_FALSE(r.findings[2].survived);
-	r = check_preset(p, cfg("CONFIG_A=y\nCONFIG_B=m\n"), nullptr);
-	CHECK(r.failures() == 1);
-	Json j = check_preset_json(p, r);
-	CHECK(j["findings"][1]["note"] == "why b");
-	CHECK(j["missing"] == 1);
-}
-
-TEST_CASE("preset selection under ROOT/etc/kernel", "[upgrade]")
-{
-	TempDir t;
-	Root root(t.path());
-	CHECK(selected_presets(root, preset_dir()).empty());
-	fs::create_directories(t.path() / "etc/kernel");
-	atomic_write(t.path() / "etc/kernel/distkernel-presets", "docker # containers\n\nsystemd docker\n");
-	auto s = selected_presets(root, preset_dir());
-	REQUIRE(s.size() == 2);
-	CHECK(s[0].filename() == "docker.config");
-	CHECK(s[1].filename() == "systemd.config");
-	atomic_write(t.path() / "etc/kernel/distkernel-presets", "docker\n  bogus\n");
-	try {
-		selected_presets(root, preset_dir());
-		FAIL("an unknown preset must fail");
-	} catch (const ParseError &e) {
-		CHECK(e.line() == 2);
-		CHECK(std::string(e.what()).find("bogus") != std::string::npos);
-	}
 }

@@ -1,0 +1,20 @@
+// lib/sys/hash.cpp: SHA-256 of strings and files.
+#include "catch.hpp"
+
+#include "distkernel/hash.hpp"
+#include "distkernel/rootfs.hpp"
+
+using namespace distkernel;
+
+TEST_CASE("sha256 matches the FIPS 180-4 examples", "[sys]")
+{
+	CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+	      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	CHECK(sha256_hex(std::string(1000000, 'a')) ==
+	      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	TempDir t;
+	atomic_write(t.path() / "f", "abc");
+	CHECK(sha256_file(t.path() / "f") == sha256_hex("abc"));
+}
