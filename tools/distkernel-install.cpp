@@ -34,6 +34,10 @@ void print_plan(const InstallPlan &p)
 	line("  initrd_generator", p.install_conf.initrd_generator);
 	line("  uki_generator", p.install_conf.uki_generator);
 	line("layout", {std::string(to_string(p.layout.layout)), p.layout.reason});
+	if (p.esp_target.set())
+		line("on the ESP", p.esp_target);
+	if (p.efi_stub.set())
+		line("EFI stub", p.efi_stub);
 	line("initramfs", p.initramfs);
 	if (p.initramfs.value != "none") {
 		line("host-only", p.hostonly);

@@ -131,18 +131,37 @@ std::string root_kernel_cmdline(const Root &root, const Logger &log)
 	return {};
 }
 
-std::string root_entry_token(const Root &root)
+BootSetting root_entry_token(const Root &root)
 {
 	std::error_code ec;
 	fs::path token = root.path("/etc/kernel/entry-token");
 	if (fs::is_regular_file(token, ec))
 		if (std::string t = trimmed_file(token); !t.empty())
-			return t;
+			return {t, token.string()};
 	fs::path mid = root.path("/etc/machine-id");
 	if (fs::is_regular_file(mid, ec))
 		if (std::string m = trimmed_file(mid); is_machine_id(m))
-			return m;
-	return "distkernel";
+			return {m, mid.string()};
+	return {"distkernel", "neither " + token.string() + " nor a machine id in " + mid.string()};
+}
+
+BootSetting esp_target(const Root &root, Layout layout)
+{
+	if (layout == Layout::uki) {
+		BootSetting token = root_entry_token(root);
+		return {"/boot/" + uki_rel(root, "KV"), "entry token from " + token.source};
+	}
+	fs::path os = root_os_release_file(root);
+	return {"/boot/" + efistub_dir_rel(root) + "/vmlinuz-KV.efi",
+		os.empty() ? "no os-release in the root" : "NAME= of " + os.string()};
+}
+
+BootSetting efi_stub_setting(const Root &root, const InstallOptions &opts)
+{
+	fs::path stub = opts.efi_stub.empty() ? root.path("/usr/lib/systemd/boot/efi/linuxx64.efi.stub") : fs::path(opts.efi_stub);
+	std::error_code ec;
+	std::string source = opts.efi_stub.empty() ? "the root's systemd-boot" : "--efi-stub";
+	return {stub.string(), source + (fs::is_regular_file(stub, ec) ? "" : " (missing: add fails)")};
 }
 
 fs::path root_os_release_file(const Root &root)
@@ -200,7 +219,7 @@ void build_uki(const fs::path &stub, const fs::path &os_release, const std::stri
 
 std::string uki_rel(const Root &root, const std::string &kv)
 {
-	return "EFI/Linux/" + root_entry_token(root) + "-" + kv + ".efi";
+	return "EFI/Linux/" + root_entry_token(root).value + "-" + kv + ".efi";
 }
 
 std::string efistub_dir_rel(const Root &root)

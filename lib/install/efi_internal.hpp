@@ -5,6 +5,7 @@
 // transaction.
 #pragma once
 
+#include "distkernel/boot.hpp"
 #include "distkernel/install.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
@@ -21,8 +22,8 @@ namespace distkernel::detail {
 std::string root_kernel_cmdline(const Root &root, const Logger &log);
 
 // The entry token as the bls layout names its entries: ROOT/etc/kernel/entry-token, else the
-// root's machine id, else "distkernel".
-std::string root_entry_token(const Root &root);
+// root's machine id, else "distkernel"; the source says which.
+BootSetting root_entry_token(const Root &root);
 
 // systemd's EFI stub: opts.efi_stub when set, else the root's
 // /usr/lib/systemd/boot/efi/linuxx64.efi.stub. Error naming the path and the package otherwise.
@@ -36,6 +37,12 @@ void build_uki(const std::filesystem::path &stub, const std::filesystem::path &o
 
 // The root's os-release file (host path; /etc, else /usr/lib); empty when it has none.
 std::filesystem::path root_os_release_file(const Root &root);
+
+// Where uki and efistub put KV's files, and from what, for inspect: "EFI/Linux/TOKEN-KV.efi" with
+// the token's source; "EFI/NAME/vmlinuz-KV.efi" with os-release's.
+BootSetting esp_target(const Root &root, Layout layout);
+// The stub uki would use, with its source ("--efi-stub", "the root's systemd-boot (missing)").
+BootSetting efi_stub_setting(const Root &root, const InstallOptions &opts);
 
 // Paths on the ESP (relative to it) of each layout's files.
 std::string uki_rel(const Root &root, const std::string &kv);                     // EFI/Linux/TOKEN-KV.efi

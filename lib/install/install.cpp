@@ -861,6 +861,10 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 		p.preinst = find_kernel_hooks(root, "preinst");
 		p.postinst = find_kernel_hooks(root, "postinst");
 	}
+	if (p.layout.layout == Layout::uki || p.layout.layout == Layout::efistub)
+		p.esp_target = detail::esp_target(root, p.layout.layout);
+	if (p.layout.layout == Layout::uki)
+		p.efi_stub = detail::efi_stub_setting(root, opts);
 	const KernelHook *grub_hook = nullptr;
 	for (const auto &h : p.postinst)
 		if (h.skip.empty() && is_grub_mkconfig_hook(h))
@@ -926,6 +930,8 @@ void to_json(Json &doc, const InstallPlan &p)
 	conf["uki_generator"] = setting(p.install_conf.uki_generator);
 	doc["install_conf"] = conf;
 	doc["layout"] = {{"value", p.layout.layout}, {"source", p.layout.reason}};
+	doc["esp_target"] = setting(p.esp_target);
+	doc["efi_stub"] = setting(p.efi_stub);
 	doc["initramfs"] = setting(p.initramfs);
 	doc["hostonly"] = setting(p.hostonly);
 	Json dracut;

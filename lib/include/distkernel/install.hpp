@@ -112,6 +112,8 @@ struct InstallPlan {
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
 	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
 	std::vector<KernelHook> preinst, postinst; // the root's installkernel hooks (installkernel layout)
+	BootSetting esp_target;        // uki, efistub: where KV's files go on the ESP ("/boot/EFI/Linux/TOKEN-KV.efi")
+	BootSetting efi_stub;          // uki: systemd's EFI stub
 	bool grub = false;             // grub.cfg is regenerated after add and removals
 	std::string grub_reason;       // why (layout=grub, a grub-mkconfig hook) or why not
 	std::vector<std::string> warnings;

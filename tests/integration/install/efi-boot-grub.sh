@@ -20,7 +20,7 @@ command -v grub-mkstandalone >/dev/null && [[ -d /usr/lib/grub/x86_64-efi ]] ||
 	dk_skip "no grub-mkstandalone for x86_64-efi (grub-efi-amd64-bin; scripts/install-deps)"
 dk_previous_debian
 KV=$DK_DEBIAN_KV OLD=$DK_PREV_KV
-install=$DK_TOOLS/distkernel-install boot=$DK_SOURCE_ROOT/tests/qemu-boot
+install=$DK_TOOLS/distkernel-install
 export DK_BOOT_MARKER=efi DK_BOOT_TIMEOUT=${DK_BOOT_TIMEOUT:-180}
 start=$SECONDS
 
@@ -99,10 +99,7 @@ efistub_esp() {
 # 1. GRUB's default (the newest) and efistub's newest, booted in parallel.
 grub_esp "$T/grub-esp"
 efistub_esp "$T/efistub-esp" "$KV"
-"$boot" --uefi "$T/efistub-esp" "$T/efistub.log" &
-p1=$!
-"$boot" --uefi "$T/grub-esp" "$T/grub.log" || dk_fail "GRUB did not boot its default entry"
-wait "$p1" || dk_fail "the efistub kernel did not boot"
+dk_boot_two "$T/efistub-esp" "$T/efistub.log" "$T/grub-esp" "$T/grub.log"
 dk_efi_booted "$T/grub.log" "$KV" "GRUB, two kernels in grub.cfg, the newest by default"
 dk_efi_booted "$T/efistub.log" "$KV" "efistub, with the printed efibootmgr command line"
 
@@ -112,10 +109,7 @@ dk_expect_status 0 "$install" remove "$KV" --root "$G" --hooks chroot
 dk_nogrep "$KV" "$cfg"
 grub_esp "$T/grub-esp"
 efistub_esp "$T/efistub-esp" "$OLD"
-"$boot" --uefi "$T/efistub-esp" "$T/efistub-old.log" &
-p1=$!
-"$boot" --uefi "$T/grub-esp" "$T/grub-removed.log" || dk_fail "after remove $KV, GRUB did not boot $OLD"
-wait "$p1" || dk_fail "the older efistub kernel did not boot"
+dk_boot_two "$T/efistub-esp" "$T/efistub-old.log" "$T/grub-esp" "$T/grub-removed.log"
 dk_efi_booted "$T/grub-removed.log" "$OLD" "GRUB after remove $KV"
 dk_efi_booted "$T/efistub-old.log" "$OLD" "efistub, the older kernel"
 echo "install-efi-boot-grub: $((SECONDS - start))s" >&2

@@ -47,10 +47,7 @@ mkdir -p "$T/default/EFI/BOOT"
 cp "$R/boot/EFI/Linux/$token-$KV.efi" "$T/default/EFI/BOOT/BOOTX64.EFI"
 sdboot_esp "$T/sdboot"
 for k in "$KV" "$OLD"; do dk_grep "$token-$k.efi" "$T/sdboot.list"; done
-"$boot" --uefi "$T/default" "$T/default.log" &
-p1=$!
-"$boot" --uefi "$T/sdboot" "$T/sdboot.log" || dk_fail "systemd-boot did not boot the default UKI"
-wait "$p1" || dk_fail "the UKI as the firmware's default loader did not boot"
+dk_boot_two "$T/default" "$T/default.log" "$T/sdboot" "$T/sdboot.log"
 dk_efi_booted "$T/default.log" "$KV" "the UKI as EFI/BOOT/BOOTX64.EFI"
 dk_efi_booted "$T/sdboot.log" "$KV" "systemd-boot with two UKIs listed, the newest by default"
 
@@ -69,10 +66,8 @@ dk_expect_status 0 "$install" add "$KV" --root "$R" \
 sdboot_esp "$T/broken"
 cp -r "$T/broken" "$T/pick-old"
 echo "default $token-$OLD.efi" >> "$T/pick-old/loader/loader.conf"
-DK_BOOT_TIMEOUT=120 "$boot" --uefi "$T/broken" "$T/broken.log" &
-p1=$!
-"$boot" --uefi "$T/pick-old" "$T/pick-old.log" || dk_fail "the older entry did not boot beside a broken newest one"
-if wait "$p1"; then dk_fail "a UKI whose initramfs has no ext4 booted"; fi
+dk_boot_two "$T/broken" "$T/broken.log" "$T/pick-old" "$T/pick-old.log"
+((DK_BOOT1 == 1)) || dk_fail "a UKI whose initramfs has no ext4: qemu-boot exited $DK_BOOT1"
 sed 's/\x1b\[[0-9;]*m//g' "$T/broken.log" | grep -aqE 'Failed to mount .*sysroot|sysroot.mount' ||
 	dk_fail "the broken UKI failed for another reason than the missing root filesystem"
 dk_ok "the broken newest UKI does not boot (sysroot not mounted)"

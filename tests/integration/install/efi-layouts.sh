@@ -38,6 +38,9 @@ dk_check() {
 # --- uki
 R=$T/uki
 dk_efi_root "$R" uki
+dk_expect_status 0 "$install" inspect --root "$R"
+dk_grep "^on the ESP: +/boot/EFI/Linux/0123456789abcdef0123456789abcdef-KV.efi  \(entry token from $R/etc/machine-id\)" "$T/err"
+dk_grep "^EFI stub: +$R/usr/lib/systemd/boot/efi/linuxx64.efi.stub  \(the root's systemd-boot\)" "$T/err"
 echo "kept by the machine" > "$R/boot/unrelated-file"
 before=$(dk_boot_snapshot "$R")
 start=$SECONDS
@@ -101,6 +104,14 @@ dk_same_boot "$R" "$before" "uki without a stub"
 # --- efistub
 R=$T/efistub
 dk_efi_root "$R" efistub
+dk_expect_status 0 "$install" inspect --root "$R" --json
+python3 - "$T/out" "$R" <<'PY' || dk_fail "inspect --json of an efistub root"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["layout"]["value"] == "efistub", d["layout"]
+assert d["esp_target"] == {"value": "/boot/EFI/Gentoo/vmlinuz-KV.efi", "source": "NAME= of %s/etc/os-release" % sys.argv[2]}, d["esp_target"]
+assert d["efi_stub"] is None
+PY
 before=$(dk_boot_snapshot "$R")
 dk_expect_status 0 "$install" add "$KV" --root "$R" -v "${DK_SMALL_DRACUT[@]}"
 dk_grep 'layout efistub: .*says layout=efistub' "$T/err"
