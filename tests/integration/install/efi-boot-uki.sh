@@ -68,7 +68,8 @@ cp -r "$T/broken" "$T/pick-old"
 echo "default $token-$OLD.efi" >> "$T/pick-old/loader/loader.conf"
 dk_boot_two "$T/broken" "$T/broken.log" "$T/pick-old" "$T/pick-old.log"
 ((DK_BOOT1 == 1)) || dk_fail "a UKI whose initramfs has no ext4: qemu-boot exited $DK_BOOT1"
-sed 's/\x1b\[[0-9;]*m//g' "$T/broken.log" | grep -aqE 'Failed to mount .*sysroot|sysroot.mount' ||
+# grep reads the whole log (no -q): sed killed by SIGPIPE would fail the pipeline (pipefail).
+sed 's/\x1b\[[0-9;]*m//g' "$T/broken.log" | grep -aE 'Failed to mount .*sysroot|sysroot.mount' >/dev/null ||
 	dk_fail "the broken UKI failed for another reason than the missing root filesystem"
 dk_ok "the broken newest UKI does not boot (sysroot not mounted)"
 dk_efi_booted "$T/pick-old.log" "$OLD" "the older entry beside the broken one"
