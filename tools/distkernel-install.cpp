@@ -34,6 +34,10 @@ void print_plan(const InstallPlan &p)
 	line("  initrd_generator", p.install_conf.initrd_generator);
 	line("  uki_generator", p.install_conf.uki_generator);
 	line("layout", {std::string(to_string(p.layout.layout)), p.layout.reason});
+	if (p.esp_target.set())
+		line("on the ESP", p.esp_target);
+	if (p.efi_stub.set())
+		line("EFI stub", p.efi_stub);
 	line("initramfs", p.initramfs);
 	if (p.initramfs.value != "none") {
 		line("host-only", p.hostonly);
@@ -75,6 +79,9 @@ int main(int argc, char **argv)
 		s->add_option("--dracut", io.dracut, "dracut program")->capture_default_str();
 		s->add_option("--installkernel", io.installkernel, "installkernel program")->capture_default_str();
 		s->add_option("--kernel-install", io.kernel_install, "kernel-install program")->capture_default_str();
+		s->add_option("--efi-stub", io.efi_stub, "layout uki: systemd's EFI stub (default: the root's "
+							  "/usr/lib/systemd/boot/efi/linuxx64.efi.stub)");
+		s->add_option("--efibootmgr", io.efibootmgr, "layout efistub: efibootmgr program")->capture_default_str();
 		s->add_option("--dracut-arg", io.dracut_args, "Extra dracut argument (repeatable)")->allow_extra_args(false);
 		s->add_flag("--hostonly", io.hostonly, "Build a host-only initramfs (for this machine only)");
 		s->add_option("-j,--jobs", io.jobs, "Threads for hashing (default: CPUs)");
@@ -91,7 +98,7 @@ int main(int argc, char **argv)
 	std::string kv;
 	auto *add_cmd = app.add_subcommand("add", "Install staged kernel KV");
 	add_cmd->add_option("KV", kv, "Kernel release")->required();
-	add_cmd->add_option("--layout", layout, "auto, installkernel, bls or custom")->capture_default_str();
+	add_cmd->add_option("--layout", layout, "auto, installkernel, bls, custom, uki or efistub")->capture_default_str();
 	add_cmd->add_flag("--no-initramfs", no_initramfs, "Do not build an initramfs");
 	add_cmd->add_flag("--src-symlink", io.src_symlink, "Point /usr/src/linux at linux-KV");
 	add_cmd->add_flag("--verify-modules", io.verify_modules, "Also verify every staged module's sha256");
@@ -102,6 +109,7 @@ int main(int argc, char **argv)
 	rm_cmd->add_option("KV", kv, "Kernel release")->required();
 	rm_cmd->add_flag("--force", io.force, "Even the running kernel");
 	rm_cmd->add_flag("-p,--pretend", io.pretend, "Print what would be removed; change nothing");
+	rm_cmd->add_option("--efibootmgr", io.efibootmgr, "layout efistub: efibootmgr program")->capture_default_str();
 	hook_options(rm_cmd);
 	for (auto *c : {add_cmd, rm_cmd})
 		c->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
@@ -111,7 +119,7 @@ int main(int argc, char **argv)
 	auto *re_cmd = app.add_subcommand("reinstall", "Regenerate the initramfs and redeploy installed kernels");
 	re_cmd->add_option("KV", kvs, "Kernel releases");
 	re_cmd->add_flag("--all", all, "Every installed kernel");
-	re_cmd->add_option("--layout", layout, "auto (the recorded one), installkernel, bls or custom")->capture_default_str();
+	re_cmd->add_option("--layout", layout, "auto (the recorded one), installkernel, bls, custom, uki or efistub")->capture_default_str();
 	programs(re_cmd);
 	hook_options(re_cmd);
 	re_cmd->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
@@ -119,7 +127,7 @@ int main(int argc, char **argv)
 	auto *ls_cmd = app.add_subcommand("list", "List the kernels distkernel installed");
 
 	auto *inspect_cmd = app.add_subcommand("inspect", "Show the root's boot settings as add would use them, with their sources");
-	inspect_cmd->add_option("--layout", layout, "auto, installkernel, bls or custom")->capture_default_str();
+	inspect_cmd->add_option("--layout", layout, "auto, installkernel, bls, custom, uki or efistub")->capture_default_str();
 	inspect_cmd->add_flag("--no-initramfs", no_initramfs, "As add --no-initramfs");
 	inspect_cmd->add_flag("--hostonly", io.hostonly, "As add --hostonly");
 

@@ -86,6 +86,10 @@ fs::path find_initramfs(const Root &root, const std::string &kv)
 		for (const auto &n : root.list(boot))
 			if (fs::path p = root.path(boot + "/" + n + "/" + kv + "/initrd"); exists_file(p))
 				return p;
+		// The efistub layout: EFI/NAME/initramfs-KV.img beside the kernel.
+		for (const auto &n : root.list(boot + "/EFI"))
+			if (fs::path p = root.path(boot + "/EFI/" + n + "/initramfs-" + kv + ".img"); exists_file(p))
+				return p;
 	}
 	return {};
 }

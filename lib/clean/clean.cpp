@@ -59,6 +59,9 @@ CleanConfig read_clean_config(const Root &root)
 			if (value.empty() || value.size() > 4 || value.find_first_not_of("0123456789") != std::string::npos)
 				throw ParseError(file, n, "keep: '" + value + "' is not a number of kernels");
 			c.keep = static_cast<unsigned>(std::stoul(value));
+			if (c.keep == 0)
+				throw ParseError(file, n, "keep: 0 would remove every kernel, the newest too: keep at least 1 "
+							  "(distkernel-install remove KV removes one kernel)");
 		} else if (key == "pin") {
 			if (!is_valid_release(value))
 				throw ParseError(file, n, "pin: '" + value + "' is not a kernel release");
@@ -327,6 +330,10 @@ CleanPlan plan_clean(const Root &root, const CleanOptions &opts, const Logger &l
 	CleanConfig conf = read_clean_config(root);
 	CleanPlan plan;
 	plan.keep = opts.keep ? *opts.keep : conf.keep;
+	// The newest kernel is what the machine boots next: clean never takes it.
+	if (plan.keep == 0)
+		throw UsageError("--keep 0 would remove every kernel, the newest too: keep at least 1 "
+				 "(distkernel-install remove KV removes one kernel)");
 	plan.config = conf.source;
 	std::set<std::string> pinned(conf.pinned.begin(), conf.pinned.end());
 	pinned.insert(opts.pinned.begin(), opts.pinned.end());

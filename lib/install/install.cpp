@@ -5,6 +5,7 @@
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
 #include "install/install_internal.hpp"
+#include "install/efi_internal.hpp"
 #include "install/hooks_internal.hpp"
 #include "sys/text.hpp"
 #include "sys/checked_copy.hpp"
@@ -279,10 +280,52 @@ std::optional<Source> source_of(const std::string &rel, const std::string &kv, c
 	return it->second;
 }
 
+// A UEFI executable (PE, "MZ"): what an efistub kernel must be, and what an initramfs must not be
+// (it would leave the machine unbootable).
+bool is_pe_file(const fs::path &f)
+{
+	std::ifstream in(f, std::ios::binary);
+	char magic[2] = {};
+	in.read(magic, 2);
+	return in.gcount() == 2 && magic[0] == 'M' && magic[1] == 'Z';
+}
+
+// The layouts on the ESP need no installer: the files are put into the staging directory here
+// (the ESP is ROOT/boot, as for the bls layout) and committed like every other layout's.
+void deploy_on_esp(Work &w, Layout layout, const Staged &s, const fs::path &initrd,
+		   const std::optional<FileDigest> &initrd_digest, TempDir &tmp)
+{
+	std::string cmdline = detail::root_kernel_cmdline(w.root, w.log);
+	if (layout == Layout::uki) {
+		fs::path os_release = detail::root_os_release_file(w.root);
+		if (os_release.empty())
+			w.log.warn("{} has no os-release: the unified kernel image has no .osrel section, and systemd-boot "
+				   "lists it without a name",
+				   w.root.dir().string());
+		fs::path uki = tmp.path() / "uki.efi";
+		detail::build_uki(detail::efi_stub(w.root, w.opts), os_release, cmdline, initrd, s.image, uki, tmp.path(),
+				  w.log);
+		copy_into(w, uki, w.staging / detail::uki_rel(w.root, w.kv));
+		return;
+	}
+	if (!is_pe_file(s.image))
+		throw Error(s.image.string() + " is not an EFI program (no PE header): layout=efistub needs a kernel built " +
+			    "with CONFIG_EFI_STUB=y\n" + retry_hint(w.kv));
+	fs::path dir = w.staging / detail::efistub_dir_rel(w.root);
+	copy_into(w, s.image, dir / ("vmlinuz-" + w.kv + ".efi"));
+	if (!initrd.empty())
+		copy_into(w, initrd, dir / ("initramfs-" + w.kv + ".img"), initrd_digest);
+}
+
 void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &initrd,
 		   const std::optional<FileDigest> &initrd_digest, TempDir &tmp, double &secs)
 {
 	auto t0 = Clock::now();
+	if (layout == Layout::uki || layout == Layout::efistub) {
+		deploy_on_esp(w, layout, s, initrd, initrd_digest, tmp);
+		secs = seconds_since(t0);
+		return;
+	}
 	Command c;
 	c.output = w.log.level() >= Verbosity::verbose ? Command::Output::to_stderr : Command::Output::capture;
 	switch (layout) {
@@ -353,8 +396,10 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 			c.argv.push_back(initrd.string());
 		break;
 	}
+	case Layout::uki:
+	case Layout::efistub:
 	case Layout::automatic:
-		throw InternalError("layout not chosen");
+		throw InternalError("no installer program for layout " + to_string(layout));
 	}
 	w.log.step("running {}", to_display(c.argv));
 	Result r = run(c);
@@ -430,14 +475,6 @@ std::vector<std::string> dracut_command(const Work &w, const InstallPlan &plan, 
 	return argv;
 }
 
-// A UEFI executable (PE, "MZ") where an initramfs belongs would leave the machine unbootable.
-bool is_pe_file(const fs::path &f)
-{
-	std::ifstream in(f, std::ios::binary);
-	char magic[2] = {};
-	in.read(magic, 2);
-	return in.gcount() == 2 && magic[0] == 'M' && magic[1] == 'Z';
-}
 
 void log_plan(const InstallPlan &p, const Logger &log)
 {
@@ -589,6 +626,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	d.layout = choice.layout;
 	d.hostonly = opts.hostonly;
 	d.dracut_args = opts.dracut_args;
+	if (choice.layout == Layout::uki)
+		detail::efi_stub(root, opts); // no stub: fail before dracut's work
 	if (plan.initramfs.value == "dracut") {
 		initrd = tmp.path() / "initrd";
 		auto argv = dracut_command(w, plan, s.image, initrd, tmp.path());
@@ -705,6 +744,14 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	std::set<std::string> dirs(j.created_dirs.begin(), j.created_dirs.end());
 	if (previous)
 		dirs.insert(previous->dirs.begin(), previous->dirs.end());
+	// A directory another kernel's install created and this one puts files into (EFI/NAME,
+	// TOKEN/): whichever of the two is removed last removes it.
+	for (const auto &other : list_installed(root))
+		if (other.release != kv)
+			for (const auto &dir : other.dirs)
+				for (const auto &p : new_paths)
+					if (p.starts_with(dir + "/"))
+						dirs.insert(dir);
 	d.dirs.assign(dirs.begin(), dirs.end());
 	d.time = now_utc();
 
@@ -741,6 +788,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		update_src_symlink(root, kv, k.variant, log);
 	if (choice.layout == Layout::installkernel)
 		refresh_version_links(root, kv, d, log);
+	if (choice.layout == Layout::efistub)
+		detail::register_efistub(root, opts, kv, detail::root_kernel_cmdline(root, log), log);
 	// Committed: a postinst hook that fails now leaves the kernel installed (and says so).
 	std::string image_inside = "/boot/vmlinuz-" + kv;
 	for (const auto &f : d.files)
@@ -779,10 +828,10 @@ LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf
 			return {Layout::bls, says, {}};
 		if (v == "compat" || v == "grub" || v == "other")
 			return {Layout::installkernel, says + ": the traditional /boot/vmlinuz-KV layout", {}};
-		if (v == "uki" || v == "efistub")
-			return {Layout::installkernel, says,
-				says + ", which distkernel does not build yet: installing the traditional /boot/vmlinuz-KV "
-				       "layout instead (boot it from a menu that lists /boot, or use layout=bls)"};
+		if (v == "uki")
+			return {Layout::uki, says + ": a unified kernel image in EFI/Linux of the ESP (/boot)", {}};
+		if (v == "efistub")
+			return {Layout::efistub, says + ": the kernel as an EFI program in EFI/NAME of the ESP (/boot), booted by a firmware entry", {}};
 		return {Layout::installkernel, says,
 			says + ", which is none of compat, grub, bls, uki, efistub, other: installing the traditional "
 			       "/boot/vmlinuz-KV layout"};
@@ -812,6 +861,10 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 		p.preinst = find_kernel_hooks(root, "preinst");
 		p.postinst = find_kernel_hooks(root, "postinst");
 	}
+	if (p.layout.layout == Layout::uki || p.layout.layout == Layout::efistub)
+		p.esp_target = detail::esp_target(root, p.layout.layout);
+	if (p.layout.layout == Layout::uki)
+		p.efi_stub = detail::efi_stub_setting(root, opts);
 	const KernelHook *grub_hook = nullptr;
 	for (const auto &h : p.postinst)
 		if (h.skip.empty() && is_grub_mkconfig_hook(h))
@@ -877,6 +930,8 @@ void to_json(Json &doc, const InstallPlan &p)
 	conf["uki_generator"] = setting(p.install_conf.uki_generator);
 	doc["install_conf"] = conf;
 	doc["layout"] = {{"value", p.layout.layout}, {"source", p.layout.reason}};
+	doc["esp_target"] = setting(p.esp_target);
+	doc["efi_stub"] = setting(p.efi_stub);
 	doc["initramfs"] = setting(p.initramfs);
 	doc["hostonly"] = setting(p.hostonly);
 	Json dracut;
@@ -1012,6 +1067,9 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 			res.removed.push_back(f.path);
 		}
 	}
+	// The firmware's boot entry of an efistub kernel goes with its files.
+	if (d->layout == Layout::efistub)
+		detail::unregister_efistub(root, opts, release, opts.pretend, log);
 	if (opts.pretend)
 		return res;
 	std::vector<std::string> dirs = d->dirs;

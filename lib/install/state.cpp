@@ -15,7 +15,7 @@ Layout parse_layout(std::string_view name)
 {
 	if (auto l = enum_from_name<Layout>(name))
 		return *l;
-	throw UsageError("unknown layout '" + std::string(name) + "': use auto, installkernel, bls or custom");
+	throw UsageError("unknown layout '" + std::string(name) + "': use auto, installkernel, bls, custom, uki or efistub");
 }
 
 std::string to_string(Layout l)

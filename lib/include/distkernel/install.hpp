@@ -35,12 +35,16 @@ enum class Layout {
 	installkernel, // installkernel VERSION IMAGE MAP DIR: /boot/vmlinuz-KV, initramfs-KV.img, ...
 	bls,           // systemd's kernel-install add: BOOT/TOKEN/KV/{linux,initrd} + loader entry
 	custom,        // the root's own /usr/local/bin/installkernel
+	uki,           // one unified kernel image (systemd's stub + kernel + initramfs + cmdline): ESP/EFI/Linux/TOKEN-KV.efi
+	efistub,       // the kernel as an EFI program: ESP/EFI/NAME/vmlinuz-KV.efi + initramfs-KV.img, a firmware boot entry
 };
 NLOHMANN_JSON_SERIALIZE_ENUM(Layout, {{Layout::automatic, "auto"},
 				      {Layout::installkernel, "installkernel"},
 				      {Layout::bls, "bls"},
-				      {Layout::custom, "custom"}})
-DISTKERNEL_API Layout parse_layout(std::string_view name); // auto|installkernel|bls|custom, else UsageError
+				      {Layout::custom, "custom"},
+				      {Layout::uki, "uki"},
+				      {Layout::efistub, "efistub"}})
+DISTKERNEL_API Layout parse_layout(std::string_view name); // auto|installkernel|bls|custom|uki|efistub, else UsageError
 DISTKERNEL_API std::string to_string(Layout l);
 
 struct DISTKERNEL_API LayoutChoice {
@@ -49,7 +53,8 @@ struct DISTKERNEL_API LayoutChoice {
 	std::string warning; // a configured layout distkernel cannot honour yet, and what it does instead
 };
 // auto: ROOT/usr/local/bin/installkernel (executable) -> custom; layout= of install.conf (see
-// read_install_conf: bls -> bls; compat, grub, other -> installkernel); ROOT/boot/loader/entries
+// read_install_conf: bls -> bls; uki -> uki; efistub -> efistub; compat, grub, other -> installkernel);
+// ROOT/boot/loader/entries
 // -> bls; otherwise installkernel.
 DISTKERNEL_API LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf &conf);
 DISTKERNEL_API LayoutChoice choose_layout(const Root &root, Layout requested); // reads install.conf itself
@@ -76,6 +81,8 @@ struct DISTKERNEL_API InstallOptions {
 	std::string dracut = "dracut";
 	std::string installkernel = "installkernel";
 	std::string kernel_install = "kernel-install";
+	std::string efi_stub;                // uki: systemd's EFI stub; empty: the root's /usr/lib/systemd/boot/efi/linuxx64.efi.stub
+	std::string efibootmgr = "efibootmgr"; // efistub: the firmware's boot entries (live system only)
 	std::string running_release; // remove refuses it (any root); empty: uname -r, live root only
 	unsigned jobs = 0;
 	InstallConfOverrides install_conf; // $INSTALLKERNEL_CONF_ROOT etc., as the tool's environment has them
@@ -107,6 +114,8 @@ struct DISTKERNEL_API InstallPlan {
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
 	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
 	std::vector<KernelHook> preinst, postinst; // the root's installkernel hooks (installkernel layout)
+	BootSetting esp_target;        // uki, efistub: where KV's files go on the ESP ("/boot/EFI/Linux/TOKEN-KV.efi")
+	BootSetting efi_stub;          // uki: systemd's EFI stub
 	bool grub = false;             // grub.cfg is regenerated after add and removals
 	std::string grub_reason;       // why (layout=grub, a grub-mkconfig hook) or why not
 	std::vector<std::string> warnings;

@@ -2,7 +2,8 @@
 # End to end with the real tools: Debian's kernel staged (distkernel-stage prebuilt), checked
 # before install (no initramfs yet; room against the snapshot's /boot), installed with a real
 # dracut image (distkernel-install add), checked again (the initramfs found in ROOT/boot), then
-# cleaned away through the install library's removal (distkernel-clean --keep 0). Before and after
+# removed (distkernel-install remove) and its leftovers cleaned away (distkernel-clean --all: the
+# module tree and sources without a kernel). Before and after
 # the install, the reads (install list, check, clean --pretend) leave the root exactly as it was.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 dk_real_parts
@@ -32,7 +33,7 @@ reads_change_nothing() {
 	dk_expect_status 0 "$DK_TOOLS/distkernel-install" list --root "$r" --json
 	"$check" "$kv" --root "$r" --machine "$T/roomy.json" >/dev/null 2>&1 || true
 	local rc=0
-	"$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 0 --pretend >/dev/null 2>&1 || rc=$?
+	"$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 1 --all --pretend >/dev/null 2>&1 || rc=$?
 	[[ $rc == 0 || $rc == 77 ]] || dk_fail "distkernel-clean --pretend exited $rc"
 	after=$(find "$r" -printf '%y %m %s %T@ %p -> %l\n' | sort)
 	[[ $before == "$after" ]] || { diff <(echo "$before") <(echo "$after") >&2; dk_fail "a read changed the root ($1)"; }
@@ -51,10 +52,17 @@ dk_nogrep "warning \[root\]" "$T/err"
 dk_ok "installed: the initramfs in ROOT/boot holds the root's drivers"
 reads_change_nothing "installed"
 
-dk_expect_status 77 "$DK_TOOLS/distkernel-clean" --root "$r" --running "$kv" --keep 0
-dk_expect_status 0 "$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 0 --json
-for p in /boot/vmlinuz-$kv /boot/initramfs-$kv.img /var/lib/distkernel/kernels/$kv.json /lib/modules/$kv /usr/src/linux-$kv; do
+# clean never removes the newest kernel: --keep 0 is refused, the root unchanged.
+dk_expect_status 2 "$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 0
+dk_grep 'keep 0 would remove every kernel, the newest too' "$T/err"
+reads_change_nothing "clean --keep 0 refused"
+dk_expect_status 0 "$DK_TOOLS/distkernel-install" remove "$kv" --root "$r"
+for p in /boot/vmlinuz-$kv /boot/initramfs-$kv.img /var/lib/distkernel/kernels/$kv.json; do
+	[[ ! -e $r$p ]] || dk_fail "remove left $p"
+done
+dk_expect_status 0 "$DK_TOOLS/distkernel-clean" --root "$r" --running 1.0.0-other --keep 1 --all --json
+for p in /lib/modules/$kv /usr/src/linux-$kv; do
 	[[ ! -e $r$p ]] || dk_fail "clean left $p"
 done
 dk_nogrep '"reason": "(running|pinned)"' "$T/out"
-dk_ok "cleaned through distkernel-install's removal: boot files, record, modules and sources gone"
+dk_ok "removed by distkernel-install remove, the leftovers by clean --all: boot files, record, modules and sources gone"

@@ -44,3 +44,64 @@ dk_chroot_root() {
 	for t in "$@"; do ln -sf busybox "$root/bin/$t"; done
 	printf 'layout=%s\ninitrd_generator=dracut\nuki_generator=none\n' "$layout" > "$root/usr/lib/kernel/install.conf"
 }
+
+# dk_previous_debian: sets DK_PREV_KV and DK_PREV_ROOT to Debian's kernel package of the ABI before
+# $DK_DEBIAN_KV (a second real kernel, older, with the EFI stub), downloaded and extracted once
+# into the cache as scripts/real-parts does with the current one; skips the test when apt knows
+# none.
+dk_previous_debian() {
+	local dir=$DK_CACHE/debian-kernel-previous pkg abi prefix suffix
+	[[ $DK_DEBIAN_KV =~ ^(.*-)([0-9]+)(-[a-z0-9]+)$ ]] || dk_skip "cannot read the ABI of $DK_DEBIAN_KV"
+	prefix=${BASH_REMATCH[1]} abi=${BASH_REMATCH[2]} suffix=${BASH_REMATCH[3]}
+	exec 8>"$DK_CACHE/.debian-kernel-previous.lock"
+	flock 8
+	if [[ ! -f $dir/.distkernel-extracted ]]; then
+		# apt's own lists (no registry query): the highest ABI below the current one.
+		pkg=$(apt-cache pkgnames "linux-image-$prefix" | grep -E "^linux-image-$prefix[0-9]+$suffix-unsigned$" |
+			awk -v p="linux-image-$prefix" -v a="$abi" '{ n = substr($0, length(p) + 1) + 0; if (n < a && n > best) { best = n; name = $0 } } END { print name }')
+		[[ -n $pkg ]] || dk_skip "apt knows no kernel package older than $DK_DEBIAN_KV"
+		echo "downloading $pkg (about 70 MB) into $dir (once)" >&2
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp/download"
+		(cd "$dir.tmp/download" && apt-get download "$pkg" >&2) || dk_fail "apt-get download $pkg"
+		dpkg-deb -x "$dir.tmp"/download/*.deb "$dir.tmp/root"
+		rm -rf "$dir.tmp/download"
+		local kv
+		kv=$(ls "$dir.tmp/root/lib/modules" | head -n 1)
+		depmod -b "$dir.tmp/root" "$kv"
+		echo "$kv" > "$dir.tmp/.distkernel-extracted"
+		mv "$dir.tmp" "$dir"
+	fi
+	exec 8>&-
+	DK_PREV_KV=$(cat "$dir/.distkernel-extracted") DK_PREV_ROOT=$dir/root
+}
+
+# dk_stage_previous ROOT: stages the older Debian kernel (dk_previous_debian) into ROOT.
+dk_stage_previous() {
+	"$DK_TOOLS/distkernel-stage" prebuilt --release "$DK_PREV_KV" \
+		--image "$DK_PREV_ROOT/boot/vmlinuz-$DK_PREV_KV" --modules "$DK_PREV_ROOT/lib/modules/$DK_PREV_KV" \
+		--config "$DK_PREV_ROOT/boot/config-$DK_PREV_KV" --system-map "$DK_PREV_ROOT/boot/System.map-$DK_PREV_KV" \
+		--variant debian-bin --dest "$1" -q >/dev/null || dk_fail "staging $DK_PREV_KV into $1"
+}
+
+# The kernel command line of the UEFI boot proofs (ROOT/etc/kernel/cmdline): a failing initramfs
+# powers the machine off instead of waiting for the timeout.
+DK_EFI_CMDLINE="root=/dev/vda rw console=ttyS0 panic=-1 rd.shell=0 rd.emergency=poweroff distkernel.marker=efi"
+
+# dk_efi_booted LOG KV WHAT: fails unless the root's init ran under kernel KV.
+dk_efi_booted() {
+	grep -aq "DISTKERNEL-BOOT-OK efi $2" "$1" || dk_fail "$3: the root's init did not run under $2 ($(grep -ao 'DISTKERNEL-BOOT-OK.*' "$1" | head -n 1))"
+	dk_ok "$3: booted $2"
+}
+
+# dk_boot_two ESP1 LOG1 ESP2 LOG2: boots both ESP directories at once (tests/qemu-boot --uefi, two
+# QEMU processes); DK_BOOT1 and DK_BOOT2 are their exit statuses (the logs say what booted).
+dk_boot_two() {
+	local p
+	"$DK_SOURCE_ROOT/tests/qemu-boot" --uefi "$1" "$2" &
+	p=$!
+	DK_BOOT2=0
+	"$DK_SOURCE_ROOT/tests/qemu-boot" --uefi "$3" "$4" || DK_BOOT2=$?
+	DK_BOOT1=0
+	wait "$p" || DK_BOOT1=$?
+}

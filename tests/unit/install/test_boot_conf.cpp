@@ -175,9 +175,13 @@ TEST_CASE("the layout and the initramfs follow install.conf, each with its sourc
 
 	put(file, "layout=uki\n");
 	p = plan_install(root, opts);
-	CHECK(p.layout.layout == Layout::installkernel);
-	REQUIRE(p.warnings.size() == 1);
-	CHECK(p.warnings[0].find("layout=uki") != std::string::npos);
+	CHECK(p.layout.layout == Layout::uki);
+	CHECK(p.warnings.empty());
+	put(file, "layout=efistub\n");
+	p = plan_install(root, opts);
+	CHECK(p.layout.layout == Layout::efistub);
+	CHECK(p.layout.reason.find(file.string() + ":1 says layout=efistub") == 0);
+	put(file, "layout=uki\n");
 
 	opts.initramfs = false;
 	p = plan_install(root, opts);
