@@ -767,20 +767,38 @@ _dist-kernel_fix_src_link() {
 }
 
 # @FUNCTION: dist-kernel_reinstall_initramfs
-# @USAGE: <kv-dir> <kv-full>
+# @USAGE: <kv-dir> <kv-full> [--all]
 # @DESCRIPTION:
-# For external-module packages (ZFS, nvidia): rebuilds the initramfs of kernel <kv-full> so
-# that it contains the newly merged modules. The arguments are those of Gentoo's
-# dist-kernel-utils.eclass; <kv-dir> is not needed. A failure is reported, not fatal.
+# For external-module and firmware packages (ZFS, nvidia, linux-firmware): rebuilds the
+# initramfs of kernel <kv-full>, or with --all of every kernel distkernel installed, so that it
+# contains the newly merged files, with distkernel-install reinstall (one transaction and record
+# per kernel). The arguments are those of Gentoo's dist-kernel-utils.eclass; <kv-dir> is not
+# needed (distkernel finds the staged kernel by its release). A kernel distkernel did not install
+# is left alone with a message; a failure is reported, not fatal (pkg_postinst cannot undo the
+# merge). Packages that inherit ::gentoo's dist-kernel-utils.eclass instead reach the same
+# command through distkernel's installkernel/kernel-install plugin (docs/routes.md).
 dist-kernel_reinstall_initramfs() {
-	[[ ${#} -eq 2 ]] || die "Usage: ${FUNCNAME[0]} <kv-dir> <kv-full>"
+	[[ ${#} -eq 2 || ( ${#} -eq 3 && ${3} == --all ) ]] ||
+		die "Usage: ${FUNCNAME[0]} <kv-dir> <kv-full> [--all]"
 	[[ ${MERGE_TYPE} == buildonly ]] && return 0
-	local kv_full=${2}
-	einfo "Rebuilding the initramfs of ${kv_full}"
-	if ! distkernel-install reinstall "${kv_full}" --root "${EROOT:-/}"; then
-		eerror "Rebuilding the initramfs of ${kv_full} failed; retry with:"
-		eerror "  distkernel-install reinstall ${kv_full}"
+	local kv_full=${2} what args status=0
+	if [[ ${3} == --all ]]; then
+		what="every kernel installed by distkernel"
+		args=( --all )
+	else
+		what=${kv_full}
+		args=( "${kv_full}" )
 	fi
+	einfo "Rebuilding the initramfs of ${what} (distkernel-install reinstall)"
+	distkernel-install reinstall "${args[@]}" --root "${EROOT:-/}" || status=$?
+	case ${status} in
+		0) ;;
+		77) einfo "No kernel installed by distkernel under ${EROOT:-/}: nothing to rebuild" ;;
+		*)
+			eerror "Rebuilding the initramfs of ${what} failed (the messages above); retry with:"
+			eerror "  distkernel-install reinstall ${args[*]}"
+			;;
+	esac
 }
 
 fi
