@@ -133,7 +133,32 @@ inherit toolchain-funcs
 # The kernel release of the configured tree, set by src_configure and kept in the saved
 # environment so that the pkg_* phases of a binary package know it.
 
-IUSE="debug hardened +initramfs savedconfig test"
+# @ECLASS_VARIABLE: MODULES_SIGN_KEY
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=modules-sign: the private key (PEM; it may hold the certificate too) the kernel's
+# modules are signed with, as Gentoo's kernel and linux-mod-r1 eclasses read it; a PKCS#11 URI
+# (pkcs11:...) is passed on unchecked. Checked in pkg_setup. Unset: the kernel build generates a
+# key, which pkg_postinst keeps on the build machine in /var/lib/distkernel/keys/KV/
+# (signing_key.pem, mode 0600, directory 0700) and links from /usr/src/linux-KV/certs/, where
+# linux-mod-r1 looks for it by default; it is never in the binary package.
+
+# @ECLASS_VARIABLE: MODULES_SIGN_CERT
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=modules-sign and MODULES_SIGN_KEY: the key's X.509 certificate (PEM or DER), when it
+# is not in the key file.
+
+# @ECLASS_VARIABLE: MODULES_SIGN_HASH
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=modules-sign: sha1, sha224, sha256, sha384 or sha512 (CONFIG_MODULE_SIG_SHA*).
+# Unset: the base configuration's choice.
+
+IUSE="debug hardened +initramfs modules-sign savedconfig test"
 RESTRICT="!test? ( test )"
 
 # The tools run at build time (configure, stage) from BROOT and on the target (install) from
@@ -366,6 +391,7 @@ dist-kernel_pkg_pretend() {
 # make then runs are there: no USE flag announces a clang build, so BDEPEND cannot pull them.
 dist-kernel_pkg_setup() {
 	[[ ${MERGE_TYPE} == binary ]] && return 0
+	_dist-kernel_check_modules_sign
 	if tc-is-clang; then
 		local tool missing=()
 		for tool in ld.lld llvm-ar llvm-nm llvm-objcopy llvm-strip; do
@@ -374,6 +400,48 @@ dist-kernel_pkg_setup() {
 		[[ ${#missing[@]} -eq 0 ]] ||
 			die "${FUNCNAME[0]}: CC is clang, so the kernel is built with LLVM=1, which needs ${missing[*]}: emerge llvm-core/llvm llvm-core/lld"
 	fi
+}
+
+# @FUNCTION: _dist-kernel_check_modules_sign
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=modules-sign, dies before anything is built when MODULES_SIGN_KEY cannot be read, is
+# not a private key, or does not match MODULES_SIGN_CERT (distkernel-stage signing-key check names
+# the file), or when MODULES_SIGN_HASH is not a hash the kernel signs with.
+_dist-kernel_check_modules_sign() {
+	use modules-sign || return 0
+	case ${MODULES_SIGN_HASH} in
+		''|sha1|sha224|sha256|sha384|sha512) ;;
+		*) die "${FUNCNAME[0]}: MODULES_SIGN_HASH='${MODULES_SIGN_HASH}' is not one of sha1, sha224, sha256, sha384, sha512" ;;
+	esac
+	[[ -n ${MODULES_SIGN_KEY} && ${MODULES_SIGN_KEY} != pkcs11:* ]] || return 0
+	distkernel-stage signing-key check --key "${MODULES_SIGN_KEY}" ${MODULES_SIGN_CERT:+--cert "${MODULES_SIGN_CERT}"} ||
+		die "${FUNCNAME[0]}: MODULES_SIGN_KEY/MODULES_SIGN_CERT cannot sign modules (the file is named above)"
+}
+
+# @FUNCTION: _dist-kernel_modules_sign_layer
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=modules-sign, writes ${T}/modules-sign.config (module signing on, every module signed
+# at modules_install, the hash and key asked for) and prints its path; prints nothing otherwise.
+# A key and a certificate in two files are joined in ${T} (CONFIG_MODULE_SIG_KEY holds both).
+_dist-kernel_modules_sign_layer() {
+	use modules-sign || return 0
+	local layer=${T}/modules-sign.config key=${MODULES_SIGN_KEY}
+	{
+		echo "CONFIG_MODULE_SIG=y"
+		echo "CONFIG_MODULE_SIG_ALL=y"
+		[[ -n ${MODULES_SIGN_HASH} ]] && echo "CONFIG_MODULE_SIG_${MODULES_SIGN_HASH^^}=y"
+		if [[ -n ${key} ]]; then
+			if [[ -n ${MODULES_SIGN_CERT} && ${key} != pkcs11:* ]]; then
+				( umask 077 && cat "${key}" "${MODULES_SIGN_CERT}" > "${T}/modules-sign-key.pem" ) ||
+					die "${FUNCNAME[0]}: cannot join ${key} and ${MODULES_SIGN_CERT}"
+				key=${T}/modules-sign-key.pem
+			fi
+			echo "CONFIG_MODULE_SIG_KEY=\"${key}\""
+		fi
+	} > "${layer}" || die
+	echo "${layer}"
 }
 
 # @FUNCTION: dist-kernel_src_prepare
@@ -454,6 +522,10 @@ dist-kernel_src_configure() {
 		fi
 	done
 	layers=( "${info[@]}" )
+	# USE=modules-sign: required (a kernel that cannot sign its modules must not build).
+	local sign_layer
+	sign_layer=$(_dist-kernel_modules_sign_layer) || die
+	[[ -n ${sign_layer} ]] && layers+=( "${sign_layer}" )
 	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
 	# user's own layers so that those win.
 	local presets
@@ -649,12 +721,26 @@ _dist-kernel_refresh_savedconfig() {
 # variant. A failure does not fail the merge: it says how to retry with emerge --config.
 dist-kernel_pkg_postinst() {
 	_dist-kernel_refresh_savedconfig
+	_dist-kernel_keep_signing_key
 	_dist-kernel_install_args
 	if ! distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" --src-symlink; then
 		eerror "Installing kernel ${KV_FULL} into the boot layout failed (the messages above)."
 		eerror "The previously installed kernels are untouched. After fixing the cause, run:"
 		eerror "  emerge --config '=${CATEGORY}/${PF}'"
 	fi
+}
+
+# @FUNCTION: _dist-kernel_keep_signing_key
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=modules-sign and no MODULES_SIGN_KEY, on the machine that built the kernel (a source
+# merge: the build directory is still there): keeps the key the build generated, which
+# src_install left out of the image, in ${EROOT}/var/lib/distkernel/keys/KV/ (0700, key 0600),
+# linked from /usr/src/linux-KV/certs/signing_key.pem where external-module packages look for it.
+_dist-kernel_keep_signing_key() {
+	use modules-sign && [[ -z ${MODULES_SIGN_KEY} && ${MERGE_TYPE} != binary ]] || return 0
+	distkernel-stage signing-key keep "${KV_FULL}" --build "${WORKDIR}/build" --root "${EROOT:-/}" >/dev/null ||
+		ewarn "The generated module signing key could not be kept: external modules cannot be signed for ${KV_FULL}"
 }
 
 # @FUNCTION: dist-kernel_pkg_config
@@ -705,6 +791,11 @@ dist-kernel_pkg_postrm() {
 		*) ewarn "Removing the deployed kernel ${KV_FULL} failed; see distkernel-clean" ;;
 	esac
 	_dist-kernel_remove_modules
+	# The link to the kept signing key (pkg_postinst) is not the package's: Portage leaves it.
+	local key_link=${root}/usr/src/linux-${KV_FULL}/certs/signing_key.pem
+	if [[ -L ${key_link} ]]; then
+		rm -f "${key_link}" && rmdir "${key_link%/*}" "${key_link%/certs/*}" 2>/dev/null
+	fi
 	_dist-kernel_fix_src_link
 }
 

@@ -1,6 +1,7 @@
 // distkernel-stage: puts a built kernel into the interim, setup-independent location of a root
 // (src_install). See docs/distkernel-stage.md.
 #include "cli.hpp"
+#include "distkernel/sign.hpp"
 #include "distkernel/stage.hpp"
 
 #include <iostream>
@@ -55,12 +56,35 @@ int main(int argc, char **argv)
 	auto *image_path = app.add_subcommand("image-path", "Print the in-tree path of the image make builds for ARCH");
 	image_path->add_option("--arch", ip_arch, "The kernel's ARCH (default: " + std::string(default_arch) + ")");
 
+	std::filesystem::path sk_key, sk_cert, sk_build, sk_root = "/";
+	std::string sk_release;
+	auto *sk = app.add_subcommand("signing-key", "Module signing keys: check a key before a build, keep a generated one");
+	sk->require_subcommand(1, 1);
+	auto *sk_check = sk->add_subcommand("check", "Check that KEY is a readable private key and CERT its certificate");
+	sk_check->add_option("--key", sk_key, "Private key, PEM (MODULES_SIGN_KEY)")->required()->type_name("FILE");
+	sk_check->add_option("--cert", sk_cert, "Its certificate, PEM or DER (MODULES_SIGN_CERT; default: in the key file)")
+		->type_name("FILE");
+	auto *sk_keep = sk->add_subcommand("keep", "Keep the key the kernel build of KV generated under the root, 0600");
+	sk_keep->add_option("KV", sk_release, "Kernel release")->required();
+	sk_keep->add_option("--build", sk_build, "The kernel's build directory (make O=)")->required()->type_name("BUILD");
+	sk_keep->add_option("--root", sk_root, "The root it is kept in")->capture_default_str()->type_name("DIR");
+
 	return cli::run_main(app, argc, argv, [&] {
 		if (image_path->parsed()) {
 			std::cout << default_image_path(ip_arch) << "\n";
 			return 0;
 		}
 		Logger log = cli::make_logger(opts);
+		if (sk_check->parsed()) {
+			SigningKeyInfo i = check_signing_key(sk_key, sk_cert);
+			log.info("{}: {} {} bits, certificate {}{}", sk_key.string(), i.key_type, i.bits, i.subject,
+				 i.cert_in_key ? " (in the key file)" : "");
+			return 0;
+		}
+		if (sk_keep->parsed()) {
+			std::cout << keep_generated_key(Root(sk_root), sk_release, sk_build, log) << "\n";
+			return 0;
+		}
 		StageResult r;
 		if (build->parsed()) {
 			b.build_dir = build_dir;
