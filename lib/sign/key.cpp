@@ -1,6 +1,7 @@
 // Module signing keys through OpenSSL's libcrypto: read, match, keep.
 #include "distkernel/sign.hpp"
 #include "distkernel/error.hpp"
+#include "ossl.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -16,26 +17,7 @@ namespace fs = std::filesystem;
 namespace distkernel {
 namespace {
 
-struct BioFree {
-	void operator()(BIO *b) const { BIO_free(b); }
-};
-struct KeyFree {
-	void operator()(EVP_PKEY *k) const { EVP_PKEY_free(k); }
-};
-struct CertFree {
-	void operator()(X509 *c) const { X509_free(c); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
-using Cert = std::unique_ptr<X509, CertFree>;
-
-Bio memory_bio(const std::string &data)
-{
-	Bio b(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-	if (!b)
-		throw InternalError("OpenSSL cannot make a memory buffer");
-	return b;
-}
+using namespace ossl;
 
 // The whole file, or an Error naming it (an unreadable key is the common mistake: a key made by
 // root, read by Portage's user).
@@ -69,15 +51,7 @@ Key read_private_key(const std::string &pem, const fs::path &file)
 
 Cert read_certificate(const std::string &data, const fs::path &file, bool required)
 {
-	ERR_clear_error();
-	Bio b = memory_bio(data);
-	Cert c(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
-	if (!c) {
-		// DER, as the kernel's certs/signing_key.x509.
-		const auto *p = reinterpret_cast<const unsigned char *>(data.data());
-		c.reset(d2i_X509(nullptr, &p, static_cast<long>(data.size())));
-	}
-	ERR_clear_error();
+	Cert c = parse_certificate(data);
 	if (!c && required)
 		throw Error("signing certificate " + file.string() + " is not an X.509 certificate (PEM or DER)");
 	return c;
@@ -95,6 +69,32 @@ std::string subject_of(X509 *c)
 }
 
 } // namespace
+
+namespace ossl {
+
+Bio memory_bio(const std::string &data)
+{
+	Bio b(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+	if (!b)
+		throw InternalError("OpenSSL cannot make a memory buffer");
+	return b;
+}
+
+Cert parse_certificate(const std::string &data)
+{
+	ERR_clear_error();
+	Bio b = memory_bio(data);
+	Cert c(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr));
+	if (!c) {
+		// DER, as the kernel's certs/signing_key.x509.
+		const auto *p = reinterpret_cast<const unsigned char *>(data.data());
+		c.reset(d2i_X509(nullptr, &p, static_cast<long>(data.size())));
+	}
+	ERR_clear_error();
+	return c;
+}
+
+} // namespace ossl
 
 SigningKeyInfo check_signing_key(const fs::path &key, const fs::path &cert)
 {

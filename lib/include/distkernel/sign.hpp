@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace distkernel {
 
@@ -35,5 +36,23 @@ std::string kept_key_dir(const std::string &release);
 // Throws Error when the build generated no key.
 std::string keep_generated_key(const Root &root, const std::string &release, const std::filesystem::path &build,
 			       const Logger &log);
+
+} // namespace distkernel
+
+namespace distkernel {
+
+// A module file's appended signature (what scripts/sign-file writes: PKCS#7/CMS, then the
+// module_signature trailer and "~Module signature appended~\n"), verified with libcrypto over the
+// module's content against the given certificates (the kernel's certs/signing_key.x509 and any
+// other trusted one, PEM or DER). Compressed modules (.ko.xz, .ko.zst, .ko.gz) are not read:
+// unchecked.
+struct ModuleSignature {
+	enum class State { unchecked, unsigned_module, valid, invalid };
+	State state = State::unchecked;
+	std::string detail; // why invalid (or unchecked)
+	std::string signer; // the signer's name recorded in the trailer, when signed
+};
+ModuleSignature verify_module_signature(const std::filesystem::path &module,
+					const std::vector<std::filesystem::path> &certificates);
 
 } // namespace distkernel
