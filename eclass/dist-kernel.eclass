@@ -151,6 +151,20 @@ inherit toolchain-funcs
 # With USE=modules-sign and MODULES_SIGN_KEY: the key's X.509 certificate (PEM or DER), when it
 # is not in the key file.
 
+# @ECLASS_VARIABLE: SECUREBOOT_SIGN_KEY
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=secureboot (required then): the private key (PEM) the kernel image is signed with for
+# UEFI Secure Boot (sbsign, at src_install, before the staged manifest is written). Checked with
+# SECUREBOOT_SIGN_CERT in pkg_setup.
+
+# @ECLASS_VARIABLE: SECUREBOOT_SIGN_CERT
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=secureboot (required then): the certificate (PEM) of SECUREBOOT_SIGN_KEY.
+
 # @ECLASS_VARIABLE: MODULES_SIGN_HASH
 # @USER_VARIABLE
 # @DEFAULT_UNSET
@@ -158,7 +172,7 @@ inherit toolchain-funcs
 # With USE=modules-sign: sha1, sha224, sha256, sha384 or sha512 (CONFIG_MODULE_SIG_SHA*).
 # Unset: the base configuration's choice.
 
-IUSE="debug hardened +initramfs modules-sign savedconfig test"
+IUSE="debug hardened +initramfs modules-sign savedconfig secureboot test"
 RESTRICT="!test? ( test )"
 
 # The tools run at build time (configure, stage) from BROOT and on the target (install) from
@@ -176,6 +190,7 @@ BDEPEND="
 	sys-devel/bison
 	virtual/libelf
 	debug? ( dev-util/pahole )
+	secureboot? ( app-crypt/sbsigntools )
 	test? (
 		amd64? ( app-emulation/qemu[qemu_softmmu_targets_x86_64] )
 		x86? ( app-emulation/qemu[qemu_softmmu_targets_i386] )
@@ -392,6 +407,7 @@ dist-kernel_pkg_pretend() {
 dist-kernel_pkg_setup() {
 	[[ ${MERGE_TYPE} == binary ]] && return 0
 	_dist-kernel_check_modules_sign
+	_dist-kernel_check_secureboot
 	if tc-is-clang; then
 		local tool missing=()
 		for tool in ld.lld llvm-ar llvm-nm llvm-objcopy llvm-strip; do
@@ -417,6 +433,19 @@ _dist-kernel_check_modules_sign() {
 	[[ -n ${MODULES_SIGN_KEY} && ${MODULES_SIGN_KEY} != pkcs11:* ]] || return 0
 	distkernel-stage signing-key check --key "${MODULES_SIGN_KEY}" ${MODULES_SIGN_CERT:+--cert "${MODULES_SIGN_CERT}"} ||
 		die "${FUNCNAME[0]}: MODULES_SIGN_KEY/MODULES_SIGN_CERT cannot sign modules (the file is named above)"
+}
+
+# @FUNCTION: _dist-kernel_check_secureboot
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=secureboot, dies before anything is built unless SECUREBOOT_SIGN_KEY and
+# SECUREBOOT_SIGN_CERT are set and belong together (distkernel-stage signing-key check).
+_dist-kernel_check_secureboot() {
+	use secureboot || return 0
+	[[ -n ${SECUREBOOT_SIGN_KEY} && -n ${SECUREBOOT_SIGN_CERT} ]] ||
+		die "${FUNCNAME[0]}: USE=secureboot needs SECUREBOOT_SIGN_KEY and SECUREBOOT_SIGN_CERT (make.conf)"
+	distkernel-stage signing-key check --key "${SECUREBOOT_SIGN_KEY}" --cert "${SECUREBOOT_SIGN_CERT}" ||
+		die "${FUNCNAME[0]}: SECUREBOOT_SIGN_KEY/SECUREBOOT_SIGN_CERT cannot sign the kernel (the file is named above)"
 }
 
 # @FUNCTION: _dist-kernel_modules_sign_layer
@@ -651,6 +680,8 @@ dist-kernel_src_install() {
 		--config-report "${T}/config-report.json"
 	)
 	use debug || args+=( --strip-modules )
+	use secureboot &&
+		args+=( --secureboot-key "${SECUREBOOT_SIGN_KEY}" --secureboot-cert "${SECUREBOOT_SIGN_CERT}" )
 	[[ -n ${DIST_KERNEL_MODULE_COMPRESSION} ]] &&
 		args+=( --compress-modules "${DIST_KERNEL_MODULE_COMPRESSION}" )
 	einfo "Staging ${KV_FULL} into the image (distkernel-stage build)"

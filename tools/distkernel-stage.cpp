@@ -35,6 +35,12 @@ int main(int argc, char **argv)
 	build->add_option("--compress-modules", b_compress, "zstd, xz, gzip or none")->capture_default_str();
 	build->add_flag("--strip-modules", b.strip_modules, "Strip modules (INSTALL_MOD_STRIP=1)");
 	build->add_option("-j,--jobs", b.jobs, "Threads for hashing and compressing (default: CPUs)");
+	auto secureboot = [](CLI::App *s, SecureBootKey &k) {
+		s->add_option("--secureboot-key", k.key, "Sign the staged image for Secure Boot with this key (sbsign)")
+			->type_name("FILE");
+		s->add_option("--secureboot-cert", k.cert, "The Secure Boot key's certificate (PEM)")->type_name("FILE");
+	};
+	secureboot(build, b.secureboot);
 
 	PrebuiltStageOptions p;
 	std::string p_compress = "none";
@@ -51,6 +57,7 @@ int main(int argc, char **argv)
 	pre->add_option("--config-report", p.config_report, "distkernel-config --report output")->type_name("FILE");
 	pre->add_option("--compress-modules", p_compress, "zstd, xz, gzip or none")->capture_default_str();
 	pre->add_option("-j,--jobs", p.jobs, "Threads for hashing and compressing (default: CPUs)");
+	secureboot(pre, p.secureboot);
 
 	std::string ip_arch;
 	auto *image_path = app.add_subcommand("image-path", "Print the in-tree path of the image make builds for ARCH");

@@ -2,7 +2,7 @@
 # USE=modules-sign with bad keys dies in pkg_setup, before anything is built, naming the file:
 # a key and a certificate that do not belong together, a PEM that is not a private key (a
 # certificate), a key that cannot be read (missing; and, for a user that may not read it, the
-# tool itself under another uid), a bad MODULES_SIGN_HASH. Good keys (key+certificate in one
+# tool itself under another uid), a bad MODULES_SIGN_HASH; USE=secureboot's key pair likewise. Good keys (key+certificate in one
 # file, or in two with a DER certificate) pass. Keys made here with openssl.
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
@@ -54,6 +54,13 @@ dk_grep "signing key $k/a.key holds no certificate" "$T/setup.log"
 setup die "MODULES_SIGN_KEY=$k/a.pem MODULES_SIGN_HASH=md5"
 dk_grep "MODULES_SIGN_HASH='md5'" "$T/setup.log"
 dk_ok "pkg_setup dies naming the file: mismatched pair, a certificate as key, missing key, no certificate, bad hash"
+PMS_USE="secureboot"
+setup ok "SECUREBOOT_SIGN_KEY=$k/a.key SECUREBOOT_SIGN_CERT=$k/a.crt"
+setup die "SECUREBOOT_SIGN_KEY=$k/a.key SECUREBOOT_SIGN_CERT=$k/b.crt"
+dk_grep "signing key $k/a.key and certificate $k/b.crt do not belong together" "$T/setup.log"
+setup die "SECUREBOOT_SIGN_KEY=$k/a.key"
+dk_grep "USE=secureboot needs SECUREBOOT_SIGN_KEY and SECUREBOOT_SIGN_CERT" "$T/setup.log"
+dk_ok "USE=secureboot: the same checks of SECUREBOOT_SIGN_KEY/CERT in pkg_setup"
 if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
 	chmod 755 "$T" "$k"
 	chmod 600 "$k/a.pem"

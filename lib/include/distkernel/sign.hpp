@@ -56,3 +56,17 @@ ModuleSignature verify_module_signature(const std::filesystem::path &module,
 					const std::vector<std::filesystem::path> &certificates);
 
 } // namespace distkernel
+
+namespace distkernel {
+
+// UEFI Secure Boot: the kernel image (an EFI-stub PE) signed with sbsign (sbsigntool), in place,
+// then proven with sbverify against the certificate. The key pair is checked first
+// (check_signing_key). Throws Error naming the file or the command that failed.
+struct SecureBootKey {
+	std::filesystem::path key, cert;
+	std::string sbsign = "sbsign", sbverify = "sbverify";
+	bool set() const noexcept { return !key.empty(); }
+};
+void sign_efi_image(const std::filesystem::path &image, const SecureBootKey &k, const Logger &log);
+
+} // namespace distkernel

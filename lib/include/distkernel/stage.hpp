@@ -6,6 +6,8 @@
 // with its size and sha256. Nothing goes to /boot: that is install's job on the target machine.
 #pragma once
 
+#include "distkernel/sign.hpp"
+
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
@@ -47,6 +49,7 @@ struct BuildStageOptions {
 	ModuleCompression compression = ModuleCompression::none;
 	bool strip_modules = false; // INSTALL_MOD_STRIP=1
 	unsigned jobs = 0;          // 0: the number of CPUs
+	SecureBootKey secureboot;   // set: the staged image is signed with it (before the manifest)
 };
 
 // An already-built kernel: a -bin package, or the tests with Debian's prebuilt kernel.
@@ -63,6 +66,7 @@ struct PrebuiltStageOptions {
 	std::filesystem::path config_report;
 	ModuleCompression compression = ModuleCompression::none;
 	unsigned jobs = 0;
+	SecureBootKey secureboot; // set: the staged image is signed with it (before the manifest)
 };
 
 struct StageResult {
