@@ -715,6 +715,30 @@ dist-kernel_pkg_preinst() {
 	[[ -n ${KV_FULL} ]] || die "${FUNCNAME[0]}: KV_FULL is not set (was src_configure run?)"
 	[[ -f ${ED}/usr/src/linux-${KV_FULL}/distkernel.json ]] ||
 		die "${FUNCNAME[0]}: the image has no staged kernel ${KV_FULL}"
+	_dist-kernel_merged_usr_links
+}
+
+# @FUNCTION: _dist-kernel_merged_usr_links
+# @INTERNAL
+# @DESCRIPTION:
+# On a merged-usr root (/lib a link to usr/lib), /lib/modules/KV is /usr/lib/modules/KV, one level
+# deeper than the staged links (build, source, vmlinuz, config, System.map ->
+# ../../../usr/src/linux-KV/...) assume: they are rewritten in the image to ../../../src/linux-KV/...
+# before the merge, as Gentoo's kernel-install.eclass does, so that external-module builds
+# through lib/modules/KV/build find the kernel.
+_dist-kernel_merged_usr_links() {
+	# shellcheck disable=SC2153 # EROOT is set by the package manager
+	local root=${EROOT%/}
+	[[ -L ${root}/lib && ${root}/lib -ef ${root}/usr/lib ]] || return 0
+	local dir=${ED%/}/lib/modules/${KV_FULL} link target
+	for link in build source vmlinuz config System.map; do
+		[[ -L ${dir}/${link} ]] || continue
+		target=$(readlink "${dir}/${link}") || die
+		[[ ${target} == ../../../usr/src/* ]] || continue
+		ln -snf "../../../${target#../../../usr/}" "${dir}/${link}" ||
+			die "${FUNCNAME[0]}: cannot rewrite ${dir}/${link}"
+	done
+	einfo "merged-usr root: /lib/modules/${KV_FULL}/build and the other links point one level up"
 }
 
 # @FUNCTION: _dist-kernel_install_args
