@@ -444,6 +444,38 @@ struct Checker {
 		}
 	}
 
+	// A kernel staged with a Secure Boot key carries its certificate (certs/secureboot.crt): the
+	// image that will boot (installed, else staged, else --image) must verify against it, or
+	// firmware with Secure Boot on refuses to start it.
+	void check_secureboot()
+	{
+		const fs::path cert = root.path("/usr/src/linux-" + report.release + "/certs/secureboot.crt");
+		if (!exists_file(cert))
+			return;
+		bool installed = false;
+		const fs::path image = opts.image.empty() ? find_image(root, report.release, installed) : opts.image;
+		if (image.empty())
+			return;
+		Command c({"sbverify", "--cert", cert.string(), image.string()});
+		Result r;
+		try {
+			r = run(c);
+		} catch (const Error &e) {
+			add(CheckFinding::Severity::warning, "secureboot",
+			    fmt::format("cannot verify {} against {}: {} (install sbsigntool)", image.string(), cert.string(), e.what()));
+			return;
+		}
+		if (r.ok()) {
+			log.verbose("secureboot: {} verifies against {}", image.string(), cert.string());
+			return;
+		}
+		add(CheckFinding::Severity::error, "secureboot",
+		    fmt::format("{} is not signed with the Secure Boot key whose certificate is {}: firmware with Secure Boot on "
+				"refuses it (sbverify: {})",
+				image.string(), cert.string(), std::string(text::trim(r.tail(1)))),
+		    Json{{"image", image.string()}, {"certificate", cert.string()}});
+	}
+
 	void check_room()
 	{
 		bool installed = false;
@@ -540,6 +572,7 @@ CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOp
 	ck.check_root();
 	ck.check_hardware();
 	ck.check_external();
+	ck.check_secureboot();
 	ck.check_room();
 	for (const auto &f : report.findings) {
 		if (f.severity == CheckFinding::Severity::error)

@@ -397,8 +397,11 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 	copy_source_skeleton(o.tree, dirs.src(), srcarch, log);
 	copy_build_outputs(build, dirs.src(), srcarch, log);
 	stage_file(build / image_path, dirs.src() / image_path);
-	if (o.secureboot.set())
+	if (o.secureboot.set()) {
 		sign_efi_image(dirs.src() / image_path, o.secureboot, log);
+		// The public half, for distkernel-check to verify the image that will boot.
+		stage_file(o.secureboot.cert, dirs.src() / "certs/secureboot.crt");
+	}
 	const bool has_map = fs::is_regular_file(dirs.src() / "System.map", ec);
 	link_modules_dir(dirs, kv, image_path, has_map);
 	if (modules) {
@@ -443,8 +446,11 @@ StageResult stage_prebuilt(const PrebuiltStageOptions &o, const Logger &log)
 	for (const char *l : {"build", "source", "vmlinuz", "config", "System.map"})
 		fs::remove(dirs.mod() / l, ec);
 	stage_file(o.image, dirs.src() / image_path);
-	if (o.secureboot.set())
+	if (o.secureboot.set()) {
 		sign_efi_image(dirs.src() / image_path, o.secureboot, log);
+		// The public half, for distkernel-check to verify the image that will boot.
+		stage_file(o.secureboot.cert, dirs.src() / "certs/secureboot.crt");
+	}
 	stage_file(o.config, dirs.src() / ".config");
 	if (!o.system_map.empty())
 		stage_file(o.system_map, dirs.src() / "System.map");

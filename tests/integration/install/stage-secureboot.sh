@@ -2,8 +2,9 @@
 # Secure Boot signing at staging (USE=secureboot): Debian's real kernel image (an EFI-stub PE)
 # staged with --secureboot-key/--secureboot-cert is signed with the real sbsign before the
 # manifest is written: sbverify accepts it with the certificate and refuses it with another one,
-# and the manifest's hash is the signed image's. A key and a certificate that do not belong
-# together stop the staging before anything is copied, naming the files.
+# and the manifest's hash is the signed image's; distkernel-check verifies the image against the
+# staged certificate and names an unsigned or wrongly signed one. A key and a certificate that do
+# not belong together stop the staging before anything is copied, naming the files.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 dk_real_parts
 dk_tmp
@@ -32,6 +33,23 @@ want = [f["sha256"] for f in m["files"] if f["path"].endswith("/arch/x86/boot/bz
 assert want == [hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()], want
 PY
 dk_ok "the staged image is signed (sbverify with its certificate, not another), the manifest has its hash"
+[[ -f $T/ok/usr/src/linux-$KV/certs/secureboot.crt ]] || dk_fail "the certificate is not staged beside the image"
+
+# distkernel-check verifies the image that will boot against the staged certificate.
+fx=$DK_SOURCE_ROOT/tests/fixtures/check/virtio-vm.json
+"$DK_TOOLS/distkernel-check" "$KV" --root "$T/ok" --machine "$fx" -v > "$T/out" 2> "$T/err" || true
+dk_nogrep '\[secureboot\]' "$T/err"
+dk_grep "secureboot: $image verifies against" "$T/err"
+cp "$image" "$T/signed.img"
+cp "$DK_DEBIAN_ROOT/boot/vmlinuz-$KV" "$image"
+dk_expect_status 5 "$DK_TOOLS/distkernel-check" "$KV" --root "$T/ok" --machine "$fx"
+dk_grep "error \[secureboot\]: $image is not signed with the Secure Boot key whose certificate is $T/ok/usr/src/linux-$KV/certs/secureboot.crt" "$T/err"
+sbsign --key "$T/b.key" --cert "$T/b.crt" --output "$image" "$DK_DEBIAN_ROOT/boot/vmlinuz-$KV" 2>/dev/null || dk_fail "sbsign"
+dk_expect_status 5 "$DK_TOOLS/distkernel-check" "$KV" --root "$T/ok" --machine "$fx"
+dk_grep "error \[secureboot\]: $image is not signed with the Secure Boot key" "$T/err"
+cp "$T/signed.img" "$image"
+dk_ok "distkernel-check: the signed image passes; an unsigned one and one signed with another key are errors"
+
 stage 1 "$T/bad" a b
 dk_grep "signing key $T/a.key and certificate $T/b.crt do not belong together" "$T/err"
 [[ ! -e $T/bad/usr/src/linux-$KV ]] || dk_fail "a bad Secure Boot key left a staged tree"
