@@ -133,7 +133,46 @@ inherit toolchain-funcs
 # The kernel release of the configured tree, set by src_configure and kept in the saved
 # environment so that the pkg_* phases of a binary package know it.
 
-IUSE="debug hardened +initramfs savedconfig test"
+# @ECLASS_VARIABLE: MODULES_SIGN_KEY
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=modules-sign: the private key (PEM; it may hold the certificate too) the kernel's
+# modules are signed with, as Gentoo's kernel and linux-mod-r1 eclasses read it; a PKCS#11 URI
+# (pkcs11:...) is passed on unchecked. Checked in pkg_setup. Unset: the kernel build generates a
+# key, which pkg_postinst keeps on the build machine in /var/lib/distkernel/keys/KV/
+# (signing_key.pem, mode 0600, directory 0700) and links from /usr/src/linux-KV/certs/, where
+# linux-mod-r1 looks for it by default; it is never in the binary package.
+
+# @ECLASS_VARIABLE: MODULES_SIGN_CERT
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=modules-sign and MODULES_SIGN_KEY: the key's X.509 certificate (PEM or DER), when it
+# is not in the key file.
+
+# @ECLASS_VARIABLE: SECUREBOOT_SIGN_KEY
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=secureboot (required then): the private key (PEM) the kernel image is signed with for
+# UEFI Secure Boot (sbsign, at src_install, before the staged manifest is written). Checked with
+# SECUREBOOT_SIGN_CERT in pkg_setup.
+
+# @ECLASS_VARIABLE: SECUREBOOT_SIGN_CERT
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=secureboot (required then): the certificate (PEM) of SECUREBOOT_SIGN_KEY.
+
+# @ECLASS_VARIABLE: MODULES_SIGN_HASH
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# With USE=modules-sign: sha1, sha224, sha256, sha384 or sha512 (CONFIG_MODULE_SIG_SHA*).
+# Unset: the base configuration's choice.
+
+IUSE="debug hardened +initramfs modules-sign savedconfig secureboot test"
 RESTRICT="!test? ( test )"
 
 # The tools run at build time (configure, stage) from BROOT and on the target (install) from
@@ -151,6 +190,7 @@ BDEPEND="
 	sys-devel/bison
 	virtual/libelf
 	debug? ( dev-util/pahole )
+	secureboot? ( app-crypt/sbsigntools )
 	test? (
 		amd64? ( app-emulation/qemu[qemu_softmmu_targets_x86_64] )
 		x86? ( app-emulation/qemu[qemu_softmmu_targets_i386] )
@@ -373,6 +413,8 @@ dist-kernel_pkg_pretend() {
 # make then runs are there: no USE flag announces a clang build, so BDEPEND cannot pull them.
 dist-kernel_pkg_setup() {
 	[[ ${MERGE_TYPE} == binary ]] && return 0
+	_dist-kernel_check_modules_sign
+	_dist-kernel_check_secureboot
 	if tc-is-clang; then
 		local tool missing=()
 		for tool in ld.lld llvm-ar llvm-nm llvm-objcopy llvm-strip; do
@@ -381,6 +423,61 @@ dist-kernel_pkg_setup() {
 		[[ ${#missing[@]} -eq 0 ]] ||
 			die "${FUNCNAME[0]}: CC is clang, so the kernel is built with LLVM=1, which needs ${missing[*]}: emerge llvm-core/llvm llvm-core/lld"
 	fi
+}
+
+# @FUNCTION: _dist-kernel_check_modules_sign
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=modules-sign, dies before anything is built when MODULES_SIGN_KEY cannot be read, is
+# not a private key, or does not match MODULES_SIGN_CERT (distkernel-stage signing-key check names
+# the file), or when MODULES_SIGN_HASH is not a hash the kernel signs with.
+_dist-kernel_check_modules_sign() {
+	use modules-sign || return 0
+	case ${MODULES_SIGN_HASH} in
+		''|sha1|sha224|sha256|sha384|sha512) ;;
+		*) die "${FUNCNAME[0]}: MODULES_SIGN_HASH='${MODULES_SIGN_HASH}' is not one of sha1, sha224, sha256, sha384, sha512" ;;
+	esac
+	[[ -n ${MODULES_SIGN_KEY} && ${MODULES_SIGN_KEY} != pkcs11:* ]] || return 0
+	distkernel-stage signing-key check --key "${MODULES_SIGN_KEY}" ${MODULES_SIGN_CERT:+--cert "${MODULES_SIGN_CERT}"} ||
+		die "${FUNCNAME[0]}: MODULES_SIGN_KEY/MODULES_SIGN_CERT cannot sign modules (the file is named above)"
+}
+
+# @FUNCTION: _dist-kernel_check_secureboot
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=secureboot, dies before anything is built unless SECUREBOOT_SIGN_KEY and
+# SECUREBOOT_SIGN_CERT are set and belong together (distkernel-stage signing-key check).
+_dist-kernel_check_secureboot() {
+	use secureboot || return 0
+	[[ -n ${SECUREBOOT_SIGN_KEY} && -n ${SECUREBOOT_SIGN_CERT} ]] ||
+		die "${FUNCNAME[0]}: USE=secureboot needs SECUREBOOT_SIGN_KEY and SECUREBOOT_SIGN_CERT (make.conf)"
+	distkernel-stage signing-key check --key "${SECUREBOOT_SIGN_KEY}" --cert "${SECUREBOOT_SIGN_CERT}" ||
+		die "${FUNCNAME[0]}: SECUREBOOT_SIGN_KEY/SECUREBOOT_SIGN_CERT cannot sign the kernel (the file is named above)"
+}
+
+# @FUNCTION: _dist-kernel_modules_sign_layer
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=modules-sign, writes ${T}/modules-sign.config (module signing on, every module signed
+# at modules_install, the hash and key asked for) and prints its path; prints nothing otherwise.
+# A key and a certificate in two files are joined in ${T} (CONFIG_MODULE_SIG_KEY holds both).
+_dist-kernel_modules_sign_layer() {
+	use modules-sign || return 0
+	local layer=${T}/modules-sign.config key=${MODULES_SIGN_KEY}
+	{
+		echo "CONFIG_MODULE_SIG=y"
+		echo "CONFIG_MODULE_SIG_ALL=y"
+		[[ -n ${MODULES_SIGN_HASH} ]] && echo "CONFIG_MODULE_SIG_${MODULES_SIGN_HASH^^}=y"
+		if [[ -n ${key} ]]; then
+			if [[ -n ${MODULES_SIGN_CERT} && ${key} != pkcs11:* ]]; then
+				( umask 077 && cat "${key}" "${MODULES_SIGN_CERT}" > "${T}/modules-sign-key.pem" ) ||
+					die "${FUNCNAME[0]}: cannot join ${key} and ${MODULES_SIGN_CERT}"
+				key=${T}/modules-sign-key.pem
+			fi
+			echo "CONFIG_MODULE_SIG_KEY=\"${key}\""
+		fi
+	} > "${layer}" || die
+	echo "${layer}"
 }
 
 # @FUNCTION: dist-kernel_src_prepare
@@ -461,6 +558,10 @@ dist-kernel_src_configure() {
 		fi
 	done
 	layers=( "${info[@]}" )
+	# USE=modules-sign: required (a kernel that cannot sign its modules must not build).
+	local sign_layer
+	sign_layer=$(_dist-kernel_modules_sign_layer) || die
+	[[ -n ${sign_layer} ]] && layers+=( "${sign_layer}" )
 	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
 	# user's own layers so that those win.
 	local presets
@@ -586,6 +687,8 @@ dist-kernel_src_install() {
 		--config-report "${T}/config-report.json"
 	)
 	use debug || args+=( --strip-modules )
+	use secureboot &&
+		args+=( --secureboot-key "${SECUREBOOT_SIGN_KEY}" --secureboot-cert "${SECUREBOOT_SIGN_CERT}" )
 	[[ -n ${DIST_KERNEL_MODULE_COMPRESSION} ]] &&
 		args+=( --compress-modules "${DIST_KERNEL_MODULE_COMPRESSION}" )
 	einfo "Staging ${KV_FULL} into the image (distkernel-stage build)"
@@ -619,6 +722,30 @@ dist-kernel_pkg_preinst() {
 	[[ -n ${KV_FULL} ]] || die "${FUNCNAME[0]}: KV_FULL is not set (was src_configure run?)"
 	[[ -f ${ED}/usr/src/linux-${KV_FULL}/distkernel.json ]] ||
 		die "${FUNCNAME[0]}: the image has no staged kernel ${KV_FULL}"
+	_dist-kernel_merged_usr_links
+}
+
+# @FUNCTION: _dist-kernel_merged_usr_links
+# @INTERNAL
+# @DESCRIPTION:
+# On a merged-usr root (/lib a link to usr/lib), /lib/modules/KV is /usr/lib/modules/KV, one level
+# deeper than the staged links (build, source, vmlinuz, config, System.map ->
+# ../../../usr/src/linux-KV/...) assume: they are rewritten in the image to ../../../src/linux-KV/...
+# before the merge, as Gentoo's kernel-install.eclass does, so that external-module builds
+# through lib/modules/KV/build find the kernel.
+_dist-kernel_merged_usr_links() {
+	# shellcheck disable=SC2153 # EROOT is set by the package manager
+	local root=${EROOT%/}
+	[[ -L ${root}/lib && ${root}/lib -ef ${root}/usr/lib ]] || return 0
+	local dir=${ED%/}/lib/modules/${KV_FULL} link target
+	for link in build source vmlinuz config System.map; do
+		[[ -L ${dir}/${link} ]] || continue
+		target=$(readlink "${dir}/${link}") || die
+		[[ ${target} == ../../../usr/src/* ]] || continue
+		ln -snf "../../../${target#../../../usr/}" "${dir}/${link}" ||
+			die "${FUNCNAME[0]}: cannot rewrite ${dir}/${link}"
+	done
+	einfo "merged-usr root: /lib/modules/${KV_FULL}/build and the other links point one level up"
 }
 
 # @FUNCTION: _dist-kernel_install_args
@@ -656,12 +783,26 @@ _dist-kernel_refresh_savedconfig() {
 # variant. A failure does not fail the merge: it says how to retry with emerge --config.
 dist-kernel_pkg_postinst() {
 	_dist-kernel_refresh_savedconfig
+	_dist-kernel_keep_signing_key
 	_dist-kernel_install_args
 	if ! distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" --src-symlink; then
 		eerror "Installing kernel ${KV_FULL} into the boot layout failed (the messages above)."
 		eerror "The previously installed kernels are untouched. After fixing the cause, run:"
 		eerror "  emerge --config '=${CATEGORY}/${PF}'"
 	fi
+}
+
+# @FUNCTION: _dist-kernel_keep_signing_key
+# @INTERNAL
+# @DESCRIPTION:
+# With USE=modules-sign and no MODULES_SIGN_KEY, on the machine that built the kernel (a source
+# merge: the build directory is still there): keeps the key the build generated, which
+# src_install left out of the image, in ${EROOT}/var/lib/distkernel/keys/KV/ (0700, key 0600),
+# linked from /usr/src/linux-KV/certs/signing_key.pem where external-module packages look for it.
+_dist-kernel_keep_signing_key() {
+	use modules-sign && [[ -z ${MODULES_SIGN_KEY} && ${MERGE_TYPE} != binary ]] || return 0
+	distkernel-stage signing-key keep "${KV_FULL}" --build "${WORKDIR}/build" --root "${EROOT:-/}" >/dev/null ||
+		ewarn "The generated module signing key could not be kept: external modules cannot be signed for ${KV_FULL}"
 }
 
 # @FUNCTION: dist-kernel_pkg_config
@@ -712,6 +853,11 @@ dist-kernel_pkg_postrm() {
 		*) ewarn "Removing the deployed kernel ${KV_FULL} failed; see distkernel-clean" ;;
 	esac
 	_dist-kernel_remove_modules
+	# The link to the kept signing key (pkg_postinst) is not the package's: Portage leaves it.
+	local key_link=${root}/usr/src/linux-${KV_FULL}/certs/signing_key.pem
+	if [[ -L ${key_link} ]]; then
+		rm -f "${key_link}" && rmdir "${key_link%/*}" "${key_link%/certs/*}" 2>/dev/null
+	fi
 	_dist-kernel_fix_src_link
 }
 
@@ -774,20 +920,38 @@ _dist-kernel_fix_src_link() {
 }
 
 # @FUNCTION: dist-kernel_reinstall_initramfs
-# @USAGE: <kv-dir> <kv-full>
+# @USAGE: <kv-dir> <kv-full> [--all]
 # @DESCRIPTION:
-# For external-module packages (ZFS, nvidia): rebuilds the initramfs of kernel <kv-full> so
-# that it contains the newly merged modules. The arguments are those of Gentoo's
-# dist-kernel-utils.eclass; <kv-dir> is not needed. A failure is reported, not fatal.
+# For external-module and firmware packages (ZFS, nvidia, linux-firmware): rebuilds the
+# initramfs of kernel <kv-full>, or with --all of every kernel distkernel installed, so that it
+# contains the newly merged files, with distkernel-install reinstall (one transaction and record
+# per kernel). The arguments are those of Gentoo's dist-kernel-utils.eclass; <kv-dir> is not
+# needed (distkernel finds the staged kernel by its release). A kernel distkernel did not install
+# is left alone with a message; a failure is reported, not fatal (pkg_postinst cannot undo the
+# merge). Packages that inherit ::gentoo's dist-kernel-utils.eclass instead reach the same
+# command through distkernel's installkernel/kernel-install plugin (docs/routes.md).
 dist-kernel_reinstall_initramfs() {
-	[[ ${#} -eq 2 ]] || die "Usage: ${FUNCNAME[0]} <kv-dir> <kv-full>"
+	[[ ${#} -eq 2 || ( ${#} -eq 3 && ${3} == --all ) ]] ||
+		die "Usage: ${FUNCNAME[0]} <kv-dir> <kv-full> [--all]"
 	[[ ${MERGE_TYPE} == buildonly ]] && return 0
-	local kv_full=${2}
-	einfo "Rebuilding the initramfs of ${kv_full}"
-	if ! distkernel-install reinstall "${kv_full}" --root "${EROOT:-/}"; then
-		eerror "Rebuilding the initramfs of ${kv_full} failed; retry with:"
-		eerror "  distkernel-install reinstall ${kv_full}"
+	local kv_full=${2} what args status=0
+	if [[ ${3} == --all ]]; then
+		what="every kernel installed by distkernel"
+		args=( --all )
+	else
+		what=${kv_full}
+		args=( "${kv_full}" )
 	fi
+	einfo "Rebuilding the initramfs of ${what} (distkernel-install reinstall)"
+	distkernel-install reinstall "${args[@]}" --root "${EROOT:-/}" || status=$?
+	case ${status} in
+		0) ;;
+		77) einfo "No kernel installed by distkernel under ${EROOT:-/}: nothing to rebuild" ;;
+		*)
+			eerror "Rebuilding the initramfs of ${what} failed (the messages above); retry with:"
+			eerror "  distkernel-install reinstall ${args[*]}"
+			;;
+	esac
 }
 
 fi

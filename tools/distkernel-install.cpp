@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include <cstdlib>
 #include <iostream>
 
 using namespace distkernel;
@@ -124,6 +125,17 @@ int main(int argc, char **argv)
 	hook_options(re_cmd);
 	re_cmd->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
 
+	std::string route_action;
+	std::vector<std::string> route_rest;
+	auto *route_cmd = app.add_subcommand(
+		"route", "For installer plugins: add|remove KV [ARG...] as installkernel or kernel-install was called; "
+			 "exit 77 when distkernel did it, 0 when the installer goes on");
+	route_cmd->add_option("ACTION", route_action, "add or remove")->required();
+	route_cmd->add_option("KV", kv, "Kernel release")->required();
+	route_cmd->add_option("ARG", route_rest, "The installer's other arguments (image, entry directory): not used");
+	hook_options(route_cmd);
+	route_cmd->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
+
 	auto *ls_cmd = app.add_subcommand("list", "List the kernels distkernel installed");
 
 	auto *inspect_cmd = app.add_subcommand("inspect", "Show the root's boot settings as add would use them, with their sources");
@@ -195,6 +207,21 @@ int main(int argc, char **argv)
 				if (!r.hook_failure.empty())
 					throw Error(r.deployment.release + " is installed, but " + r.hook_failure);
 			return exit_ok;
+		}
+		if (route_cmd->parsed()) {
+			RouteResult r = route_installer_call(root, route_action, kv, io, std::getenv(install_guard_variable), log);
+			if (!r.handled) {
+				log.verbose("not routed into distkernel: {}", r.reason);
+				return exit_ok;
+			}
+			for (const auto &i : r.installed)
+				print_installed(log, i);
+			if (r.action == "remove")
+				log.info("removed {} ({} files)", kv, r.removed.removed.size());
+			for (const auto &i : r.installed)
+				if (!i.hook_failure.empty())
+					throw Error(kv + " is installed, but " + i.hook_failure);
+			return exit_nothing_to_do;
 		}
 		(void)ls_cmd;
 		std::vector<std::string> unreadable;

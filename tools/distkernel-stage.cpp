@@ -1,6 +1,7 @@
 // distkernel-stage: puts a built kernel into the interim, setup-independent location of a root
 // (src_install). See docs/distkernel-stage.md.
 #include "cli.hpp"
+#include "distkernel/sign.hpp"
 #include "distkernel/stage.hpp"
 
 #include <iostream>
@@ -34,6 +35,12 @@ int main(int argc, char **argv)
 	build->add_option("--compress-modules", b_compress, "zstd, xz, gzip or none")->capture_default_str();
 	build->add_flag("--strip-modules", b.strip_modules, "Strip modules (INSTALL_MOD_STRIP=1)");
 	build->add_option("-j,--jobs", b.jobs, "Threads for hashing and compressing (default: CPUs)");
+	auto secureboot = [](CLI::App *s, SecureBootKey &k) {
+		s->add_option("--secureboot-key", k.key, "Sign the staged image for Secure Boot with this key (sbsign)")
+			->type_name("FILE");
+		s->add_option("--secureboot-cert", k.cert, "The Secure Boot key's certificate (PEM)")->type_name("FILE");
+	};
+	secureboot(build, b.secureboot);
 
 	PrebuiltStageOptions p;
 	std::string p_compress = "none";
@@ -50,10 +57,24 @@ int main(int argc, char **argv)
 	pre->add_option("--config-report", p.config_report, "distkernel-config --report output")->type_name("FILE");
 	pre->add_option("--compress-modules", p_compress, "zstd, xz, gzip or none")->capture_default_str();
 	pre->add_option("-j,--jobs", p.jobs, "Threads for hashing and compressing (default: CPUs)");
+	secureboot(pre, p.secureboot);
 
 	std::string ip_arch;
 	auto *image_path = app.add_subcommand("image-path", "Print the in-tree path of the image make builds for ARCH");
 	image_path->add_option("--arch", ip_arch, "The kernel's ARCH (default: " + std::string(default_arch) + ")");
+
+	std::filesystem::path sk_key, sk_cert, sk_build, sk_root = "/";
+	std::string sk_release;
+	auto *sk = app.add_subcommand("signing-key", "Module signing keys: check a key before a build, keep a generated one");
+	sk->require_subcommand(1, 1);
+	auto *sk_check = sk->add_subcommand("check", "Check that KEY is a readable private key and CERT its certificate");
+	sk_check->add_option("--key", sk_key, "Private key, PEM (MODULES_SIGN_KEY)")->required()->type_name("FILE");
+	sk_check->add_option("--cert", sk_cert, "Its certificate, PEM or DER (MODULES_SIGN_CERT; default: in the key file)")
+		->type_name("FILE");
+	auto *sk_keep = sk->add_subcommand("keep", "Keep the key the kernel build of KV generated under the root, 0600");
+	sk_keep->add_option("KV", sk_release, "Kernel release")->required();
+	sk_keep->add_option("--build", sk_build, "The kernel's build directory (make O=)")->required()->type_name("BUILD");
+	sk_keep->add_option("--root", sk_root, "The root it is kept in")->capture_default_str()->type_name("DIR");
 
 	return cli::run_main(app, argc, argv, [&] {
 		if (image_path->parsed()) {
@@ -61,6 +82,16 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		Logger log = cli::make_logger(opts);
+		if (sk_check->parsed()) {
+			SigningKeyInfo i = check_signing_key(sk_key, sk_cert);
+			log.info("{}: {} {} bits, certificate {}{}", sk_key.string(), i.key_type, i.bits, i.subject,
+				 i.cert_in_key ? " (in the key file)" : "");
+			return 0;
+		}
+		if (sk_keep->parsed()) {
+			std::cout << keep_generated_key(Root(sk_root), sk_release, sk_build, log) << "\n";
+			return 0;
+		}
 		StageResult r;
 		if (build->parsed()) {
 			b.build_dir = build_dir;

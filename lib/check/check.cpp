@@ -4,6 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/kmod.hpp"
 #include "distkernel/process.hpp"
+#include "distkernel/sign.hpp"
 #include "sys/text.hpp"
 
 #include <algorithm>
@@ -330,12 +331,80 @@ struct Checker {
 		}
 		std::string vermagic = info.count("vermagic") ? info["vermagic"] : "";
 		std::string built_for = vermagic.substr(0, vermagic.find(' '));
-		if (built_for == report.release)
+		if (built_for == report.release) {
+			check_signature(file, given);
 			return;
+		}
 		add(CheckFinding::Severity::loss, "external",
 		    fmt::format("{}{}: built for {}, not {}: rebuild it before rebooting (emerge @module-rebuild)", file.string(),
 				given ? "" : " (external module)", built_for.empty() ? "an unknown kernel" : built_for, report.release),
 		    Json{{"file", file.string()}, {"vermagic", vermagic}});
+	}
+
+	// The kernel's module signing: on when its staged .config says CONFIG_MODULE_SIG=y; its
+	// certificate is the staged certs/signing_key.x509 (the key its build signed with).
+	struct Signing {
+		bool on = false, forced = false;
+		std::vector<fs::path> certificates;
+	};
+	std::optional<Signing> signing;
+
+	const Signing &kernel_signing()
+	{
+		if (signing)
+			return *signing;
+		signing.emplace();
+		const std::string src = "/usr/src/linux-" + report.release;
+		std::error_code ec;
+		fs::path config = root.path(src + "/.config");
+		if (!fs::is_regular_file(config, ec))
+			return *signing;
+		const std::string text = "\n" + read_file(config);
+		signing->on = text.find("\nCONFIG_MODULE_SIG=y\n") != std::string::npos;
+		signing->forced = text.find("\nCONFIG_MODULE_SIG_FORCE=y\n") != std::string::npos;
+		fs::path cert = root.path(src + "/certs/signing_key.x509");
+		if (fs::is_regular_file(cert, ec))
+			signing->certificates.push_back(cert);
+		return *signing;
+	}
+
+	// An external module of a kernel that checks signatures: unsigned, or signed with a key the
+	// kernel does not carry, or damaged after signing, it is refused under module.sig_enforce=1,
+	// lockdown or CONFIG_MODULE_SIG_FORCE (then an error).
+	void check_signature(const fs::path &file, bool given)
+	{
+		const Signing &k = kernel_signing();
+		if (!k.on || k.certificates.empty())
+			return;
+		ModuleSignature sig;
+		try {
+			sig = verify_module_signature(file, k.certificates);
+		} catch (const Error &e) {
+			add(CheckFinding::Severity::warning, "external", e.what());
+			return;
+		}
+		const auto severity = k.forced ? CheckFinding::Severity::error : CheckFinding::Severity::loss;
+		const std::string what = file.string() + (given ? "" : " (external module)");
+		const std::string refused = k.forced ? "the kernel refuses it (CONFIG_MODULE_SIG_FORCE)"
+						     : "the kernel refuses it under module.sig_enforce=1 or lockdown";
+		Json detail{{"file", file.string()}, {"certificates", Json::array()}};
+		for (const auto &c : k.certificates)
+			detail["certificates"].push_back(c.string());
+		switch (sig.state) {
+		case ModuleSignature::State::unchecked:
+			break;
+		case ModuleSignature::State::valid:
+			log.verbose("{}: signature verified", what);
+			break;
+		case ModuleSignature::State::unsigned_module:
+			add(k.forced ? CheckFinding::Severity::error : CheckFinding::Severity::warning, "external",
+			    fmt::format("{} is not signed: {}; sign it with the kernel's key (USE=modules-sign)", what, refused), detail);
+			break;
+		case ModuleSignature::State::invalid:
+			detail["reason"] = sig.detail;
+			add(severity, "external", fmt::format("{} has an invalid signature: {}; {}", what, sig.detail, refused), detail);
+			break;
+		}
 	}
 
 	// Module files outside kernel/ (extra/, updates/, misc/, what packages install).
@@ -377,6 +446,38 @@ struct Checker {
 						root.inside(f), machine.release, report.release, n, report.release),
 				    Json{{"file", root.inside(f)}, {"module", n}});
 		}
+	}
+
+	// A kernel staged with a Secure Boot key carries its certificate (certs/secureboot.crt): the
+	// image that will boot (installed, else staged, else --image) must verify against it, or
+	// firmware with Secure Boot on refuses to start it.
+	void check_secureboot()
+	{
+		const fs::path cert = root.path("/usr/src/linux-" + report.release + "/certs/secureboot.crt");
+		if (!exists_file(cert))
+			return;
+		bool installed = false;
+		const fs::path image = opts.image.empty() ? find_image(root, report.release, installed) : opts.image;
+		if (image.empty())
+			return;
+		Command c({"sbverify", "--cert", cert.string(), image.string()});
+		Result r;
+		try {
+			r = run(c);
+		} catch (const Error &e) {
+			add(CheckFinding::Severity::warning, "secureboot",
+			    fmt::format("cannot verify {} against {}: {} (install sbsigntool)", image.string(), cert.string(), e.what()));
+			return;
+		}
+		if (r.ok()) {
+			log.verbose("secureboot: {} verifies against {}", image.string(), cert.string());
+			return;
+		}
+		add(CheckFinding::Severity::error, "secureboot",
+		    fmt::format("{} is not signed with the Secure Boot key whose certificate is {}: firmware with Secure Boot on "
+				"refuses it (sbverify: {})",
+				image.string(), cert.string(), std::string(text::trim(r.tail(1)))),
+		    Json{{"image", image.string()}, {"certificate", cert.string()}});
 	}
 
 	void check_room()
@@ -469,12 +570,13 @@ CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOp
 	ModuleTree tree(dir, config_dirs);
 	report.summary["machine"] = machine.origin;
 	report.summary["module_tree"] = dir.string();
-	Checker ck{root, machine, opts, log, report, tree, std::nullopt, {}};
+	Checker ck{root, machine, opts, log, report, tree, std::nullopt, {}, std::nullopt};
 	for (const auto &u : machine.unreadable)
 		ck.add(CheckFinding::Severity::warning, "machine", "could not read " + u);
 	ck.check_root();
 	ck.check_hardware();
 	ck.check_external();
+	ck.check_secureboot();
 	ck.check_room();
 	for (const auto &f : report.findings) {
 		if (f.severity == CheckFinding::Severity::error)

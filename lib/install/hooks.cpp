@@ -105,6 +105,7 @@ HookOutcome run_kernel_hooks(const Root &root, const InstallPlan &plan, const st
 	env["INSTALLKERNEL_UKI_GENERATOR"] =
 		plan.install_conf.uki_generator.set() ? plan.install_conf.uki_generator.value : "none";
 	env["INSTALLKERNEL_VERBOSE"] = log.level() >= Verbosity::verbose ? "1" : "0";
+	env[install_guard_variable] = "1";
 	if (opts.install_conf.conf_root)
 		env["INSTALLKERNEL_CONF_ROOT"] = *opts.install_conf.conf_root;
 	env[phase == "preinst" ? "INSTALLKERNEL_PREINST_PLUGINS" : "INSTALLKERNEL_POSTINST_PLUGINS"] = list;

@@ -401,6 +401,8 @@ void run_installer(Work &w, Layout layout, const Staged &s, const fs::path &init
 	case Layout::automatic:
 		throw InternalError("no installer program for layout " + to_string(layout));
 	}
+	// An installer plugin of distkernel's own (route_installer_call) must not route this call back.
+	c.env[install_guard_variable] = "1";
 	w.log.step("running {}", to_display(c.argv));
 	Result r = run(c);
 	secs = seconds_since(t0);

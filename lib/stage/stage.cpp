@@ -356,6 +356,9 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 		throw UsageError(build.string() + "/.config does not exist: configure and build the kernel first");
 	std::string image_path = o.image_path.empty() ? default_image_path(o.arch) : o.image_path;
 	check_relative(image_path, "--image-path");
+	// A bad Secure Boot key stops the staging before anything is copied.
+	if (o.secureboot.set())
+		check_signing_key(o.secureboot.key, o.secureboot.cert);
 	if (!fs::is_regular_file(build / image_path, ec))
 		throw Error("no kernel image at " + (build / image_path).string() + ": run make first (or give --image-path)");
 
@@ -394,6 +397,11 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 	copy_source_skeleton(o.tree, dirs.src(), srcarch, log);
 	copy_build_outputs(build, dirs.src(), srcarch, log);
 	stage_file(build / image_path, dirs.src() / image_path);
+	if (o.secureboot.set()) {
+		sign_efi_image(dirs.src() / image_path, o.secureboot, log);
+		// The public half, for distkernel-check to verify the image that will boot.
+		stage_file(o.secureboot.cert, dirs.src() / "certs/secureboot.crt");
+	}
 	const bool has_map = fs::is_regular_file(dirs.src() / "System.map", ec);
 	link_modules_dir(dirs, kv, image_path, has_map);
 	if (modules) {
@@ -422,6 +430,8 @@ StageResult stage_prebuilt(const PrebuiltStageOptions &o, const Logger &log)
 		log.warn("--modules {} is not named after the release {}", o.modules.string(), kv);
 	std::string image_path = o.image_path.empty() ? default_image_path(o.arch) : o.image_path;
 	check_relative(image_path, "--image-path");
+	if (o.secureboot.set())
+		check_signing_key(o.secureboot.key, o.secureboot.cert);
 
 	const Json report = read_config_report(o.config_report);
 	make_dirs(o.dest);
@@ -436,6 +446,11 @@ StageResult stage_prebuilt(const PrebuiltStageOptions &o, const Logger &log)
 	for (const char *l : {"build", "source", "vmlinuz", "config", "System.map"})
 		fs::remove(dirs.mod() / l, ec);
 	stage_file(o.image, dirs.src() / image_path);
+	if (o.secureboot.set()) {
+		sign_efi_image(dirs.src() / image_path, o.secureboot, log);
+		// The public half, for distkernel-check to verify the image that will boot.
+		stage_file(o.secureboot.cert, dirs.src() / "certs/secureboot.crt");
+	}
 	stage_file(o.config, dirs.src() / ".config");
 	if (!o.system_map.empty())
 		stage_file(o.system_map, dirs.src() / "System.map");

@@ -132,7 +132,8 @@ pms_merge() {
 		fi
 	done < <(cd "$image" && find . -mindepth 1 ! -type d -print0 | sort -z)
 	mkdir -p "$root"
-	(cd "$image" && tar -cf - --exclude-from="$skip" .) | (cd "$root" && tar -xpf -) || { rm -f "$skip"; return 1; }
+	# Through the root's links to directories (a merged-usr /lib -> usr/lib), as Portage merges.
+	(cd "$image" && tar -cf - --exclude-from="$skip" .) | (cd "$root" && tar -xpf - --keep-directory-symlink) || { rm -f "$skip"; return 1; }
 	_pms_write_vdb "$vdb" || { rm -f "$skip"; return 1; }
 	python3 "$DK_SOURCE_ROOT/tests/eclass/vdb.py" contents "$image" "$root" "$skip" > "$vdb/CONTENTS" ||
 		{ rm -f "$skip"; return 1; }

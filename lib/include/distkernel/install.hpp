@@ -189,6 +189,29 @@ DISTKERNEL_API RemoveResult remove(const Root &root, const std::string &release,
 DISTKERNEL_API std::vector<InstallResult> reinstall(const Root &root, const std::vector<std::string> &releases,
 				     const InstallOptions &opts, const Logger &log);
 
+// The variable distkernel-install puts into the environment of the installers and hooks it runs:
+// a plugin that routes installer calls into distkernel (route_installer_call) steps aside when it
+// sees it, so that distkernel's own call of installkernel or kernel-install does not come back.
+inline constexpr const char *install_guard_variable = "DISTKERNEL_INSTALLING";
+
+// A call of installkernel (its preinst.d hooks: KV IMAGE) or kernel-install (its install.d
+// plugins: add|remove KV ...) seen by distkernel's plugin. handled: distkernel did the work in one
+// transaction with its record (add, or reinstall of a recorded kernel, or remove of one), and the
+// installer must skip the rest (exit 77 in both conventions). Not handled: the kernel is not one
+// distkernel staged (no manifest), the remove is of a kernel distkernel did not install, or the
+// call comes from distkernel itself; reason says which.
+struct DISTKERNEL_API RouteResult {
+	bool handled = false;
+	std::string action; // "add", "reinstall" or "remove" when handled
+	std::string reason;
+	std::vector<InstallResult> installed;
+	RemoveResult removed;
+};
+// action: "add" or "remove" (anything else is a UsageError). guard: the value of
+// install_guard_variable in the caller's environment (nullptr when unset).
+DISTKERNEL_API RouteResult route_installer_call(const Root &root, const std::string &action, const std::string &release,
+				 const InstallOptions &opts, const char *guard, const Logger &log);
+
 // The kernels recorded as installed, newest install first.
 DISTKERNEL_API std::vector<Deployment> list_installed(const Root &root);
 // The same, going on past a record that cannot be read: each such record's error, with the way

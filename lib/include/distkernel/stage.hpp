@@ -7,6 +7,7 @@
 #pragma once
 
 #include "distkernel/export.hpp"
+#include "distkernel/sign.hpp"
 
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
@@ -49,6 +50,7 @@ struct DISTKERNEL_API BuildStageOptions {
 	ModuleCompression compression = ModuleCompression::none;
 	bool strip_modules = false; // INSTALL_MOD_STRIP=1
 	unsigned jobs = 0;          // 0: the number of CPUs
+	SecureBootKey secureboot;   // set: the staged image is signed with it (before the manifest)
 };
 
 // An already-built kernel: a -bin package, or the tests with Debian's prebuilt kernel.
@@ -65,6 +67,7 @@ struct DISTKERNEL_API PrebuiltStageOptions {
 	std::filesystem::path config_report;
 	ModuleCompression compression = ModuleCompression::none;
 	unsigned jobs = 0;
+	SecureBootKey secureboot; // set: the staged image is signed with it (before the manifest)
 };
 
 struct DISTKERNEL_API StageResult {
