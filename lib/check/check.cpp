@@ -132,6 +132,15 @@ fs::path find_image(const Root &root, const std::string &kv, bool &installed)
 	return {};
 }
 
+// The kernel's module signing: on when its staged .config says CONFIG_MODULE_SIG=y; its
+// certificate is the staged certs/signing_key.x509 (the key its build signed with). At namespace
+// scope: clang cannot default-construct a nested class with member initializers (emplace) inside
+// its enclosing class.
+struct ModuleSigning {
+	bool on = false, forced = false;
+	std::vector<fs::path> certificates;
+};
+
 struct Checker {
 	const Root &root;
 	const Machine &machine;
@@ -341,15 +350,9 @@ struct Checker {
 		    Json{{"file", file.string()}, {"vermagic", vermagic}});
 	}
 
-	// The kernel's module signing: on when its staged .config says CONFIG_MODULE_SIG=y; its
-	// certificate is the staged certs/signing_key.x509 (the key its build signed with).
-	struct Signing {
-		bool on = false, forced = false;
-		std::vector<fs::path> certificates;
-	};
-	std::optional<Signing> signing;
+	std::optional<ModuleSigning> signing;
 
-	const Signing &kernel_signing()
+	const ModuleSigning &kernel_signing()
 	{
 		if (signing)
 			return *signing;
@@ -373,7 +376,7 @@ struct Checker {
 	// lockdown or CONFIG_MODULE_SIG_FORCE (then an error).
 	void check_signature(const fs::path &file, bool given)
 	{
-		const Signing &k = kernel_signing();
+		const ModuleSigning &k = kernel_signing();
 		if (!k.on || k.certificates.empty())
 			return;
 		ModuleSignature sig;
