@@ -172,6 +172,20 @@ inherit toolchain-funcs
 # With USE=modules-sign: sha1, sha224, sha256, sha384 or sha512 (CONFIG_MODULE_SIG_SHA*).
 # Unset: the base configuration's choice.
 
+# @ECLASS_VARIABLE: DIST_KERNEL_GENERIC_INITRAMFS
+# @USER_VARIABLE
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Set to 1 (make.conf of a binary-package host): src_install also makes a generic initramfs with
+# dracut (--no-hostonly, nothing read from the build machine's dracut configuration) from the
+# staged modules, as ${ED}/usr/src/linux-KV/initramfs-generic.img. pkg_postinst installs it
+# instead of running dracut when the target machine asks for nothing else (docs/eclass.md), and
+# a -bin package (dist-kernel-bin.eclass) ships it.
+
+if [[ -n ${_DIST_KERNEL_BIN_ECLASS} ]]; then
+	# A -bin package installs what a build made: only the install-time choice is a flag.
+	IUSE="+initramfs"
+else
 IUSE="debug hardened +initramfs modules-sign savedconfig secureboot test"
 RESTRICT="!test? ( test )"
 
@@ -201,6 +215,7 @@ BDEPEND="
 "
 # distkernel-install runs dracut itself and hands its image to installkernel (or kernel-install
 # for BLS): dracut is the initramfs generator, installkernel needs no generator flag of its own.
+fi
 IDEPEND="
 	sys-kernel/distkernel
 	sys-kernel/installkernel
@@ -229,7 +244,12 @@ _dist-kernel_release() {
 # @DESCRIPTION:
 # Prints CONFIG_LOCALVERSION: DIST_KERNEL_LOCALVERSION, with -hardened for USE=hardened.
 _dist-kernel_localversion() {
-	echo "${DIST_KERNEL_LOCALVERSION}$(usev hardened -hardened)"
+	# A -bin package has no USE=hardened: its release is the one it was built with.
+	if in_iuse hardened; then
+		echo "${DIST_KERNEL_LOCALVERSION}$(usev hardened -hardened)"
+	else
+		echo "${DIST_KERNEL_LOCALVERSION}"
+	fi
 }
 
 # @FUNCTION: _dist-kernel_image_path
@@ -646,13 +666,7 @@ dist-kernel_src_test() {
 	mkdir -p "${t}/confdir" || die
 	emake "${_DIST_KERNEL_MAKE_ARGS[@]}" INSTALL_MOD_PATH="${t}/modules" modules_install
 
-	einfo "Making a generic initramfs with dracut"
-	: > "${t}/dracut.conf" || die
-	# An empty configuration: the build machine's dracut.conf.d says nothing about the target.
-	dracut --conf "${t}/dracut.conf" --confdir "${t}/confdir" --no-hostonly \
-		--kver "${KV_FULL}" --kmoddir "${t}/modules/lib/modules/${KV_FULL}" \
-		--omit "crypt dm dmraid lvm mdraid multipath nbd network network-manager nfs plymouth" \
-		--no-early-microcode --force "${t}/initrd" || die "dracut failed"
+	_dist-kernel_generic_initramfs "${t}/modules/lib/modules/${KV_FULL}" "${t}/initrd"
 
 	einfo "Booting ${KV_FULL} in QEMU (TCG)"
 	local status=0
@@ -670,6 +684,26 @@ dist-kernel_src_test() {
 	grep -q "DISTKERNEL-BOOT-OK [0-9a-f]* ${KV_FULL}\b" "${t}/serial.log" ||
 		die "QEMU booted another kernel release than ${KV_FULL} (serial log: ${t}/serial.log)"
 	einfo "The kernel booted in QEMU"
+}
+
+# @FUNCTION: _dist-kernel_generic_initramfs
+# @INTERNAL
+# @USAGE: <module directory> <output>
+# @DESCRIPTION:
+# Makes a generic (not host-only) dracut initramfs of ${KV_FULL} from the modules in <module
+# directory> (ending in lib/modules/KV). The build machine's dracut.conf and dracut.conf.d say
+# nothing about the target: dracut gets an empty configuration instead.
+_dist-kernel_generic_initramfs() {
+	local moddir=${1} out=${2} conf
+	conf=$(mktemp -d "${T}/dracut-conf.XXXXXX") || die
+	mkdir "${conf}/confdir" || die
+	: > "${conf}/dracut.conf" || die
+	einfo "Making a generic initramfs with dracut"
+	dracut --conf "${conf}/dracut.conf" --confdir "${conf}/confdir" --no-hostonly \
+		--kver "${KV_FULL}" --kmoddir "${moddir}" \
+		--omit "crypt dm dmraid lvm mdraid multipath nbd network network-manager nfs plymouth" \
+		--no-early-microcode --force "${out}" || die "dracut failed"
+	chmod 0644 "${out}" || die
 }
 
 # @FUNCTION: dist-kernel_src_install
@@ -699,6 +733,9 @@ dist-kernel_src_install() {
 	# The modules are stripped (or kept for USE=debug) by distkernel-stage; Portage's strip
 	# would break module signatures.
 	dostrip -x "/lib/modules/${KV_FULL}" "/usr/src/linux-${KV_FULL}"
+	[[ ${DIST_KERNEL_GENERIC_INITRAMFS} == 1 ]] &&
+		_dist-kernel_generic_initramfs "${ED%/}/lib/modules/${KV_FULL}" \
+			"${ED%/}/usr/src/linux-${KV_FULL}/initramfs-generic.img"
 	_dist-kernel_save_config
 }
 
@@ -755,6 +792,12 @@ _dist-kernel_merged_usr_links() {
 _dist-kernel_install_args() {
 	_DIST_KERNEL_INSTALL_ARGS=( add "${KV_FULL}" --root "${EROOT:-/}" )
 	use initramfs || _DIST_KERNEL_INSTALL_ARGS+=( --no-initramfs )
+	# The generic initramfs the package was built with (DIST_KERNEL_GENERIC_INITRAMFS, a -bin
+	# package): distkernel-install uses it unless this machine asks for another, and says so.
+	local generic=${EROOT%/}/usr/src/linux-${KV_FULL}/initramfs-generic.img
+	if use initramfs && [[ -f ${generic} ]]; then
+		_DIST_KERNEL_INSTALL_ARGS+=( --prebuilt-initramfs "${generic}" )
+	fi
 }
 
 # @FUNCTION: _dist-kernel_refresh_savedconfig
@@ -765,7 +808,8 @@ _dist-kernel_install_args() {
 # mtime differs from the one recorded at merge, so the user's saved config outlives the slot.
 # The new time is at least one second after the recorded one (Portage records whole seconds).
 _dist-kernel_refresh_savedconfig() {
-	use savedconfig || return 0
+	# A -bin package (dist-kernel-bin.eclass) has no savedconfig flag.
+	in_iuse savedconfig && use savedconfig || return 0
 	local f now mtime
 	for f in "${EROOT%/}/etc/portage/savedconfig/${CATEGORY}/${PF}"{,.base}; do
 		[[ -f ${f} ]] || continue
@@ -800,7 +844,7 @@ dist-kernel_pkg_postinst() {
 # src_install left out of the image, in ${EROOT}/var/lib/distkernel/keys/KV/ (0700, key 0600),
 # linked from /usr/src/linux-KV/certs/signing_key.pem where external-module packages look for it.
 _dist-kernel_keep_signing_key() {
-	use modules-sign && [[ -z ${MODULES_SIGN_KEY} && ${MERGE_TYPE} != binary ]] || return 0
+	in_iuse modules-sign && use modules-sign && [[ -z ${MODULES_SIGN_KEY} && ${MERGE_TYPE} != binary ]] || return 0
 	distkernel-stage signing-key keep "${KV_FULL}" --build "${WORKDIR}/build" --root "${EROOT:-/}" >/dev/null ||
 		ewarn "The generated module signing key could not be kept: external modules cannot be signed for ${KV_FULL}"
 }

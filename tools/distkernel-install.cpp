@@ -40,6 +40,8 @@ void print_plan(const InstallPlan &p)
 	if (p.efi_stub.set())
 		line("EFI stub", p.efi_stub);
 	line("initramfs", p.initramfs);
+	if (!p.prebuilt_refused.empty())
+		std::cerr << fmt::format("{:<18} {}\n", "prebuilt:", "not used: " + p.prebuilt_refused);
 	if (p.initramfs.value != "none") {
 		line("host-only", p.hostonly);
 		std::string files;
@@ -101,6 +103,9 @@ int main(int argc, char **argv)
 	add_cmd->add_option("KV", kv, "Kernel release")->required();
 	add_cmd->add_option("--layout", layout, "auto, installkernel, bls, custom, uki or efistub")->capture_default_str();
 	add_cmd->add_flag("--no-initramfs", no_initramfs, "Do not build an initramfs");
+	add_cmd->add_option("--prebuilt-initramfs", io.prebuilt_initramfs,
+			    "A generic initramfs made with the package: used instead of dracut unless the root asks for "
+			    "another (host-only, dracut.conf settings, --dracut-arg, external modules)");
 	add_cmd->add_flag("--src-symlink", io.src_symlink, "Point /usr/src/linux at linux-KV");
 	add_cmd->add_flag("--verify-modules", io.verify_modules, "Also verify every staged module's sha256");
 	programs(add_cmd);
@@ -142,6 +147,7 @@ int main(int argc, char **argv)
 	inspect_cmd->add_option("--layout", layout, "auto, installkernel, bls, custom, uki or efistub")->capture_default_str();
 	inspect_cmd->add_flag("--no-initramfs", no_initramfs, "As add --no-initramfs");
 	inspect_cmd->add_flag("--hostonly", io.hostonly, "As add --hostonly");
+	inspect_cmd->add_option("--prebuilt-initramfs", io.prebuilt_initramfs, "As add --prebuilt-initramfs");
 
 	return cli::run_main(app, argc, argv, [&]() -> int {
 		Logger log = cli::make_logger(opts);

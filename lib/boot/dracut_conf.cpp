@@ -29,6 +29,11 @@ DracutConf read_dracut_conf(const Root &root)
 				*setting = {a->value, file.string() + ":" + std::to_string(a->line)};
 		for (const auto &p : f.problems)
 			c.unread.push_back(file.string() + ":" + std::to_string(p.line) + ": " + p.reason);
+		if (c.first_setting.empty() && !f.assignments.empty())
+			c.first_setting = f.assignments.front().name + " at " + file.string() + ":" +
+					  std::to_string(f.assignments.front().line);
+		else if (c.first_setting.empty() && !f.problems.empty())
+			c.first_setting = "a line at " + file.string() + ":" + std::to_string(f.problems.front().line);
 	}
 	return c;
 }

@@ -101,7 +101,8 @@ HookOutcome run_kernel_hooks(const Root &root, const InstallPlan &plan, const st
 		env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	}
 	env["INSTALLKERNEL_LAYOUT"] = plan.install_conf.layout.set() ? plan.install_conf.layout.value : "compat";
-	env["INSTALLKERNEL_INITRD_GENERATOR"] = plan.initramfs.value;
+	// A prebuilt initramfs is dracut's too (made when the package was built).
+	env["INSTALLKERNEL_INITRD_GENERATOR"] = plan.initramfs.value == "prebuilt" ? "dracut" : plan.initramfs.value;
 	env["INSTALLKERNEL_UKI_GENERATOR"] =
 		plan.install_conf.uki_generator.set() ? plan.install_conf.uki_generator.value : "none";
 	env["INSTALLKERNEL_VERBOSE"] = log.level() >= Verbosity::verbose ? "1" : "0";

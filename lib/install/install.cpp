@@ -630,6 +630,34 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	d.dracut_args = opts.dracut_args;
 	if (choice.layout == Layout::uki)
 		detail::efi_stub(root, opts); // no stub: fail before dracut's work
+	if (plan.initramfs.value == "prebuilt") {
+		std::vector<std::string> staged_files;
+		for (const auto &f : k.files)
+			staged_files.push_back(f.path);
+		plan.prebuilt_refused = prebuilt_initramfs_refusal(root, plan, opts, kv, staged_files);
+		if (!plan.prebuilt_refused.empty())
+			plan.initramfs = {"dracut", "the prebuilt initramfs is not used"};
+	}
+	if (!plan.prebuilt_refused.empty())
+		log.info("not using the prebuilt generic initramfs {}: {}; building this machine's own with dracut",
+			 opts.prebuilt_initramfs, plan.prebuilt_refused);
+	if (plan.initramfs.value == "prebuilt") {
+		const fs::path given = opts.prebuilt_initramfs;
+		if (!fs::is_regular_file(given, ec))
+			throw Error("the prebuilt initramfs " + given.string() + " is not a file\n" + retry_hint(kv));
+		if (is_pe_file(given))
+			throw Error("the prebuilt initramfs " + given.string() + " is a UEFI executable (PE), not an initramfs\n" +
+				    retry_hint(kv));
+		initrd = tmp.path() / "initrd";
+		fs::copy_file(given, initrd, ec);
+		if (ec)
+			throw SystemError("cannot copy " + given.string(), ec.value());
+		fs::permissions(initrd, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+						fs::perms::others_read, ec);
+		log.step("using the prebuilt generic initramfs {} (no dracut run)", given.string());
+		d.initramfs = true;
+		d.prebuilt_initramfs = true;
+	}
 	if (plan.initramfs.value == "dracut") {
 		initrd = tmp.path() / "initrd";
 		auto argv = dracut_command(w, plan, s.image, initrd, tmp.path());
@@ -913,7 +941,42 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 				     "): dracut looks at this machine, not at the root");
 	if (p.dracut_conf.uefi.value == "yes")
 		p.pass_no_uefi = true;
+	if (!opts.prebuilt_initramfs.empty()) {
+		p.prebuilt_refused = prebuilt_initramfs_refusal(root, p, opts, "", {});
+		if (p.prebuilt_refused.empty())
+			p.initramfs = {"prebuilt", "--prebuilt-initramfs " + opts.prebuilt_initramfs +
+							   ": the package's generic initramfs, and nothing on this root asks for another"};
+	}
 	return p;
+}
+
+std::string prebuilt_initramfs_refusal(const Root &root, const InstallPlan &plan, const InstallOptions &opts,
+				       const std::string &release, const std::vector<std::string> &staged_files)
+{
+	if (plan.hostonly.value == "yes")
+		return "a host-only initramfs is asked for (" + plan.hostonly.source + ")";
+	if (!plan.dracut_conf.first_setting.empty())
+		return "the root's dracut configuration sets " + plan.dracut_conf.first_setting;
+	if (!opts.dracut_args.empty())
+		return "--dracut-arg " + opts.dracut_args.front() + " is given";
+	if (release.empty())
+		return {};
+	// A module the package did not stage: an external module that the generic initramfs lacks.
+	std::set<std::string> staged(staged_files.begin(), staged_files.end());
+	const std::string inside = "/lib/modules/" + release;
+	std::error_code ec;
+	fs::recursive_directory_iterator it(root.path(inside), fs::directory_options::none, ec), end;
+	for (; !ec && it != end; it.increment(ec)) {
+		if (!it->is_regular_file(ec))
+			continue;
+		const std::string rel = it->path().lexically_relative(root.path(inside)).string();
+		if (rel.find(".ko") == std::string::npos)
+			continue;
+		if (!staged.contains(inside + "/" + rel))
+			return "ROOT" + inside + "/" + rel + " is not the package's (an external module, which the generic "
+			       "initramfs does not have)";
+	}
+	return {};
 }
 
 void to_json(Json &doc, const InstallPlan &p)
@@ -935,6 +998,7 @@ void to_json(Json &doc, const InstallPlan &p)
 	doc["esp_target"] = setting(p.esp_target);
 	doc["efi_stub"] = setting(p.efi_stub);
 	doc["initramfs"] = setting(p.initramfs);
+	doc["prebuilt_refused"] = p.prebuilt_refused.empty() ? Json(nullptr) : Json(p.prebuilt_refused);
 	doc["hostonly"] = setting(p.hostonly);
 	Json dracut;
 	dracut["files"] = Json::array();

@@ -33,6 +33,7 @@ void to_json(Json &doc, const Deployment &d)
 	doc["initramfs"] = d.initramfs;
 	doc["hostonly"] = d.hostonly;
 	doc["dracut_args"] = d.dracut_args;
+	doc["prebuilt_initramfs"] = d.prebuilt_initramfs;
 	Json f = Json::array();
 	for (const auto &x : d.files)
 		f.push_back({{"path", x.path}, {"size", x.size}, {"sha256", x.sha256}});
@@ -152,6 +153,8 @@ Deployment Deployment::from_json(const Json &doc, const std::string &source)
 		d.hostonly = r.boolean(doc["hostonly"], "hostonly");
 	if (doc.contains("dracut_args"))
 		d.dracut_args = r.strings(doc["dracut_args"], "dracut_args");
+	if (doc.contains("prebuilt_initramfs"))
+		d.prebuilt_initramfs = r.boolean(doc["prebuilt_initramfs"], "prebuilt_initramfs");
 	std::size_t i = 0;
 	for (const auto &f : r.array(r.at(doc, "files", "files"), "files")) {
 		const std::string n = "files[" + std::to_string(i++) + "]";

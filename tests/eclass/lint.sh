@@ -8,7 +8,7 @@ cd "$DK_SOURCE_ROOT" || exit 1
 eclass=eclass/dist-kernel.eclass
 mapfile -t ebuilds < <(find ebuilds tests/fixtures/eclass -name '*.ebuild' | sort)
 [[ ${#ebuilds[@]} -ge 5 ]] || dk_fail "expected the overlay's ebuilds and the test ebuild, found: ${ebuilds[*]}"
-scripts=( "$eclass" tests/fixtures/eclass/eclass/*.eclass "${ebuilds[@]}" tests/eclass/*.sh )
+scripts=( "$eclass" eclass/dist-kernel-bin.eclass tests/fixtures/eclass/eclass/*.eclass "${ebuilds[@]}" tests/eclass/*.sh )
 
 for f in "${scripts[@]}"; do
 	bash -n "$f" || dk_fail "bash -n $f"
@@ -39,7 +39,7 @@ dk_ok "eclass layout and documentation"
 [[ $(cat ebuilds/profiles/repo_name) == distkernel ]] || dk_fail "ebuilds/profiles/repo_name"
 dk_grep '^masters = gentoo$' ebuilds/metadata/layout.conf
 [[ -f ebuilds/eclass/dist-kernel.eclass ]] || dk_fail "the eclass is not reachable as ebuilds/eclass/dist-kernel.eclass"
-for pkg in sys-kernel/vanilla-kernel sys-kernel/gentoo-kernel sys-kernel/distkernel virtual/dist-kernel; do
+for pkg in sys-kernel/vanilla-kernel sys-kernel/gentoo-kernel sys-kernel/gentoo-kernel-bin sys-kernel/distkernel virtual/dist-kernel; do
 	dk_grep "^${pkg%/*}\$" ebuilds/profiles/categories
 	[[ -f ebuilds/$pkg/metadata.xml ]] || dk_fail "$pkg has no metadata.xml"
 	if command -v xmllint >/dev/null; then xmllint --noout "ebuilds/$pkg/metadata.xml" || dk_fail "$pkg/metadata.xml"; fi
@@ -90,7 +90,7 @@ for dir in ebuilds/*/*/; do
 	grep -q '<!DOCTYPE pkgmetadata SYSTEM "https://www.gentoo.org/dtd/metadata.dtd">' "$xml" || dk_fail "$xml: no metadata.dtd DOCTYPE"
 	iuse=''
 	for f in "$dir"*.ebuild; do
-		if grep -q '^inherit dist-kernel$' "$f"; then
+		if grep -qE '^inherit dist-kernel(-bin)?$' "$f"; then
 			pms_init "$f" "${pkg%/*}"
 			pms_metadata || dk_fail "sourcing $f failed"
 			iuse+=" $PMS_META_IUSE"

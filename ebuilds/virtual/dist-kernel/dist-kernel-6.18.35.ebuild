@@ -13,5 +13,6 @@ RDEPEND="
 	|| (
 		~sys-kernel/gentoo-kernel-${PV}
 		~sys-kernel/vanilla-kernel-${PV}
+		~sys-kernel/gentoo-kernel-bin-${PV}
 	)
 "

@@ -83,6 +83,7 @@ struct DISTKERNEL_API DracutConf {
 	BootSetting hostonly;                     // "yes"/"no" as the user wrote it
 	BootSetting uefi;                         // "yes" asks dracut for a UEFI executable
 	std::vector<std::string> unread;          // "FILE:LINE: why" of lines not read (other settings)
+	std::string first_setting;                // "name at FILE:LINE" of the first line that sets anything; empty: none
 };
 DISTKERNEL_API DracutConf read_dracut_conf(const Root &root); // ParseError when a hostonly= or uefi= line cannot be read
 

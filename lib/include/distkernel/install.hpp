@@ -28,7 +28,7 @@ namespace distkernel {
 
 inline constexpr const char *deployment_schema = "distkernel.deployment";
 inline constexpr int deployment_major = 1;
-inline constexpr int deployment_minor = 0;
+inline constexpr int deployment_minor = 1; // 1.1: prebuilt_initramfs
 
 enum class Layout {
 	automatic,     // decided from the root (see choose_layout)
@@ -92,6 +92,9 @@ struct DISTKERNEL_API InstallOptions {
 	bool update_boot_menu = true;   // remove: regenerate grub.cfg afterwards (clean does it once at the end)
 	unsigned lock_timeout = 300;    // seconds to wait for another distkernel process's lock
 	bool lock_held = false;         // the caller holds lock_installs() already (clean)
+	// add: a generic initramfs made when the package was built, used instead of running dracut
+	// when nothing on the root asks for another (see prebuilt_initramfs_refusal); empty: dracut.
+	std::string prebuilt_initramfs;
 };
 
 // The lock add, remove, reinstall and clean take (ROOT/var/lib/distkernel/lock): waits for
@@ -108,7 +111,8 @@ struct DISTKERNEL_API InstallPlan {
 	InstallConf install_conf;
 	DracutConf dracut_conf;
 	LayoutChoice layout;
-	BootSetting initramfs; // "dracut" or "none"
+	BootSetting initramfs; // "dracut", "prebuilt" (InstallOptions::prebuilt_initramfs) or "none"
+	std::string prebuilt_refused; // a prebuilt initramfs was offered and is not used: why (dracut builds one)
 	BootSetting hostonly;  // "yes" or "no"; the source says why
 	bool pass_hostonly = false;    // dracut gets --hostonly (asked for on the command line)
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
@@ -121,6 +125,17 @@ struct DISTKERNEL_API InstallPlan {
 	std::vector<std::string> warnings;
 };
 DISTKERNEL_API InstallPlan plan_install(const Root &root, const InstallOptions &opts);
+
+// The rule for a prebuilt generic initramfs (InstallOptions::prebuilt_initramfs): it is used only
+// when the initramfs this root would get from dracut is the generic one the package was built
+// with. Returns why not, or empty when it may be used: a host-only initramfs (--hostonly or
+// hostonly=yes in the root's dracut configuration), any setting in the root's dracut.conf or
+// dracut.conf.d (modules, drivers, files the generic one lacks), --dracut-arg, or a module in
+// ROOT/lib/modules/KV that the staged manifest does not list (an external module, such as ZFS,
+// that must be in the initramfs). staged_modules: the manifest's paths under /lib/modules/KV.
+DISTKERNEL_API std::string prebuilt_initramfs_refusal(const Root &root, const InstallPlan &plan,
+						      const InstallOptions &opts, const std::string &release,
+						      const std::vector<std::string> &staged_files);
 DISTKERNEL_API void to_json(Json &doc, const InstallPlan &plan); // schema "distkernel.install-plan" 1.0
 
 struct DISTKERNEL_API DeployedFile {
@@ -140,6 +155,7 @@ struct DISTKERNEL_API Deployment {
 	bool initramfs = false;
 	bool hostonly = false;
 	std::vector<std::string> dracut_args; // the extra dracut arguments (reinstall repeats them)
+	bool prebuilt_initramfs = false;      // the package's generic initramfs, not one dracut built here
 	// The record's reader: checks the document and names source and the field in its errors.
 	static Deployment from_json(const Json &doc, const std::string &source);
 };

@@ -189,3 +189,58 @@ TEST_CASE("add with the real installkernel and no initramfs, then remove", "[ins
 	remove(root, "6.1.0-1-test", o, quiet);
 	CHECK(fs::is_empty(t.path() / "boot"));
 }
+
+TEST_CASE("a prebuilt generic initramfs is installed without dracut, and recorded", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	fake_stage(t.path(), "6.1.0-1-test");
+	put(t.path() / "generic.img", "generic initramfs");
+	InstallOptions o;
+	o.layout = Layout::installkernel;
+	o.prebuilt_initramfs = (t.path() / "generic.img").string();
+	o.dracut = "/nonexistent/dracut"; // a dracut run would fail the install
+	Logger quiet(Verbosity::quiet);
+	InstallResult r = add(root, "6.1.0-1-test", o, quiet);
+	CHECK(r.plan.initramfs.value == "prebuilt");
+	CHECK(get(t.path() / "boot/initramfs-6.1.0-1-test.img") == "generic initramfs");
+	auto d = find_installed(root, "6.1.0-1-test");
+	REQUIRE(d);
+	CHECK(d->initramfs);
+	CHECK(d->prebuilt_initramfs);
+
+	o.prebuilt_initramfs = (t.path() / "missing.img").string();
+	CHECK_THROWS_WITH(add(root, "6.1.0-1-test", o, quiet), Catch::Matchers::Contains("missing.img is not a file"));
+	CHECK(get(t.path() / "boot/initramfs-6.1.0-1-test.img") == "generic initramfs");
+}
+
+TEST_CASE("the prebuilt initramfs is refused when the root asks for another", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	InstallOptions o;
+	o.prebuilt_initramfs = "/generic.img";
+	auto why = [&](const std::vector<std::string> &staged = {}) {
+		return prebuilt_initramfs_refusal(root, plan_install(root, o), o, "6.1.0-1-test", staged);
+	};
+	CHECK(why().empty());
+	CHECK(plan_install(root, o).initramfs.value == "prebuilt");
+	put(t.path() / "etc/dracut.conf.d/10-comment.conf", "# nothing set here\n\n");
+	CHECK(why().empty());
+	put(t.path() / "etc/dracut.conf.d/20-compress.conf", "compress=\"zstd\"\n");
+	CHECK_THAT(why(), Catch::Matchers::Contains("sets compress at"));
+	CHECK_THAT(why(), Catch::Matchers::Contains("20-compress.conf:1"));
+	CHECK(plan_install(root, o).initramfs.value == "dracut");
+	CHECK_FALSE(plan_install(root, o).prebuilt_refused.empty());
+	fs::remove(t.path() / "etc/dracut.conf.d/20-compress.conf");
+	put(t.path() / "etc/dracut.conf", "hostonly=\"yes\"\n");
+	CHECK_THAT(why(), Catch::Matchers::Contains("host-only"));
+	fs::remove(t.path() / "etc/dracut.conf");
+	o.dracut_args = {"--add=lvm"};
+	CHECK_THAT(why(), Catch::Matchers::Contains("--dracut-arg --add=lvm"));
+	o.dracut_args.clear();
+	put(t.path() / "lib/modules/6.1.0-1-test/kernel/fs/ext4.ko", "ko");
+	CHECK(why({"/lib/modules/6.1.0-1-test/kernel/fs/ext4.ko"}).empty());
+	put(t.path() / "lib/modules/6.1.0-1-test/extra/zfs.ko.xz", "ko");
+	CHECK_THAT(why({"/lib/modules/6.1.0-1-test/kernel/fs/ext4.ko"}), Catch::Matchers::Contains("extra/zfs.ko.xz"));
+}
