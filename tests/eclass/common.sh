@@ -23,3 +23,17 @@ dk_test_ebuild() {
 	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$file"
 	echo "$file"
 }
+
+# dk_kernel_test_start TOOL...: the start of a test of the shared test kernel (tests/test-kernel):
+# the real parts, a temporary directory ($T), the TOOLs it runs built, $started (for the test's
+# time) and $prebuilt, the shared kernel's build directory.
+dk_kernel_test_start() {
+	dk_real_parts
+	dk_tmp
+	local tool
+	for tool in "$@"; do
+		[[ -x $DK_TOOLS/$tool ]] || dk_fail "$tool is not built in $DK_TOOLS"
+	done
+	started=$SECONDS
+	prebuilt=$("$DK_SOURCE_ROOT/tests/test-kernel") || dk_fail "the shared test kernel did not build"
+}

@@ -19,13 +19,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$DK_SOURCE_ROOT/tests/eclass/harness.sh"
 # shellcheck source=common.sh
 source "$DK_SOURCE_ROOT/tests/eclass/common.sh"
-dk_real_parts
-dk_tmp
-for tool in distkernel-config distkernel-stage distkernel-install distkernel-check; do
-	[[ -x $DK_TOOLS/$tool ]] || dk_fail "$tool is not built in $DK_TOOLS"
-done
-started=$SECONDS
-prebuilt=$("$DK_SOURCE_ROOT/tests/test-kernel") || dk_fail "the shared test kernel did not build"
+dk_kernel_test_start distkernel-config distkernel-stage distkernel-install distkernel-check
 grep -q '^CONFIG_MODULE_SIG=y' "$prebuilt/.config" || dk_fail "the shared test kernel has no CONFIG_MODULE_SIG"
 PMS_BASE=$T/pms
 R=$T/root

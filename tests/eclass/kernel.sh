@@ -14,14 +14,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$DK_SOURCE_ROOT/tests/eclass/harness.sh"
 # shellcheck source=common.sh
 source "$DK_SOURCE_ROOT/tests/eclass/common.sh"
-dk_real_parts
-dk_tmp
-for tool in distkernel-config distkernel-stage distkernel-install; do
-	[[ -x $DK_TOOLS/$tool ]] || dk_fail "$tool is not built in $DK_TOOLS"
-done
-
-started=$SECONDS
-prebuilt=$("$DK_SOURCE_ROOT/tests/test-kernel") || dk_fail "the shared test kernel did not build"
+dk_kernel_test_start distkernel-config distkernel-stage distkernel-install
 PMS_BASE=$T/pms
 # src_test boots with the checkout's qemu-boot (sys-kernel/distkernel installs the same script).
 PMS_MAKE_CONF="DK_TREE=$DK_TREE DIST_KERNEL_QEMU_BOOT=$DK_SOURCE_ROOT/tests/qemu-boot DISTKERNEL_CACHE=$DK_CACHE"
