@@ -33,3 +33,23 @@ root = [x["driver"] for layer in d["mounts"]["root"]["chain"] for x in layer["de
 sys.exit(0 if eval(sys.argv[2]) else 1)
 PY
 }
+
+# dk_trim_projected_tree TRIM-JSON DIR: the module tree a trimmed config yields, without building
+# it: the files of Debian's prebuilt tree for the modules `distkernel-config trim --json` keeps
+# (hard links where possible), Debian's modules.builtin*, then depmod. Prints DIR/lib/modules/KV.
+dk_trim_projected_tree() {
+	local json=$1 dir=$2
+	local src=$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV dst=$2/lib/modules/$DK_DEBIAN_KV
+	mkdir -p "$dst"
+	cp "$src"/modules.builtin* "$src/modules.order" "$dst/"
+	local module file rel
+	while read -r module; do
+		file=$(modinfo -b "$DK_DEBIAN_ROOT" -k "$DK_DEBIAN_KV" -F filename "$module" 2>/dev/null) || continue
+		[[ $file == "$src"/* ]] || continue
+		rel=${file#"$src"/}
+		mkdir -p "$dst/$(dirname "$rel")"
+		ln -f "$file" "$dst/$rel" 2>/dev/null || cp "$file" "$dst/$rel"
+	done < <(python3 -c 'import json,sys; [print(k["module"]) for k in json.load(open(sys.argv[1]))["kept"]]' "$json")
+	depmod -b "$dir" "$DK_DEBIAN_KV" || dk_fail "depmod of the projected tree $dst failed"
+	echo "$dst"
+}
