@@ -31,13 +31,21 @@ mkdir -p "$record_dir"
 dk_ok "trimmed Debian's config to machine A: $(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["counts"]; print(c["trimmed_modules"], "of", c["base_modules"], "modules,", c["trimmed_objects"], "of", c["base_objects"], "objects")' "$T/trim.json")"
 
 # --- the build, through the eclass (cached by configuration) -------------------------------------
-# ccache around the compiler Kconfig uses, when there is one: a new layer rebuilds only what it changes.
+# ccache around the compiler Kconfig uses, when there is one: a new layer rebuilds only what it
+# changes. Always at the same path: kbuild records the compiler's command line per object, and
+# another CC would rebuild every object of the cached build.
 cc=
 if command -v ccache >/dev/null; then
-	cc=$record_dir/ccache-cc
-	printf '#!/bin/sh\nexport CCACHE_DIR="%s" CCACHE_MAXSIZE=3G CCACHE_NOHASHDIR=true CCACHE_BASEDIR="%s"\nexec ccache x86_64-linux-gnu-gcc "$@"\n' \
-		"$record_dir/ccache" "$DK_CACHE" > "$cc.tmp"
-	chmod 755 "$cc.tmp" && mv "$cc.tmp" "$cc"
+	cc=$record_dir/bin/ccache-gcc
+	mkdir -p "$record_dir/bin"
+	cat > "$cc.tmp" <<-EOS
+	#!/bin/sh
+	# ccache around the compiler the eclass gives Kconfig, with its own cache for kernel objects
+	export CCACHE_DIR=$record_dir/ccache CCACHE_MAXSIZE=3G CCACHE_NOHASHDIR=true CCACHE_BASEDIR=$DK_CACHE
+	exec ccache x86_64-linux-gnu-gcc "\$@"
+	EOS
+	chmod 755 "$cc.tmp"
+	if cmp -s "$cc.tmp" "$cc"; then rm -f "$cc.tmp"; else mv "$cc.tmp" "$cc"; fi
 fi
 make_conf="DK_DEBIAN_CONFIG=$DK_DEBIAN_CONFIG DK_TRIM_LAYER=$T/trim-A.config${cc:+ CC=$cc}"
 t0=$SECONDS
