@@ -47,9 +47,9 @@ if command -v ccache >/dev/null; then
 	chmod 755 "$cc.tmp"
 	if cmp -s "$cc.tmp" "$cc"; then rm -f "$cc.tmp"; else mv "$cc.tmp" "$cc"; fi
 fi
-make_conf="DK_DEBIAN_CONFIG=$DK_DEBIAN_CONFIG DK_TRIM_LAYER=$T/trim-A.config${cc:+ CC=$cc}"
+trim_make_conf="DK_DEBIAN_CONFIG=$DK_DEBIAN_CONFIG DK_TRIM_LAYER=$T/trim-A.config${cc:+ CC=$cc}"
 t0=$SECONDS
-prebuilt=$(DK_KERNEL_FIXTURE=dktrim-kernel DK_KERNEL_USE="" DK_KERNEL_MAKE_CONF=$make_conf \
+prebuilt=$(DK_KERNEL_FIXTURE=dktrim-kernel DK_KERNEL_USE="" DK_KERNEL_MAKE_CONF=$trim_make_conf \
 	"$DK_SOURCE_ROOT/tests/test-kernel" 2> "$T/build.log") || { tail -n 40 "$T/build.log" >&2; dk_fail "the trimmed kernel did not build"; }
 cat "$T/build.log" >&2
 # tests/test-kernel keeps the wall time of the build that made it
@@ -58,7 +58,7 @@ echo "trimmed kernel: $prebuilt (built in ${build_s:-an unrecorded time} s; $((S
 
 # --- the eclass's phases on that build, merged into ROOT ------------------------------------------
 PMS_BASE=$T/pms
-PMS_MAKE_CONF="DK_TREE=$DK_TREE $make_conf DISTKERNEL_CACHE=$DK_CACHE"
+PMS_MAKE_CONF="DK_TREE=$DK_TREE $trim_make_conf DISTKERNEL_CACHE=$DK_CACHE"
 PMS_ROOT=$T/root
 PMS_USE=""
 mkdir -p "$PMS_ROOT"
