@@ -109,6 +109,15 @@ void trim_needed_symbols(const kconfig::Expr *e, bool negated, std::vector<std::
 	}
 }
 
+// How a rule was written, for messages: "--keep e1000" or "rules:3: keep e1000".
+std::string trim_rule_text(const TrimRule &r)
+{
+	const char *verb = r.keep ? "keep" : "drop";
+	if (r.origin.line == 0)
+		return fmt::format("--{} {}", verb, quote_input(r.name));
+	return fmt::format("{}: {} {}", r.origin.str(), verb, quote_input(r.name));
+}
+
 bool trim_is_module(const Config &c, const std::string &symbol)
 {
 	return c.value_of(symbol).kind() == Value::Kind::module;
@@ -123,7 +132,7 @@ struct TrimState {
 	ModuleTree modules;
 	std::map<std::string, std::vector<TrimReason>> module_reasons; // module -> why
 	std::map<std::string, std::vector<TrimReason>> symbol_reasons; // symbol -> why
-	std::map<std::string, Origin> dropped_by_rule;                // symbol -> rule
+	std::map<std::string, TrimRule> dropped_by_rule;              // symbol -> rule
 	std::set<std::string> root_symbols;                           // what the root needs: never dropped
 	std::vector<std::string> unresolved, warnings;
 
@@ -288,10 +297,10 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 		std::string sym = trim_symbol_name(r.name);
 		bool is_symbol = r.name.starts_with("CONFIG_") || (st.kconfig.find(sym) && st.kbuild.module(r.name).empty());
 		if (!is_symbol && st.kbuild.module(r.name).empty() && !st.modules.find(normalise_module_name(r.name)))
-			throw UsageError(fmt::format("{} {}: no module of that name in {} or {}, and no such Kconfig symbol", r.origin.str(),
-						     quote_input(r.name), o.module_dir.string(), o.tree.string()));
+			throw UsageError(fmt::format("{}: no module of that name in {} or {}, and no such Kconfig symbol", trim_rule_text(r),
+						     o.module_dir.string(), o.tree.string()));
 		if (is_symbol && !st.kconfig.find(sym))
-			throw UsageError(fmt::format("{} {}: no such Kconfig symbol in {}", r.origin.str(), quote_input(r.name), o.tree.string()));
+			throw UsageError(fmt::format("{}: no such Kconfig symbol in {}", trim_rule_text(r), o.tree.string()));
 		last_rule[is_symbol ? "CONFIG_" + sym : normalise_module_name(r.name)] = &r;
 	}
 
@@ -326,21 +335,21 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 			std::string sym = key.substr(7);
 			if (r->keep) {
 				if (!trim_is_module(st.base, sym) && st.base.value_of(sym).is_off())
-					throw UsageError(fmt::format("{} keep {}: the base does not build it (n): trim only keeps what the "
+					throw UsageError(fmt::format("{}: the base does not build it (n): trim only keeps what the "
 								     "base has; set it in a config.d layer",
-								     r->origin.str(), key));
+								     trim_rule_text(*r)));
 				st.need_symbol(sym, {"rule", "keep " + r->name, r->origin.str()});
 			} else {
-				st.dropped_by_rule.emplace(sym, r->origin);
+				st.dropped_by_rule.emplace(sym, *r);
 			}
 		} else if (r->keep) {
 			st.need_module(key, {"rule", "keep " + r->name, r->origin.str()});
 		} else {
 			if (root_modules.count(key))
-				throw UsageError(fmt::format("{} drop {}: the root filesystem needs it", r->origin.str(), r->name));
+				throw UsageError(fmt::format("{}: the root filesystem needs it", trim_rule_text(*r)));
 			st.module_reasons.erase(key);
 			if (const KbuildGoal *g = st.goal_of(key); g && !g->symbol.empty())
-				st.dropped_by_rule.emplace(g->symbol, r->origin);
+				st.dropped_by_rule.emplace(g->symbol, *r);
 		}
 	}
 
@@ -362,12 +371,12 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 			if ((e.value.kind() == Value::Kind::module || e.value.kind() == Value::Kind::yes) && trim_is_module(st.base, e.symbol))
 				st.need_symbol(e.symbol, {"layer", format_entry(e.symbol, e.value), e.origin.str()});
 	}
-	for (const auto &[sym, origin] : st.dropped_by_rule) {
+	for (const auto &[sym, rule] : st.dropped_by_rule) {
 		for (const auto &s : root_modules)
 			if (const KbuildGoal *g = st.goal_of(s); g && g->symbol == sym)
-				throw UsageError(fmt::format("{} drop CONFIG_{}: the root filesystem needs it (module {})", origin.str(), sym, s));
+				throw UsageError(fmt::format("{}: the root filesystem needs it (module {})", trim_rule_text(rule), s));
 		if (st.symbol_reasons.count(sym))
-			st.warnings.push_back(fmt::format("CONFIG_{} dropped by {} although {} needs it", sym, origin.str(),
+			st.warnings.push_back(fmt::format("CONFIG_{} dropped by {} although {} needs it", sym, trim_rule_text(rule),
 							  st.symbol_reasons[sym].front().detail));
 		st.symbol_reasons.erase(sym);
 	}
@@ -440,7 +449,7 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 				 syms.size());
 		for (const auto &s : syms) {
 			if (auto it = st.dropped_by_rule.find(s); it != st.dropped_by_rule.end())
-				t += "# dropped by " + it->second.str() + "\n";
+				t += "# dropped by " + trim_rule_text(it->second) + "\n";
 			t += format_entry(s, Value()) + "\n";
 		}
 	}
