@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -458,6 +459,64 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 	log.verbose("trim: {} Makefiles, {} module symbols of the base, {} kept", st.kbuild.makefile_count(), r.base_module_symbols,
 		    r.trimmed_module_symbols);
 	return r;
+}
+
+TrimSettings read_trim_settings(const Root &root, const std::string &inside, const fs::path &tree)
+{
+	const fs::path file = root.path(inside);
+	TrimSettings s;
+	for (const auto &kv : text::key_values(read_file(file), file)) {
+		fs::path *target = kv.key == "snapshot" ? &s.snapshot : kv.key == "modules" ? &s.module_dir : kv.key == "rules" ? &s.rules : nullptr;
+		if (!target)
+			throw ParseError(file, kv.line, fmt::format("unknown key {} (snapshot, modules, rules)", quote_input(kv.key)));
+		if (kv.value.empty() || kv.value.front() != '/')
+			throw ParseError(file, kv.line, fmt::format("{} = {}: not an absolute path (inside {})", kv.key, quote_input(kv.value),
+								  root.dir().string()));
+		*target = root.path(kv.value);
+	}
+	if (s.snapshot.empty())
+		throw ParseError(file, 0, "names no snapshot (snapshot = /path/of/the/machine.json)");
+	if (!s.module_dir.empty())
+		return s;
+	// The tree's series from its Makefile's VERSION and PATCHLEVEL.
+	std::string series;
+	std::error_code ec;
+	if (fs::is_regular_file(tree / "Makefile", ec)) {
+		std::string version, patchlevel;
+		for (std::string_view l : text::lines(read_file(tree / "Makefile"))) {
+			if (l.starts_with("VERSION = "))
+				version = text::trim(l.substr(10));
+			else if (l.starts_with("PATCHLEVEL = "))
+				patchlevel = text::trim(l.substr(13));
+		}
+		if (!version.empty() && !patchlevel.empty())
+			series = version + "." + patchlevel + ".";
+	}
+	std::vector<std::string> same, any;
+	for (const char *dir : {"/lib/modules", "/usr/lib/modules"}) {
+		fs::path d = root.path(dir);
+		if (!fs::is_directory(d, ec))
+			continue;
+		for (const auto &e : fs::directory_iterator(d, ec)) {
+			if (!fs::is_regular_file(e.path() / "modules.alias", ec))
+				continue;
+			any.push_back(e.path().string());
+			if (!series.empty() && e.path().filename().string().starts_with(series))
+				same.push_back(e.path().string());
+		}
+	}
+	auto newest = [](std::vector<std::string> &v) {
+		std::sort(v.begin(), v.end(), [](const std::string &a, const std::string &b) { return strverscmp(a.c_str(), b.c_str()) < 0; });
+		return fs::path(v.back());
+	};
+	if (!same.empty())
+		s.module_dir = newest(same);
+	else if (!any.empty())
+		s.module_dir = newest(any);
+	else
+		throw Error(file.string() + ": names no module tree (modules = ...) and " + root.path("/lib/modules").string() +
+			    " has none with modules.alias to map the machine's devices to modules");
+	return s;
 }
 
 namespace {

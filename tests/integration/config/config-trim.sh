@@ -64,6 +64,36 @@ dk_expect_status 0 "$cfg" trim-check --machine "$fx/qemu-pc-virtio.json" --tree 
 dk_expect_status 3 "$cfg" trim-check --machine "$fx/qemu-pc-ahci.json" --tree "$DK_TREE" --modules "$mods" --config "$final"
 dk_grep '^warning: not covered: / \(/dev/sda\): disk sda: /sys/devices/pci0000:00/0000:00:02.0 pci:v00008086d00002922.*: module ahci \(CONFIG_SATA_AHCI is n\)$' "$T/err"
 
+# distkernel-check on a kernel that records the machine it was trimmed for (as the eclass
+# installs it): says so on another machine, and that it is this one's on the machine itself
+mkdir -p "$T/root/usr/src/linux-$DK_DEBIAN_KV"
+cp "$fx/qemu-pc-virtio.json" "$T/root/usr/src/linux-$DK_DEBIAN_KV/distkernel-trim-machine.json"
+check=("$DK_TOOLS/distkernel-check" "$DK_DEBIAN_KV" --root "$T/root" --modules "$mods")
+"${check[@]}" --machine "$fx/qemu-pc-ahci.json" >/dev/null 2>"$T/err" || true
+dk_grep "^  warning \[trim\]: $DK_DEBIAN_KV was trimmed for another machine \(/usr/src/linux-$DK_DEBIAN_KV/distkernel-trim-machine.json\): 2 device\(s\) driven here are not in its snapshot" "$T/err"
+"${check[@]}" --machine "$fx/qemu-pc-virtio.json" >/dev/null 2>"$T/err" || true
+dk_grep "^  info \[trim\]: trimmed for this machine's devices" "$T/err"
+
+# the eclass's settings file: snapshot, module tree and rules under a root
+mkdir -p "$T/sys/etc/kernel"
+cp "$fx/qemu-pc-virtio.json" "$T/sys/etc/kernel/machine.json"
+printf 'keep CONFIG_HW_RANDOM_VIRTIO\n' > "$T/sys/etc/kernel/trim.rules"
+# no "modules =": the newest module tree of the tree's series (6.1) under the root; its
+# indexes are all trim reads
+printf '# trimmed for this VM\nsnapshot = /etc/kernel/machine.json\nrules = /etc/kernel/trim.rules\n' \
+	> "$T/sys/etc/kernel/distkernel-trim"
+mkdir -p "$T/sys/lib/modules/$DK_DEBIAN_KV" "$T/sys/lib/modules/5.10.0-1-amd64"
+cp "$mods"/modules.* "$T/sys/lib/modules/$DK_DEBIAN_KV/"
+cp "$mods"/modules.alias "$T/sys/lib/modules/5.10.0-1-amd64/"
+dk_expect_status 0 "$cfg" trim --root "$T/sys" --settings /etc/kernel/distkernel-trim --tree "$DK_TREE" \
+	--base "$DK_DEBIAN_CONFIG" -o "$T/settings.config"
+dk_grep "^trimming for $T/sys/etc/kernel/machine.json with the module aliases of $T/sys/lib/modules/$DK_DEBIAN_KV" "$T/err"
+dk_nogrep '^# CONFIG_HW_RANDOM_VIRTIO is not set$' "$T/settings.config"
+printf 'snapshot = etc/kernel/machine.json\n' > "$T/sys/etc/kernel/distkernel-trim"
+dk_expect_status 1 "$cfg" trim --root "$T/sys" --settings /etc/kernel/distkernel-trim --tree "$DK_TREE" \
+	--base "$DK_DEBIAN_CONFIG" -o "$T/x.config"
+dk_grep "$T/sys/etc/kernel/distkernel-trim:1: snapshot = 'etc/kernel/machine.json': not an absolute path" "$T/err"
+
 # errors name the file or value
 dk_expect_status 2 "${trim[@]}" --machine "$fx/qemu-pc-virtio.json" --keep no-such-driver -o "$T/x.config"
 dk_grep "--keep 'no-such-driver': no module of that name" "$T/err"
