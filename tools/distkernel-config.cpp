@@ -266,7 +266,7 @@ struct UpgradeCommands {
 // trim: a layer for one machine; trim-check: what a trimmed config lacks on another machine.
 struct TrimCommands {
 	CLI::App *trim = nullptr, *check = nullptr;
-	std::string machine, tree, base, modules, output, arch, config, root = "/", settings;
+	std::string machine, tree, base, modules, output, arch, config, root = "/", settings, save_machine;
 	std::vector<std::string> keeps, drops, rules, layers;
 	bool explain = false;
 	CLI::Option *keep_opt = nullptr, *drop_opt = nullptr;
@@ -296,6 +296,9 @@ struct TrimCommands {
 			->type_name("FILE");
 		trim->add_option("--layer", layers, "The user's layers (config.d files or directories): what they set to y or m is kept")
 			->type_name("LAYER");
+		trim->add_option("--save-machine", save_machine, "Copy the snapshot trimmed for to FILE (what a kernel package "
+								 "records beside the kernel)")
+			->type_name("FILE");
 		trim->add_flag("--explain", explain, "Say for each kept module what needs it, for each dropped class why");
 		trim->add_option("-o,--output", output, "Write the layer to FILE")->required()->type_name("LAYER.config");
 
@@ -354,6 +357,8 @@ struct TrimCommands {
 		o.layers.assign(layers.begin(), layers.end());
 		TrimResult r = distkernel::trim(o, log);
 		atomic_write(output, r.layer_text, 0644, Durability::unsynced);
+		if (!save_machine.empty())
+			atomic_copy(snapshot, save_machine);
 		if (opts.json)
 			cli::print_json(trim_json(o, r, output));
 		if (explain) {
