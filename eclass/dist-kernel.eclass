@@ -528,16 +528,20 @@ _dist-kernel_check_cc() {
 }
 
 # @FUNCTION: _dist-kernel_trim_layer
+# @USAGE: <preset files, one per line>
 # @INTERNAL
 # @DESCRIPTION:
 # With ${ESYSROOT}/etc/kernel/distkernel-trim (docs/trim.md: the machine's snapshot, the module
 # tree whose aliases map its devices, keep/drop rules), writes ${T}/trim.config with
-# distkernel-config trim (what the user's config.d sets to y or m stays) and
+# distkernel-config trim (what the presets and the user's config.d set to y or m stays) and
 # ${T}/trim-machine.json, the snapshot it was trimmed for. Returns 1 when there is no such file.
 _dist-kernel_trim_layer() {
 	[[ -f ${ESYSROOT%/}/etc/kernel/distkernel-trim ]] || return 1
-	local config_d=()
-	[[ -d ${ESYSROOT%/}/etc/kernel/config.d ]] && config_d=( --layer "${ESYSROOT%/}/etc/kernel/config.d" )
+	local config_d=() preset
+	while read -r preset; do
+		[[ -n ${preset} ]] && config_d+=( --layer "${preset}" )
+	done <<< "${1}"
+	[[ -d ${ESYSROOT%/}/etc/kernel/config.d ]] && config_d+=( --layer "${ESYSROOT%/}/etc/kernel/config.d" )
 	einfo "Trimming the modules to one machine (${ESYSROOT%/}/etc/kernel/distkernel-trim)"
 	distkernel-config trim --root "${ESYSROOT:-/}" --settings /etc/kernel/distkernel-trim \
 		--tree "${S}" --arch "$(tc-arch-kernel)" --base "${DIST_KERNEL_BASE_CONFIGS[0]}" "${config_d[@]}" \
@@ -602,13 +606,14 @@ dist-kernel_src_configure() {
 	local sign_layer
 	sign_layer=$(_dist-kernel_modules_sign_layer) || die
 	[[ -n ${sign_layer} ]] && layers+=( "${sign_layer}" )
-	# A kernel trimmed to one machine: after the distribution's layers, before the user's.
-	_dist-kernel_trim_layer && layers+=( "${T}/trim.config" )
 	# Feature presets selected in /etc/kernel/distkernel-presets (docs/presets.md), before the
 	# user's own layers so that those win.
 	local presets
 	presets=$(distkernel-config presets --root "${ESYSROOT:-/}") ||
 		die "${FUNCNAME[0]}: distkernel-config presets failed (${ESYSROOT%/}/etc/kernel/distkernel-presets)"
+	# A kernel trimmed to one machine: after the distribution's layers, before the user's
+	# (what the presets and config.d set to y or m stays in the trim).
+	_dist-kernel_trim_layer "${presets}" && layers+=( "${T}/trim.config" )
 	if [[ -n ${presets} ]]; then
 		elog "Applying the feature presets: ${presets//$'\n'/ }"
 		mapfile -t -O "${#layers[@]}" layers <<< "${presets}"

@@ -124,6 +124,17 @@ bool trim_is_module(const Config &c, const std::string &symbol)
 	return c.value_of(symbol).kind() == Value::Kind::module;
 }
 
+// A reason once, and a few of them: enough to explain, not every device of a kind.
+void trim_add_reason(std::vector<TrimReason> &reasons, const TrimReason &why)
+{
+	if (reasons.size() >= 8)
+		return;
+	for (const auto &r : reasons)
+		if (r.kind == why.kind && r.detail == why.detail && r.where == why.where)
+			return;
+	reasons.push_back(why);
+}
+
 struct TrimState {
 	const TrimOptions &o;
 	const Logger &log;
@@ -140,9 +151,7 @@ struct TrimState {
 	void need_module(const std::string &raw, const TrimReason &why)
 	{
 		std::string name = normalise_module_name(raw);
-		auto &r = module_reasons[name];
-		if (r.size() < 8)
-			r.push_back(why);
+		trim_add_reason(module_reasons[name], why);
 	}
 
 	// What modprobe would load for the alias; false when nothing matches.
@@ -213,9 +222,7 @@ struct TrimState {
 
 	void need_symbol(const std::string &symbol, const TrimReason &why)
 	{
-		auto &r = symbol_reasons[symbol];
-		if (r.size() < 8)
-			r.push_back(why);
+		trim_add_reason(symbol_reasons[symbol], why);
 	}
 
 	// A module's symbols: its own, the directories above it, the parts of it the base builds.
