@@ -266,7 +266,7 @@ struct UpgradeCommands {
 // trim: a layer for one machine; trim-check: what a trimmed config lacks on another machine.
 struct TrimCommands {
 	CLI::App *trim = nullptr, *check = nullptr;
-	std::string machine, tree, base, modules, output, arch, config;
+	std::string machine, tree, base, modules, output, arch, config, root = "/", settings, save_machine;
 	std::vector<std::string> keeps, drops, rules, layers;
 	bool explain = false;
 	CLI::Option *keep_opt = nullptr, *drop_opt = nullptr;
@@ -275,16 +275,17 @@ struct TrimCommands {
 	{
 		trim = app.add_subcommand("trim", "Write a layer that turns off every module of BASE the machine of SNAPSHOT does "
 						  "not need (its devices, loaded modules, mounts, the always-kept classes, rules)");
-		trim->add_option("--machine", machine, "The machine: `distkernel-check snapshot --json` output")
-			->required()
-			->type_name("SNAPSHOT");
+		trim->add_option("--machine", machine, "The machine: `distkernel-check snapshot --json` output")->type_name("SNAPSHOT");
+		trim->add_option("--settings", settings, "Take the snapshot, module tree and rules from this file inside ROOT "
+							 "(e.g. " + std::string(trim_settings_file) + ", docs/trim.md)")
+			->type_name("FILE");
+		trim->add_option("--root", root, "The root --settings and its paths are read under")->type_name("DIR");
 		trim->add_option("--tree", tree, "Kernel source tree (Kconfig and Makefiles are read, nothing is built)")
 			->required()
 			->type_name("SRC");
 		trim->add_option("--base", base, "The base config the layer applies to")->required()->type_name("BASE");
 		trim->add_option("--modules", modules, "A module tree of the same series (lib/modules/KV after depmod: "
 							"modules.alias, modules.builtin, modules.order)")
-			->required()
 			->type_name("DIR");
 		trim->add_option("--arch", arch, "ARCH of the tree (default: " + std::string(default_arch) + ")");
 		keep_opt = trim->add_option("--keep", keeps, "Keep a module (NAME) or symbol (CONFIG_X) whatever the machine shows")
@@ -295,6 +296,9 @@ struct TrimCommands {
 			->type_name("FILE");
 		trim->add_option("--layer", layers, "The user's layers (config.d files or directories): what they set to y or m is kept")
 			->type_name("LAYER");
+		trim->add_option("--save-machine", save_machine, "Copy the snapshot trimmed for to FILE (what a kernel package "
+								 "records beside the kernel)")
+			->type_name("FILE");
 		trim->add_flag("--explain", explain, "Say for each kept module what needs it, for each dropped class why");
 		trim->add_option("-o,--output", output, "Write the layer to FILE")->required()->type_name("LAYER.config");
 
@@ -319,12 +323,26 @@ struct TrimCommands {
 	int run_trim(const cli::CommonOptions &opts, const Logger &log) const
 	{
 		TrimOptions o;
-		o.machine = read_machine_snapshot(machine);
-		o.machine_source = machine;
+		std::string snapshot = machine;
+		o.module_dir = modules;
+		if (!settings.empty()) {
+			TrimSettings ts = read_trim_settings(Root(root), settings, tree);
+			if (snapshot.empty())
+				snapshot = ts.snapshot.string();
+			if (o.module_dir.empty())
+				o.module_dir = ts.module_dir;
+			if (!ts.rules.empty())
+				for (auto &r : read_trim_rules(ts.rules))
+					o.rules.push_back(std::move(r));
+			log.info("trimming for {} with the module aliases of {}", snapshot, o.module_dir.string());
+		}
+		if (snapshot.empty() || o.module_dir.empty())
+			throw UsageError("trim needs --machine and --modules, or --settings");
+		o.machine = read_machine_snapshot(snapshot);
+		o.machine_source = snapshot;
 		o.tree = tree;
 		o.arch = arch;
 		o.base = base;
-		o.module_dir = modules;
 		for (const auto &f : rules)
 			for (auto &r : read_trim_rules(f))
 				o.rules.push_back(std::move(r));
@@ -339,6 +357,8 @@ struct TrimCommands {
 		o.layers.assign(layers.begin(), layers.end());
 		TrimResult r = distkernel::trim(o, log);
 		atomic_write(output, r.layer_text, 0644, Durability::unsynced);
+		if (!save_machine.empty())
+			atomic_copy(snapshot, save_machine);
 		if (opts.json)
 			cli::print_json(trim_json(o, r, output));
 		if (explain) {

@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -109,9 +110,29 @@ void trim_needed_symbols(const kconfig::Expr *e, bool negated, std::vector<std::
 	}
 }
 
+// How a rule was written, for messages: "--keep e1000" or "rules:3: keep e1000".
+std::string trim_rule_text(const TrimRule &r)
+{
+	const char *verb = r.keep ? "keep" : "drop";
+	if (r.origin.line == 0)
+		return fmt::format("--{} {}", verb, quote_input(r.name));
+	return fmt::format("{}: {} {}", r.origin.str(), verb, quote_input(r.name));
+}
+
 bool trim_is_module(const Config &c, const std::string &symbol)
 {
 	return c.value_of(symbol).kind() == Value::Kind::module;
+}
+
+// A reason once, and a few of them: enough to explain, not every device of a kind.
+void trim_add_reason(std::vector<TrimReason> &reasons, const TrimReason &why)
+{
+	if (reasons.size() >= 8)
+		return;
+	for (const auto &r : reasons)
+		if (r.kind == why.kind && r.detail == why.detail && r.where == why.where)
+			return;
+	reasons.push_back(why);
 }
 
 struct TrimState {
@@ -123,16 +144,14 @@ struct TrimState {
 	ModuleTree modules;
 	std::map<std::string, std::vector<TrimReason>> module_reasons; // module -> why
 	std::map<std::string, std::vector<TrimReason>> symbol_reasons; // symbol -> why
-	std::map<std::string, Origin> dropped_by_rule;                // symbol -> rule
+	std::map<std::string, TrimRule> dropped_by_rule;              // symbol -> rule
 	std::set<std::string> root_symbols;                           // what the root needs: never dropped
 	std::vector<std::string> unresolved, warnings;
 
 	void need_module(const std::string &raw, const TrimReason &why)
 	{
 		std::string name = normalise_module_name(raw);
-		auto &r = module_reasons[name];
-		if (r.size() < 8)
-			r.push_back(why);
+		trim_add_reason(module_reasons[name], why);
 	}
 
 	// What modprobe would load for the alias; false when nothing matches.
@@ -203,9 +222,7 @@ struct TrimState {
 
 	void need_symbol(const std::string &symbol, const TrimReason &why)
 	{
-		auto &r = symbol_reasons[symbol];
-		if (r.size() < 8)
-			r.push_back(why);
+		trim_add_reason(symbol_reasons[symbol], why);
 	}
 
 	// A module's symbols: its own, the directories above it, the parts of it the base builds.
@@ -288,10 +305,10 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 		std::string sym = trim_symbol_name(r.name);
 		bool is_symbol = r.name.starts_with("CONFIG_") || (st.kconfig.find(sym) && st.kbuild.module(r.name).empty());
 		if (!is_symbol && st.kbuild.module(r.name).empty() && !st.modules.find(normalise_module_name(r.name)))
-			throw UsageError(fmt::format("{} {}: no module of that name in {} or {}, and no such Kconfig symbol", r.origin.str(),
-						     quote_input(r.name), o.module_dir.string(), o.tree.string()));
+			throw UsageError(fmt::format("{}: no module of that name in {} or {}, and no such Kconfig symbol", trim_rule_text(r),
+						     o.module_dir.string(), o.tree.string()));
 		if (is_symbol && !st.kconfig.find(sym))
-			throw UsageError(fmt::format("{} {}: no such Kconfig symbol in {}", r.origin.str(), quote_input(r.name), o.tree.string()));
+			throw UsageError(fmt::format("{}: no such Kconfig symbol in {}", trim_rule_text(r), o.tree.string()));
 		last_rule[is_symbol ? "CONFIG_" + sym : normalise_module_name(r.name)] = &r;
 	}
 
@@ -326,21 +343,21 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 			std::string sym = key.substr(7);
 			if (r->keep) {
 				if (!trim_is_module(st.base, sym) && st.base.value_of(sym).is_off())
-					throw UsageError(fmt::format("{} keep {}: the base does not build it (n): trim only keeps what the "
+					throw UsageError(fmt::format("{}: the base does not build it (n): trim only keeps what the "
 								     "base has; set it in a config.d layer",
-								     r->origin.str(), key));
+								     trim_rule_text(*r)));
 				st.need_symbol(sym, {"rule", "keep " + r->name, r->origin.str()});
 			} else {
-				st.dropped_by_rule.emplace(sym, r->origin);
+				st.dropped_by_rule.emplace(sym, *r);
 			}
 		} else if (r->keep) {
 			st.need_module(key, {"rule", "keep " + r->name, r->origin.str()});
 		} else {
 			if (root_modules.count(key))
-				throw UsageError(fmt::format("{} drop {}: the root filesystem needs it", r->origin.str(), r->name));
+				throw UsageError(fmt::format("{}: the root filesystem needs it", trim_rule_text(*r)));
 			st.module_reasons.erase(key);
 			if (const KbuildGoal *g = st.goal_of(key); g && !g->symbol.empty())
-				st.dropped_by_rule.emplace(g->symbol, r->origin);
+				st.dropped_by_rule.emplace(g->symbol, *r);
 		}
 	}
 
@@ -362,12 +379,12 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 			if ((e.value.kind() == Value::Kind::module || e.value.kind() == Value::Kind::yes) && trim_is_module(st.base, e.symbol))
 				st.need_symbol(e.symbol, {"layer", format_entry(e.symbol, e.value), e.origin.str()});
 	}
-	for (const auto &[sym, origin] : st.dropped_by_rule) {
+	for (const auto &[sym, rule] : st.dropped_by_rule) {
 		for (const auto &s : root_modules)
 			if (const KbuildGoal *g = st.goal_of(s); g && g->symbol == sym)
-				throw UsageError(fmt::format("{} drop CONFIG_{}: the root filesystem needs it (module {})", origin.str(), sym, s));
+				throw UsageError(fmt::format("{}: the root filesystem needs it (module {})", trim_rule_text(rule), s));
 		if (st.symbol_reasons.count(sym))
-			st.warnings.push_back(fmt::format("CONFIG_{} dropped by {} although {} needs it", sym, origin.str(),
+			st.warnings.push_back(fmt::format("CONFIG_{} dropped by {} although {} needs it", sym, trim_rule_text(rule),
 							  st.symbol_reasons[sym].front().detail));
 		st.symbol_reasons.erase(sym);
 	}
@@ -440,7 +457,7 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 				 syms.size());
 		for (const auto &s : syms) {
 			if (auto it = st.dropped_by_rule.find(s); it != st.dropped_by_rule.end())
-				t += "# dropped by " + it->second.str() + "\n";
+				t += "# dropped by " + trim_rule_text(it->second) + "\n";
 			t += format_entry(s, Value()) + "\n";
 		}
 	}
@@ -449,6 +466,64 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 	log.verbose("trim: {} Makefiles, {} module symbols of the base, {} kept", st.kbuild.makefile_count(), r.base_module_symbols,
 		    r.trimmed_module_symbols);
 	return r;
+}
+
+TrimSettings read_trim_settings(const Root &root, const std::string &inside, const fs::path &tree)
+{
+	const fs::path file = root.path(inside);
+	TrimSettings s;
+	for (const auto &kv : text::key_values(read_file(file), file)) {
+		fs::path *target = kv.key == "snapshot" ? &s.snapshot : kv.key == "modules" ? &s.module_dir : kv.key == "rules" ? &s.rules : nullptr;
+		if (!target)
+			throw ParseError(file, kv.line, fmt::format("unknown key {} (snapshot, modules, rules)", quote_input(kv.key)));
+		if (kv.value.empty() || kv.value.front() != '/')
+			throw ParseError(file, kv.line, fmt::format("{} = {}: not an absolute path (inside {})", kv.key, quote_input(kv.value),
+								  root.dir().string()));
+		*target = root.path(kv.value);
+	}
+	if (s.snapshot.empty())
+		throw ParseError(file, 0, "names no snapshot (snapshot = /path/of/the/machine.json)");
+	if (!s.module_dir.empty())
+		return s;
+	// The tree's series from its Makefile's VERSION and PATCHLEVEL.
+	std::string series;
+	std::error_code ec;
+	if (fs::is_regular_file(tree / "Makefile", ec)) {
+		std::string version, patchlevel;
+		for (std::string_view l : text::lines(read_file(tree / "Makefile"))) {
+			if (l.starts_with("VERSION = "))
+				version = text::trim(l.substr(10));
+			else if (l.starts_with("PATCHLEVEL = "))
+				patchlevel = text::trim(l.substr(13));
+		}
+		if (!version.empty() && !patchlevel.empty())
+			series = version + "." + patchlevel + ".";
+	}
+	std::vector<std::string> same, any;
+	for (const char *dir : {"/lib/modules", "/usr/lib/modules"}) {
+		fs::path d = root.path(dir);
+		if (!fs::is_directory(d, ec))
+			continue;
+		for (const auto &e : fs::directory_iterator(d, ec)) {
+			if (!fs::is_regular_file(e.path() / "modules.alias", ec))
+				continue;
+			any.push_back(e.path().string());
+			if (!series.empty() && e.path().filename().string().starts_with(series))
+				same.push_back(e.path().string());
+		}
+	}
+	auto newest = [](std::vector<std::string> &v) {
+		std::sort(v.begin(), v.end(), [](const std::string &a, const std::string &b) { return strverscmp(a.c_str(), b.c_str()) < 0; });
+		return fs::path(v.back());
+	};
+	if (!same.empty())
+		s.module_dir = newest(same);
+	else if (!any.empty())
+		s.module_dir = newest(any);
+	else
+		throw Error(file.string() + ": names no module tree (modules = ...) and " + root.path("/lib/modules").string() +
+			    " has none with modules.alias to map the machine's devices to modules");
+	return s;
 }
 
 namespace {

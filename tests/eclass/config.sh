@@ -150,3 +150,26 @@ dk_ok "a version bump found the previous version's full saved config and rebased
 dk_grep "Options new since $PMS_ROOT/usr/src/linux/.config" "$T/bumped.log"
 dk_grep 'DEFAULT_HOSTNAME' "$T/bumped.log"
 dk_ok "src_configure summarised the options new since the previous kernel's config"
+
+# --- a kernel trimmed to one machine: /etc/kernel/distkernel-trim (docs/trim.md) ---------------
+# The snapshot of a QEMU guest and the module indexes of Debian's 6.1 kernel under the root:
+# src_configure adds distkernel-config trim's layer (the test kernel's base has one module that
+# guest does not need) and keeps the snapshot for src_install to record.
+PMS_USE=-savedconfig
+mkdir -p "$PMS_ROOT/etc/kernel" "$PMS_ROOT/lib/modules/$DK_DEBIAN_KV"
+cp "$DK_SOURCE_ROOT/tests/fixtures/trim/qemu-pc-virtio.json" "$PMS_ROOT/etc/kernel/machine.json"
+cp "$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV"/modules.* "$PMS_ROOT/lib/modules/$DK_DEBIAN_KV/"
+printf '# this VM\nsnapshot = /etc/kernel/machine.json\n' > "$PMS_ROOT/etc/kernel/distkernel-trim"
+configure trimmed || { cat "$T/trimmed.log" >&2; dk_fail "src_configure with /etc/kernel/distkernel-trim died"; }
+dk_grep "Trimming the modules to one machine \($PMS_ROOT/etc/kernel/distkernel-trim\)" "$T/trimmed.log"
+dk_grep '^modules: 15 of 16 kept' "$T/trimmed.log"
+dk_grep '^# CONFIG_X86_PKG_TEMP_THERMAL is not set$' "$(final_config)"
+dk_grep '^CONFIG_VIRTIO_BLK=m$' "$(final_config)"
+cmp -s "$PMS_ROOT/etc/kernel/machine.json" "$PMS_BUILDDIR/temp/trim-machine.json" ||
+	dk_fail "src_configure did not keep the snapshot it trimmed for"
+printf 'snapshot = /etc/kernel/no-such.json\n' > "$PMS_ROOT/etc/kernel/distkernel-trim"
+configure trim-missing && dk_fail "src_configure with a missing snapshot did not die"
+dk_grep "no-such.json" "$T/trim-missing.log"
+dk_grep 'distkernel-config trim failed' "$T/trim-missing.log"
+rm -r "$PMS_ROOT/etc/kernel/distkernel-trim" "$PMS_ROOT/etc/kernel/machine.json" "$PMS_ROOT/lib/modules"
+dk_ok "/etc/kernel/distkernel-trim: src_configure trimmed the modules to the snapshot's machine; a missing snapshot dies"

@@ -98,6 +98,10 @@ DISTKERNEL_API InitramfsContents read_initramfs(const std::filesystem::path &ima
 // decompress is false); name is for errors.
 DISTKERNEL_API void parse_cpio(std::string_view data, const std::string &name, InitramfsContents &out);
 
+// A kernel trimmed for one machine keeps that machine's snapshot as /usr/src/linux-KV/ + this
+// name (the eclass installs it); the check says when it runs on another machine.
+inline constexpr const char *trimmed_for_file = "distkernel-trim-machine.json";
+
 // ---- the check ------------------------------------------------------------------------------
 
 enum class Verdict { ok, losses, no_boot };

@@ -10,6 +10,7 @@
 #include "distkernel/config.hpp"
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
+#include "distkernel/rootfs.hpp"
 
 #include <filesystem>
 #include <map>
@@ -165,6 +166,19 @@ struct DISTKERNEL_API TrimResult {
 DISTKERNEL_API TrimResult trim(const TrimOptions &o, const Logger &log);
 // Schema "distkernel.trim" 1.0.
 DISTKERNEL_API Json trim_json(const TrimOptions &o, const TrimResult &r, const std::string &layer_file);
+
+// /etc/kernel/distkernel-trim: what the eclass trims for. "KEY = VALUE" lines, '#' comments:
+//   snapshot = /etc/kernel/machine.json   (required) the machine's snapshot
+//   modules = /lib/modules/6.1.0-57-amd64 (optional) the module tree whose aliases map
+//             modaliases; default: the newest ROOT/lib/modules/* with modules.alias of the tree's
+//             own series (VERSION.PATCHLEVEL), else the newest of any series
+//   rules = /etc/kernel/distkernel-trim.rules (optional) keep/drop rules
+// Paths are inside root. Throws ParseError naming file:line for an unknown key or a relative path.
+struct DISTKERNEL_API TrimSettings {
+	std::filesystem::path snapshot, module_dir, rules; // host paths (under the root)
+};
+inline constexpr const char *trim_settings_file = "/etc/kernel/distkernel-trim";
+DISTKERNEL_API TrimSettings read_trim_settings(const Root &root, const std::string &inside, const std::filesystem::path &tree);
 
 // Devices of a machine whose module a final config does not build: what a kernel trimmed for
 // another machine lacks here. Each entry: "PATH MODALIAS: module M (CONFIG_X is n)".
