@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The trim proof end to end (suite long; DISTKERNEL_LONG=1, else skipped): Debian's 6.1 config
-# trimmed to machine A's snapshot (collected in the guest, tests/fixtures/trim), built through the
-# eclass (the dktrim-kernel fixture by tests/test-kernel's phases, cached by its configuration:
-# the first run builds for tens of minutes on 2 cores, later runs reuse it), merged into a
-# temporary ROOT, booted on machine A from what pkg_postinst installed: the guest reaches the
-# root's init, every device of the machine has its driver (the guest's list of devices without
-# one is empty); distkernel-check on ROOT says machine A is covered and refuses machine B (its AHCI
-# root has no driver), before any reboot.
+# trimmed by the eclass to machine A's snapshot (collected in the guest, tests/fixtures/trim),
+# named in the configured system's /etc/kernel/distkernel-trim with Debian's module tree for the
+# aliases, as a machine running Debian's kernel has them; built through the eclass (the
+# dktrim-kernel fixture by tests/test-kernel's phases, cached by its configuration: the first run
+# builds for tens of minutes on 2 cores, later runs reuse it), merged into a temporary ROOT (the
+# package records the snapshot it was trimmed for), booted on machine A from what pkg_postinst
+# installed: the guest reaches the root's init, every device of the machine has its driver (the
+# guest's list of devices without one is empty); distkernel-check on ROOT says machine A is
+# covered and refuses machine B (its AHCI root has no driver), before any reboot.
 # Records the build in $DK_CACHE/trim-kernel/record.json for tests/bench/trim.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 [[ ${DISTKERNEL_LONG:-} == 1 ]] || dk_skip "the trimmed kernel's build takes tens of minutes: set DISTKERNEL_LONG=1"
@@ -24,7 +26,13 @@ mods=$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV
 record_dir=$DK_CACHE/trim-kernel
 mkdir -p "$record_dir"
 
-# --- the trim layer ------------------------------------------------------------------------------
+# --- the machine, for the eclass's trim ----------------------------------------------------------
+sysroot=$T/sysroot
+mkdir -p "$sysroot/etc/kernel" "$sysroot/lib/modules"
+cp "$DK_TRIM_FIXTURES/machine-A.json" "$sysroot/etc/kernel/machine.json"
+cp -al "$mods" "$sysroot/lib/modules/" 2>/dev/null || cp -a "$mods" "$sysroot/lib/modules/"
+printf 'snapshot = /etc/kernel/machine.json\nmodules = /lib/modules/%s\n' "$DK_DEBIAN_KV" > "$sysroot/etc/kernel/distkernel-trim"
+# The same trim by hand, for its figures (the eclass writes the layer only)
 "$DK_TOOLS/distkernel-config" trim --machine "$DK_TRIM_FIXTURES/machine-A.json" --tree "$DK_TREE" \
 	--base "$DK_DEBIAN_CONFIG" --modules "$mods" --json -o "$T/trim-A.config" > "$T/trim.json" 2> "$T/trim.log" ||
 	{ cat "$T/trim.log" >&2; dk_fail "distkernel-config trim failed"; }
@@ -47,9 +55,9 @@ if command -v ccache >/dev/null; then
 	chmod 755 "$cc.tmp"
 	if cmp -s "$cc.tmp" "$cc"; then rm -f "$cc.tmp"; else mv "$cc.tmp" "$cc"; fi
 fi
-trim_make_conf="DK_DEBIAN_CONFIG=$DK_DEBIAN_CONFIG DK_TRIM_LAYER=$T/trim-A.config${cc:+ CC=$cc}"
+trim_make_conf="DK_DEBIAN_CONFIG=$DK_DEBIAN_CONFIG${cc:+ CC=$cc}"
 t0=$SECONDS
-prebuilt=$(DK_KERNEL_FIXTURE=dktrim-kernel DK_KERNEL_USE="" DK_KERNEL_MAKE_CONF=$trim_make_conf \
+prebuilt=$(DK_KERNEL_FIXTURE=dktrim-kernel DK_KERNEL_USE="" DK_KERNEL_MAKE_CONF=$trim_make_conf DK_KERNEL_SYSROOT=$sysroot \
 	"$DK_SOURCE_ROOT/tests/test-kernel" 2> "$T/build.log") || { tail -n 40 "$T/build.log" >&2; dk_fail "the trimmed kernel did not build"; }
 cat "$T/build.log" >&2
 # tests/test-kernel keeps the wall time of the build that made it
@@ -60,6 +68,7 @@ echo "trimmed kernel: $prebuilt (built in ${build_s:-an unrecorded time} s; $((S
 PMS_BASE=$T/pms
 PMS_MAKE_CONF="DK_TREE=$DK_TREE $trim_make_conf DISTKERNEL_CACHE=$DK_CACHE"
 PMS_ROOT=$T/root
+PMS_SYSROOT=$sysroot
 PMS_USE=""
 mkdir -p "$PMS_ROOT"
 ebuild=$(DK_KERNEL_FIXTURE=dktrim-kernel dk_test_ebuild "$T")
@@ -69,7 +78,9 @@ work=$PMS_BUILDDIR/work
 for phase in pkg_setup src_unpack src_prepare src_configure; do
 	pms_phase "$phase" > "$T/$phase.log" 2>&1 || { tail -n 40 "$T/$phase.log" >&2; dk_fail "$phase died"; }
 done
+dk_grep 'Trimming the modules to one machine' "$T/src_configure.log"
 cmp -s "$work/build/.config" "$prebuilt/.config" || dk_fail "src_configure made another .config than the cached build's"
+[[ $(grep -c '=m$' "$prebuilt/.config") -lt 200 ]] || dk_fail "the built kernel's config is not trimmed ($prebuilt/.config)"
 rm -rf "$work/build"
 ln -s "$prebuilt" "$work/build"
 for phase in src_compile src_install; do
@@ -82,6 +93,8 @@ for f in "$PMS_ROOT/boot/initramfs-$kv.img" "$PMS_ROOT/boot/initrd.img-$kv"; do
 	[[ -f $f ]] && initrd=$f
 done
 [[ -n $initrd ]] || { ls -l "$PMS_ROOT/boot" >&2; dk_fail "pkg_postinst made no initramfs"; }
+cmp -s "$PMS_ROOT/usr/src/linux-$kv/distkernel-trim-machine.json" "$DK_TRIM_FIXTURES/machine-A.json" ||
+	dk_fail "the package does not record the snapshot it was trimmed for (/usr/src/linux-$kv/distkernel-trim-machine.json)"
 tree=$PMS_ROOT/lib/modules/$kv
 count=$(find "$tree" -name '*.ko*' | wc -l)
 bytes=$(find "$tree" -name '*.ko*' -printf '%s\n' | awk '{s+=$1} END{print s+0}')
