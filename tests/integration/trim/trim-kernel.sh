@@ -124,10 +124,12 @@ st=0
 dk_grep 'driver ahci' "$T/err"
 dk_ok "distkernel-check refuses machine B (exit $st): $(grep -m1 'ahci' "$T/err")"
 
-python3 - "$record_dir/record.json" "$T/trim.json" "$kv" "$prebuilt" "${build_s:-}" "$count" "$bytes" "$boot_s" <<'PY'
+# The layer's settings identify the configuration (tests/bench/trim compares them with its own trim).
+layer_sha=$(grep -E '^(# )?CONFIG_' "$T/trim-A.config" | sha256sum | cut -d' ' -f1)
+python3 - "$record_dir/record.json" "$T/trim.json" "$kv" "$prebuilt" "${build_s:-}" "$count" "$bytes" "$boot_s" "$layer_sha" <<'PY'
 import json, os, sys
-path, trim, kv, build, build_s, count, size, boot_s = sys.argv[1:]
-record = {"release": kv, "build_dir": build, "build_seconds": int(build_s) if build_s else None,
+path, trim, kv, build, build_s, count, size, boot_s, layer = sys.argv[1:]
+record = {"release": kv, "build_dir": build, "layer_sha256": layer, "build_seconds": int(build_s) if build_s else None,
           "modules": int(count), "module_bytes": int(size), "boot_seconds": int(boot_s),
           "counts": json.load(open(trim))["counts"]}
 json.dump(record, open(path + ".tmp", "w"), indent=1)
