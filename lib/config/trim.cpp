@@ -319,6 +319,9 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 		st.need_mount(*m.boot, "mount");
 	for (const auto &mt : m.fstab)
 		st.need_mount(mt, "mount");
+	// every filesystem mounted at snapshot time, fstab or not (an automounted ESP, a USB stick)
+	for (const auto &fs_type : m.filesystems)
+		st.need_alias("fs-" + fs_type, {"mount", "a " + fs_type + " filesystem was mounted", ""});
 	for (const auto &d : m.devices)
 		st.need_device(d, "device", "");
 	for (const auto &name : m.loaded_modules)
