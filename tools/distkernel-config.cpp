@@ -376,8 +376,10 @@ struct TrimCommands {
 			log.verbose("no driver: {}", u);
 		for (const auto &w : r.warnings)
 			log.warn("{}", w);
-		log.info("modules: {} of {} kept; module symbols: {} of {}; objects to build: {} of {} ({} of {} in modules); layer: {}",
-			 r.trimmed_count.modules.size(), r.base_count.modules.size(), r.trimmed_module_symbols, r.base_module_symbols,
+		log.info("modules: {} of {} kept ({} of {} MiB in {}); module symbols: {} of {}; objects to build: {} of {} ({} of {} "
+			 "in modules); layer: {}",
+			 r.trimmed_count.modules.size(), r.base_count.modules.size(), r.trimmed_module_bytes >> 20, r.base_module_bytes >> 20,
+			 o.module_dir.string(), r.trimmed_module_symbols, r.base_module_symbols,
 			 r.trimmed_count.objects, r.base_count.objects, r.trimmed_count.module_objects, r.base_count.module_objects, output);
 		return cli::finish(exit_ok);
 	}

@@ -417,6 +417,16 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 		if (!g.directory() && !g.symbol.empty() && !class_of_symbol.count(g.symbol))
 			class_of_symbol[g.symbol] = trim_class_of(g.path);
 	for (const auto &name : r.base_count.modules) {
+		std::uintmax_t bytes = 0;
+		if (auto ref = st.modules.find(name); ref && !ref->file.empty()) {
+			std::error_code size_ec;
+			bytes = fs::file_size(ref->file, size_ec);
+			if (size_ec)
+				bytes = 0;
+		}
+		r.base_module_bytes += bytes;
+		if (r.trimmed_count.modules.count(name))
+			r.trimmed_module_bytes += bytes;
 		const KbuildGoal *g = st.goal_of(name);
 		TrimModule tm{name, g ? g->symbol : "", g ? trim_class_of(g->path) : "", {}};
 		if (r.trimmed_count.modules.count(name)) {
@@ -557,6 +567,8 @@ Json trim_json(const TrimOptions &o, const TrimResult &r, const std::string &lay
 		       {"trimmed_modules", r.trimmed_count.modules.size()},
 		       {"base_module_symbols", r.base_module_symbols},
 		       {"trimmed_module_symbols", r.trimmed_module_symbols},
+		       {"base_module_bytes", r.base_module_bytes},
+		       {"trimmed_module_bytes", r.trimmed_module_bytes},
 		       {"base_objects", r.base_count.objects},
 		       {"trimmed_objects", r.trimmed_count.objects},
 		       {"base_module_objects", r.base_count.module_objects},

@@ -12,6 +12,7 @@
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -157,6 +158,9 @@ struct DISTKERNEL_API TrimResult {
 	std::vector<std::string> warnings;
 	KbuildCount base_count, trimmed_count;
 	std::size_t base_module_symbols = 0, trimmed_module_symbols = 0;
+	// The size of the module files in MODULE_DIR of what base and trimmed build (a module the
+	// tree builds and MODULE_DIR lacks counts 0): the sizes a build of the same series ships.
+	std::uintmax_t base_module_bytes = 0, trimmed_module_bytes = 0;
 	std::string layer_text; // the layer, ready to write
 	Config trimmed;         // base with the layer applied (before olddefconfig)
 };

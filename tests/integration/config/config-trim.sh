@@ -23,7 +23,7 @@ F
 dk_expect_status 0 "${trim[@]}" --machine "$fx/qemu-pc-virtio.json" --rules "$T/rules" --explain --json -o "$T/trim.config"
 cp "$T/out" "$T/trim.json"
 cp "$T/err" "$T/trim.err"
-dk_grep '^modules: [0-9]+ of [0-9]+ kept; module symbols: [0-9]+ of [0-9]+; objects to build: [0-9]+ of [0-9]+' "$T/trim.err"
+dk_grep '^modules: [0-9]+ of [0-9]+ kept \([0-9]+ of [0-9]+ MiB in [^)]+\); module symbols: [0-9]+ of [0-9]+; objects to build: [0-9]+ of [0-9]+' "$T/trim.err"
 dk_grep '^kept virtio_blk \(CONFIG_VIRTIO_BLK\): device: /sys/devices/pci0000:00/0000:00:0[56].0/virtio[12] virtio:d00000002v00001AF4$' "$T/trim.err"
 dk_grep '^kept ext4 \(CONFIG_EXT4_FS\): root: / \(ext4 on /dev/vda\): its filesystem$' "$T/trim.err"
 dk_grep "^kept virtio_rng \(CONFIG_HW_RANDOM_VIRTIO\): rule: keep CONFIG_HW_RANDOM_VIRTIO \[$T/rules:3\]$" "$T/trim.err"
@@ -46,6 +46,7 @@ for m in ["iwlwifi", "ath9k", "ahci", "nvme", "fuse", "xfs"]:
 c = r["counts"]
 assert c["base_modules"] > 3500 and c["trimmed_modules"] < 150, c
 assert c["trimmed_objects"] < c["base_objects"] / 2, c
+assert 0 < c["trimmed_module_bytes"] < c["base_module_bytes"] / 10, c
 assert any(d["class"] == "drivers/net/wireless" for d in r["dropped_classes"])
 why = {m["module"]: m["reasons"] for m in r["kept"]}
 assert any(w["kind"] == "class" and w["detail"].startswith("usb-storage") for w in why["usb_storage"]), why["usb_storage"]
