@@ -388,15 +388,19 @@ struct TrimCommands {
 	{
 		Machine m = read_machine_snapshot(machine);
 		Config final_config = Config::read(config);
-		auto missing = trim_uncovered(m, KbuildTree::read(tree, arch), modules, final_config);
+		KbuildTree kbuild = KbuildTree::read(tree, arch);
+		auto missing = trim_uncovered(m, kbuild, modules, final_config);
+		KbuildCount n = kbuild.count(final_config);
 		if (opts.json) {
 			Json j = make_document("distkernel.trim-check", 1, 0);
 			j["machine"] = machine;
 			j["config"] = config;
 			j["covered"] = missing.empty();
 			j["missing"] = missing;
+			j["counts"] = {{"modules", n.modules.size()}, {"objects", n.objects}, {"module_objects", n.module_objects}};
 			cli::print_json(j);
 		}
+		log.verbose("{} builds {} modules, {} objects ({} in modules)", config, n.modules.size(), n.objects, n.module_objects);
 		for (const auto &x : missing)
 			log.warn("not covered: {}", x);
 		log.info("{}: {} for the machine of {}", config, missing.empty() ? "covers every device and mount" : "does not cover it",

@@ -61,7 +61,14 @@ dk_grep '^CONFIG_E1000=m$' "$final"
 dk_nogrep '^CONFIG_IWLWIFI=' "$final"
 
 # the trimmed config covers its machine, not one whose root sits behind an AHCI controller
-dk_expect_status 0 "$cfg" trim-check --machine "$fx/qemu-pc-virtio.json" --tree "$DK_TREE" --modules "$mods" --config "$final"
+dk_expect_status 0 "$cfg" trim-check --json --machine "$fx/qemu-pc-virtio.json" --tree "$DK_TREE" --modules "$mods" --config "$final"
+python3 - "$T/out" "$T/trim.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))["counts"]
+assert r["schema"] == "distkernel.trim-check" and r["covered"] is True and r["missing"] == [], r
+# olddefconfig only takes away from what the layer leaves
+assert r["counts"]["modules"] <= t["trimmed_modules"] and r["counts"]["objects"] <= t["trimmed_objects"], (r["counts"], t)
+PY
 dk_expect_status 3 "$cfg" trim-check --machine "$fx/qemu-pc-ahci.json" --tree "$DK_TREE" --modules "$mods" --config "$final"
 dk_grep '^warning: not covered: / \(/dev/sda\): disk sda: /sys/devices/pci0000:00/0000:00:02.0 pci:v00008086d00002922.*: module ahci \(CONFIG_SATA_AHCI is n\)$' "$T/err"
 
