@@ -503,7 +503,8 @@ TrimSettings read_trim_settings(const Root &root, const std::string &inside, con
 	std::error_code ec;
 	if (fs::is_regular_file(tree / "Makefile", ec)) {
 		std::string version, patchlevel;
-		for (std::string_view l : text::lines(read_file(tree / "Makefile"))) {
+		const std::string makefile = read_file(tree / "Makefile"); // the lines below are views into it
+		for (std::string_view l : text::lines(makefile)) {
 			if (l.starts_with("VERSION = "))
 				version = text::trim(l.substr(10));
 			else if (l.starts_with("PATCHLEVEL = "))
