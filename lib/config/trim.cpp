@@ -36,6 +36,10 @@ const std::vector<TrimClass> &always_kept_classes()
 		{"system", "what a running system mounts or opens on demand: loop images, FUSE, overlay (containers), squashfs, "
 			   "UEFI variables, autofs, tun",
 		 {"loop", "fuse", "overlay", "squashfs", "efivarfs", "autofs4", "tun"}},
+		{"crypto", "ciphers, hashes and their accelerated versions are loaded by name when something asks for them "
+			   "(a LUKS volume of another cipher, IPsec, WireGuard, kTLS, the kernel keyring): no device shows that",
+		 {},
+		 {"crypto/", "arch/x86/crypto/", "lib/crypto/"}},
 	};
 	return classes;
 }
@@ -331,10 +335,16 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 			if (!part.empty())
 				st.need_alias("crypto-" + std::string(part), {"crypto", c.device + " " + c.cipher, ""});
 	}
-	for (const auto &cls : always_kept_classes())
+	for (const auto &cls : always_kept_classes()) {
+		const TrimReason why{"class", cls.name + ": " + cls.why, ""};
 		for (const auto &name : cls.modules)
 			if (auto ref = st.modules.find(name); ref && !ref->builtin)
-				st.need_module(ref->name, {"class", cls.name + ": " + cls.why, ""});
+				st.need_module(ref->name, why);
+		for (const auto &g : st.kbuild.goals())
+			if (!g.directory() && !g.symbol.empty() && trim_is_module(st.base, g.symbol) &&
+			    std::any_of(cls.directories.begin(), cls.directories.end(), [&](const std::string &d) { return g.path.starts_with(d); }))
+				st.need_module(fs::path(g.path).stem().string(), why);
+	}
 	// the root's own modules and their dependencies: no rule drops them
 	std::set<std::string> root_modules;
 	for (const auto &[name, why] : st.module_reasons)

@@ -121,6 +121,9 @@ struct DISTKERNEL_API TrimClass {
 	std::string name;                 // "usb-storage"
 	std::string why;
 	std::vector<std::string> modules; // names in the base's module tree; absent ones are skipped
+	// Every module the Makefiles of these tree directories build ("crypto/"): classes loaded by
+	// name on demand, which no device shows.
+	std::vector<std::string> directories = {};
 };
 DISTKERNEL_API const std::vector<TrimClass> &always_kept_classes();
 

@@ -131,6 +131,6 @@ TEST_CASE("trim: the always-kept classes name modules", "[config]")
 	REQUIRE(classes.size() >= 5);
 	for (const auto &c : classes) {
 		CHECK_FALSE(c.why.empty());
-		CHECK_FALSE(c.modules.empty());
+		CHECK(c.modules.size() + c.directories.size() > 0);
 	}
 }
