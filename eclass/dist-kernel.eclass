@@ -874,8 +874,8 @@ dist-kernel_pkg_postinst() {
 # @DESCRIPTION:
 # A kernel trimmed for one machine (it holds /usr/src/linux-KV/distkernel-trim-machine.json) is
 # checked with distkernel-check against the machine it is merged on, before it is installed into
-# the boot layout. Returns 1 (install nothing) when the check says it will not boot here; warns
-# when devices here lose their driver.
+# the boot layout. Returns 1 (install nothing) when the check says it will not boot here (exit
+# 5); warns when devices here lose their driver (exit 4) or when the check itself fails.
 _dist-kernel_check_trimmed() {
 	local record=${EROOT%/}/usr/src/linux-${KV_FULL}/distkernel-trim-machine.json status=0
 	[[ -f ${record} ]] || return 0
@@ -888,13 +888,14 @@ _dist-kernel_check_trimmed() {
 			ewarn "their driver (listed above). Trim for this machine's snapshot or remove"
 			ewarn "/etc/kernel/distkernel-trim, and rebuild."
 			;;
-		*)
+		5)
 			eerror "${KV_FULL} was trimmed for another machine (${record}) and will not boot this"
 			eerror "one (distkernel-check above): it was NOT installed into the boot layout. Rebuild it"
 			eerror "with this machine's snapshot, or without /etc/kernel/distkernel-trim; to install"
 			eerror "it anyway: emerge --config '=${CATEGORY}/${PF}'"
 			return 1
 			;;
+		*) ewarn "distkernel-check could not check the trimmed ${KV_FULL} against this machine (exit ${status})" ;;
 	esac
 	return 0
 }

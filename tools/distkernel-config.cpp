@@ -376,8 +376,10 @@ struct TrimCommands {
 			log.verbose("no driver: {}", u);
 		for (const auto &w : r.warnings)
 			log.warn("{}", w);
-		log.info("modules: {} of {} kept; module symbols: {} of {}; objects to build: {} of {} ({} of {} in modules); layer: {}",
-			 r.trimmed_count.modules.size(), r.base_count.modules.size(), r.trimmed_module_symbols, r.base_module_symbols,
+		log.info("modules: {} of {} kept ({} of {} MiB in {}); module symbols: {} of {}; objects to build: {} of {} ({} of {} "
+			 "in modules); layer: {}",
+			 r.trimmed_count.modules.size(), r.base_count.modules.size(), r.trimmed_module_bytes >> 20, r.base_module_bytes >> 20,
+			 o.module_dir.string(), r.trimmed_module_symbols, r.base_module_symbols,
 			 r.trimmed_count.objects, r.base_count.objects, r.trimmed_count.module_objects, r.base_count.module_objects, output);
 		return cli::finish(exit_ok);
 	}
@@ -386,15 +388,19 @@ struct TrimCommands {
 	{
 		Machine m = read_machine_snapshot(machine);
 		Config final_config = Config::read(config);
-		auto missing = trim_uncovered(m, KbuildTree::read(tree, arch), modules, final_config);
+		KbuildTree kbuild = KbuildTree::read(tree, arch);
+		auto missing = trim_uncovered(m, kbuild, modules, final_config);
+		KbuildCount n = kbuild.count(final_config);
 		if (opts.json) {
 			Json j = make_document("distkernel.trim-check", 1, 0);
 			j["machine"] = machine;
 			j["config"] = config;
 			j["covered"] = missing.empty();
 			j["missing"] = missing;
+			j["counts"] = {{"modules", n.modules.size()}, {"objects", n.objects}, {"module_objects", n.module_objects}};
 			cli::print_json(j);
 		}
+		log.verbose("{} builds {} modules, {} objects ({} in modules)", config, n.modules.size(), n.objects, n.module_objects);
 		for (const auto &x : missing)
 			log.warn("not covered: {}", x);
 		log.info("{}: {} for the machine of {}", config, missing.empty() ? "covers every device and mount" : "does not cover it",

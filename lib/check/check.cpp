@@ -180,6 +180,11 @@ struct Checker {
 			if (!d.driver.empty() && !d.modalias.empty() && !seen.count(d.modalias))
 				unseen.push_back(d.path + " " + d.modalias);
 		report.summary["trimmed_for"] = record;
+		if (machine.devices.empty()) {
+			add(CheckFinding::Severity::warning, "trim",
+			    "trimmed for one machine (" + record + "); this machine's devices are unknown: cannot tell whether it is that one");
+			return;
+		}
 		if (unseen.empty()) {
 			add(CheckFinding::Severity::info, "trim", "trimmed for this machine's devices (" + record + ")");
 			return;

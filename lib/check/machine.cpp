@@ -7,6 +7,7 @@
 #include "sys/text.hpp"
 
 #include <fmt/core.h>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -306,6 +307,8 @@ void read_mounts(const Root &root, Machine &m)
 		}
 		mt.device = majmin;
 		by_target[mt.target] = mt;
+		if (std::find(m.filesystems.begin(), m.filesystems.end(), mt.fstype) == m.filesystems.end())
+			m.filesystems.push_back(mt.fstype);
 		if (mt.target == "/")
 			best_root = mt;
 		if ((mt.target == "/" || mt.target == "/boot") && (!best_boot || mt.target.size() >= best_boot->target.size()))
@@ -354,6 +357,7 @@ void read_mounts(const Root &root, Machine &m)
 		}
 		m.boot = best_boot;
 	}
+	std::sort(m.filesystems.begin(), m.filesystems.end());
 	read_fstab(root, m, by_target, fill);
 	read_crypto(root, m);
 }
@@ -525,6 +529,7 @@ void to_json(Json &j, const Machine &m)
 	j["fstab"] = Json::array();
 	for (const auto &mt : m.fstab)
 		j["fstab"].push_back(fstab_json(mt));
+	j["filesystems"] = m.filesystems;
 	j["crypto"] = Json::array();
 	for (const auto &c : m.crypto)
 		j["crypto"].push_back({{"device", c.device}, {"cipher", c.cipher}});
@@ -569,6 +574,13 @@ Machine machine_from_json(const Json &doc, const std::string &source)
 			mt.mounted = f["mounted"].get<bool>();
 		}
 		m.fstab.push_back(std::move(mt));
+	}
+	i = 0;
+	for (const auto &f : r.array(doc, "filesystems", "machine")) {
+		if (!f.is_string())
+			throw ParseError(source, 0, fmt::format("filesystems[{}]: expected a filesystem type, got {}", i, json_excerpt(f)));
+		m.filesystems.push_back(f.get<std::string>());
+		++i;
 	}
 	i = 0;
 	for (const auto &c : r.array(doc, "crypto", "machine")) {

@@ -36,6 +36,10 @@ const std::vector<TrimClass> &always_kept_classes()
 		{"system", "what a running system mounts or opens on demand: loop images, FUSE, overlay (containers), squashfs, "
 			   "UEFI variables, autofs, tun",
 		 {"loop", "fuse", "overlay", "squashfs", "efivarfs", "autofs4", "tun"}},
+		{"crypto", "ciphers, hashes and their accelerated versions are loaded by name when something asks for them "
+			   "(a LUKS volume of another cipher, IPsec, WireGuard, kTLS, the kernel keyring): no device shows that",
+		 {},
+		 {"crypto/", "arch/x86/crypto/", "lib/crypto/"}},
 	};
 	return classes;
 }
@@ -319,6 +323,9 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 		st.need_mount(*m.boot, "mount");
 	for (const auto &mt : m.fstab)
 		st.need_mount(mt, "mount");
+	// every filesystem mounted at snapshot time, fstab or not (an automounted ESP, a USB stick)
+	for (const auto &fs_type : m.filesystems)
+		st.need_alias("fs-" + fs_type, {"mount", "a " + fs_type + " filesystem was mounted", ""});
 	for (const auto &d : m.devices)
 		st.need_device(d, "device", "");
 	for (const auto &name : m.loaded_modules)
@@ -328,10 +335,16 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 			if (!part.empty())
 				st.need_alias("crypto-" + std::string(part), {"crypto", c.device + " " + c.cipher, ""});
 	}
-	for (const auto &cls : always_kept_classes())
+	for (const auto &cls : always_kept_classes()) {
+		const TrimReason why{"class", cls.name + ": " + cls.why, ""};
 		for (const auto &name : cls.modules)
 			if (auto ref = st.modules.find(name); ref && !ref->builtin)
-				st.need_module(ref->name, {"class", cls.name + ": " + cls.why, ""});
+				st.need_module(ref->name, why);
+		for (const auto &g : st.kbuild.goals())
+			if (!g.directory() && !g.symbol.empty() && trim_is_module(st.base, g.symbol) &&
+			    std::any_of(cls.directories.begin(), cls.directories.end(), [&](const std::string &d) { return g.path.starts_with(d); }))
+				st.need_module(fs::path(g.path).stem().string(), why);
+	}
 	// the root's own modules and their dependencies: no rule drops them
 	std::set<std::string> root_modules;
 	for (const auto &[name, why] : st.module_reasons)
@@ -414,6 +427,16 @@ TrimResult trim(const TrimOptions &o, const Logger &log)
 		if (!g.directory() && !g.symbol.empty() && !class_of_symbol.count(g.symbol))
 			class_of_symbol[g.symbol] = trim_class_of(g.path);
 	for (const auto &name : r.base_count.modules) {
+		std::uintmax_t bytes = 0;
+		if (auto ref = st.modules.find(name); ref && !ref->file.empty()) {
+			std::error_code size_ec;
+			bytes = fs::file_size(ref->file, size_ec);
+			if (size_ec)
+				bytes = 0;
+		}
+		r.base_module_bytes += bytes;
+		if (r.trimmed_count.modules.count(name))
+			r.trimmed_module_bytes += bytes;
 		const KbuildGoal *g = st.goal_of(name);
 		TrimModule tm{name, g ? g->symbol : "", g ? trim_class_of(g->path) : "", {}};
 		if (r.trimmed_count.modules.count(name)) {
@@ -490,7 +513,8 @@ TrimSettings read_trim_settings(const Root &root, const std::string &inside, con
 	std::error_code ec;
 	if (fs::is_regular_file(tree / "Makefile", ec)) {
 		std::string version, patchlevel;
-		for (std::string_view l : text::lines(read_file(tree / "Makefile"))) {
+		const std::string makefile = read_file(tree / "Makefile"); // the lines below are views into it
+		for (std::string_view l : text::lines(makefile)) {
 			if (l.starts_with("VERSION = "))
 				version = text::trim(l.substr(10));
 			else if (l.starts_with("PATCHLEVEL = "))
@@ -554,6 +578,8 @@ Json trim_json(const TrimOptions &o, const TrimResult &r, const std::string &lay
 		       {"trimmed_modules", r.trimmed_count.modules.size()},
 		       {"base_module_symbols", r.base_module_symbols},
 		       {"trimmed_module_symbols", r.trimmed_module_symbols},
+		       {"base_module_bytes", r.base_module_bytes},
+		       {"trimmed_module_bytes", r.trimmed_module_bytes},
 		       {"base_objects", r.base_count.objects},
 		       {"trimmed_objects", r.trimmed_count.objects},
 		       {"base_module_objects", r.base_count.module_objects},

@@ -261,7 +261,8 @@ KbuildTree KbuildTree::read(const fs::path &tree, const std::string &arch_in)
 	text += "\nobj-y += lib/\n";
 	const fs::path arch_makefile = tree / "arch" / arch / "Makefile";
 	if (fs::is_regular_file(arch_makefile, ec)) {
-		for (std::string_view l : text::lines(read_file(arch_makefile))) {
+		const std::string arch_text = read_file(arch_makefile); // the lines below are views into it
+		for (std::string_view l : text::lines(arch_text)) {
 			for (std::string_view kind : {"core-", "libs-", "drivers-"}) {
 				if (!l.starts_with(kind))
 					continue;
@@ -284,7 +285,9 @@ KbuildTree KbuildTree::read(const fs::path &tree, const std::string &arch_in)
 		queue.pop_front();
 		const std::string dir = t.goals_[g].path;
 		if (!read_dirs.insert(dir).second) {
-			t.dirs_[t.dir_index_.at(dir)].via.push_back(g);
+			// another goal leading to a directory already read (when it had a Makefile)
+			if (auto it = t.dir_index_.find(dir); it != t.dir_index_.end())
+				t.dirs_[it->second].via.push_back(g);
 			continue;
 		}
 		fs::path file;

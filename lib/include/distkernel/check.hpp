@@ -65,13 +65,15 @@ struct DISTKERNEL_API Machine {
 	// with its block stack when it is mounted.
 	std::vector<Mount> fstab;
 	std::vector<CryptDevice> crypto; // the dm-crypt devices under the root and fstab mounts
+	std::vector<std::string> filesystems; // the types of every mount (mountinfo), sorted, once each
 	std::vector<std::string> unreadable; // "what: why" for what could not be read
 };
 
 // Reads the machine under root (its /sys, /proc): never fails on what it cannot read, it lists
 // it in unreadable instead.
 DISTKERNEL_API Machine read_live_machine(const Root &root, const Logger &log);
-// Schema "distkernel.machine", version 1.1 (1.1 added fstab and crypto; 1.0 snapshots read).
+// Schema "distkernel.machine", version 1.1 (1.1 added fstab, crypto and filesystems; 1.0
+// snapshots read).
 DISTKERNEL_API void to_json(Json &doc, const Machine &m);
 // The snapshot's reader: checks the document and names source and the field in its errors.
 DISTKERNEL_API Machine machine_from_json(const Json &doc, const std::string &source);

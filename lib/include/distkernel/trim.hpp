@@ -12,6 +12,7 @@
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -120,6 +121,9 @@ struct DISTKERNEL_API TrimClass {
 	std::string name;                 // "usb-storage"
 	std::string why;
 	std::vector<std::string> modules; // names in the base's module tree; absent ones are skipped
+	// Every module the Makefiles of these tree directories build ("crypto/"): classes loaded by
+	// name on demand, which no device shows.
+	std::vector<std::string> directories = {};
 };
 DISTKERNEL_API const std::vector<TrimClass> &always_kept_classes();
 
@@ -157,6 +161,9 @@ struct DISTKERNEL_API TrimResult {
 	std::vector<std::string> warnings;
 	KbuildCount base_count, trimmed_count;
 	std::size_t base_module_symbols = 0, trimmed_module_symbols = 0;
+	// The size of the module files in MODULE_DIR of what base and trimmed build (a module the
+	// tree builds and MODULE_DIR lacks counts 0): the sizes a build of the same series ships.
+	std::uintmax_t base_module_bytes = 0, trimmed_module_bytes = 0;
 	std::string layer_text; // the layer, ready to write
 	Config trimmed;         // base with the layer applied (before olddefconfig)
 };

@@ -81,6 +81,7 @@ TEST_CASE("fstab: every entry, the block stack of those mounted, the cipher of a
 	CHECK(m.fstab[3].target == "/mnt/usb stick");
 	CHECK_FALSE(m.fstab[3].mounted);
 	CHECK(m.fstab[3].fstype == "auto");
+	CHECK(m.filesystems == std::vector<std::string>{"ext4", "vfat"});
 	REQUIRE(m.crypto.size() == 1);
 	CHECK(m.crypto[0].device == "dm-0");
 	CHECK(m.crypto[0].cipher == "aes-xts-plain64");
@@ -92,6 +93,7 @@ TEST_CASE("fstab: every entry, the block stack of those mounted, the cipher of a
 	CHECK_FALSE(back.fstab[3].mounted);
 	CHECK(back.fstab[1].chain.size() == 2);
 	CHECK(back.crypto.at(0).cipher == "aes-xts-plain64");
+	CHECK(back.filesystems == m.filesystems);
 	Json bad = Json(m);
 	bad["fstab"][1]["mounted"] = "yes";
 	CHECK_THROWS_WITH(machine_from_json(bad, "m.json"), Catch::Matchers::Contains("fstab[1].mounted: expected true or false"));

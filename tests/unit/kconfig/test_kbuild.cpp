@@ -123,3 +123,20 @@ TEST_CASE("kbuild: a tree without a top-level Kbuild is refused by name", "[kcon
 	CHECK_THROWS_WITH(KbuildTree::read(d.path(), ""), Catch::Matchers::Contains(d.path().string()) &&
 								  Catch::Matchers::Contains("no top-level Kbuild"));
 }
+
+TEST_CASE("kbuild: a tree read from disk, directories named twice or without a Makefile", "[kconfig]")
+{
+	TempDir d;
+	test::put(d.path() / "Kbuild", "obj-y += drivers/ $(SRCARCH)-only/\nobj-$(CONFIG_A) += gone/\nobj-$(CONFIG_B) += gone/\n");
+	test::put(d.path() / "arch/x86/Makefile", "drivers-$(CONFIG_PCI) += arch/x86/pci/\n");
+	test::put(d.path() / "arch/x86/pci/Makefile", "obj-y += irq.o\n");
+	test::put(d.path() / "drivers/Kbuild", "obj-$(CONFIG_A) += a.o\n");
+	test::put(d.path() / "drivers/Makefile", "obj-$(CONFIG_IGNORED) += not-read.o\n");
+	KbuildTree t = KbuildTree::read(d.path(), "x86_64");
+	CHECK(t.module("a").size() == 1);
+	CHECK(t.module("not-read").empty()); // Kbuild wins over Makefile, as in kbuild
+	CHECK(t.module("irq").at(0)->path == "arch/x86/pci/irq.o");
+	Config c = Config::parse("CONFIG_A=m\nCONFIG_PCI=y\n", "c");
+	CHECK(t.count(c).objects == 2);
+	CHECK(t.module_value("irq", Config()) == 0); // CONFIG_PCI gates the arch's directory
+}
