@@ -126,10 +126,11 @@ dk_ok "distkernel-check refuses machine B (exit $st): $(grep -m1 'ahci' "$T/err"
 
 # The layer's settings identify the configuration (tests/bench/trim compares them with its own trim).
 layer_sha=$(grep -E '^(# )?CONFIG_' "$T/trim-A.config" | sha256sum | cut -d' ' -f1)
-python3 - "$record_dir/record.json" "$T/trim.json" "$kv" "$prebuilt" "${build_s:-}" "$count" "$bytes" "$boot_s" "$layer_sha" <<'PY'
+python3 - "$record_dir/record.json" "$T/trim.json" "$kv" "$prebuilt" "${build_s:-}" "$count" "$bytes" "$boot_s" "$layer_sha" "${cc:+ccache}" <<'PY'
 import json, os, sys
-path, trim, kv, build, build_s, count, size, boot_s, layer = sys.argv[1:]
+path, trim, kv, build, build_s, count, size, boot_s, layer, cc = sys.argv[1:]
 record = {"release": kv, "build_dir": build, "layer_sha256": layer, "build_seconds": int(build_s) if build_s else None,
+          "ccache": cc == "ccache",
           "modules": int(count), "module_bytes": int(size), "boot_seconds": int(boot_s),
           "counts": json.load(open(trim))["counts"]}
 json.dump(record, open(path + ".tmp", "w"), indent=1)
