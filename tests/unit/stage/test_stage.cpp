@@ -65,3 +65,29 @@ TEST_CASE("a prebuilt kernel with a missing part is refused before anything is s
 	CHECK_THROWS_AS(stage_prebuilt(o, Logger(Verbosity::quiet)), UsageError);
 	CHECK_FALSE(fs::exists(t.path() / "dest"));
 }
+
+TEST_CASE("a file whose name is not UTF-8 stops staging, named, and nothing is left behind", "[stage]")
+{
+	TempDir t;
+	const std::string kv = "6.1.0-9-unit";
+	put(t.path() / "in/vmlinuz", "image");
+	put(t.path() / "in/config", "CONFIG_MODULES=y\n");
+	put(t.path() / "in" / kv / "modules.order", "");
+	put(t.path() / "in" / kv / "extra/bad\xff.ko", "not a module");
+	PrebuiltStageOptions o;
+	o.release = kv;
+	o.image = t.path() / "in/vmlinuz";
+	o.config = t.path() / "in/config";
+	o.modules = t.path() / "in" / kv;
+	o.dest = t.path() / "dest";
+	o.jobs = 1;
+	std::string what;
+	try {
+		stage_prebuilt(o, Logger(Verbosity::quiet));
+	} catch (const Error &e) {
+		what = e.what();
+	}
+	CHECK(what.find("extra/bad\\xff.ko: its name is not UTF-8") != std::string::npos);
+	CHECK_FALSE(fs::exists(t.path() / "dest/lib/modules" / kv));
+	CHECK_FALSE(fs::exists(t.path() / ("dest/usr/src/linux-" + kv)));
+}
