@@ -11,14 +11,16 @@
 #
 # - src_configure: distkernel-config merge (base config, the variant's fragments, USE=debug and
 #   USE=hardened fragments, savedconfig, ${ESYSROOT}/etc/kernel/config.d), verified; dies with the
-#   tool's report when a requested value did not survive.
+#   tool's report when a requested value did not survive. With ${ESYSROOT}/etc/kernel/distkernel-trim
+#   (docs/trim.md), a layer from distkernel-config trim first turns off the modules that machine
+#   does not need; the package then records that machine's snapshot.
 # - src_compile: the kernel's own make.
 # - src_test: boots the built kernel in QEMU (USE=test).
 # - src_install: distkernel-stage into ${ED} (/usr/src/linux-KV, /lib/modules/KV); nothing in
 #   /boot and nothing read from the build machine's /boot or /etc/kernel, so that a binary
 #   package is setup-agnostic.
 # - pkg_postinst, pkg_config: distkernel-install add for ${EROOT}, on the machine where the
-#   package is merged.
+#   package is merged; pkg_postinst first checks a trimmed kernel against that machine.
 # - pkg_postrm: distkernel-install remove, then what Portage leaves behind: /lib/modules/KV is in
 #   Portage's default UNINSTALL_IGNORE, so the eclass removes this kernel's own modules, indexes
 #   and links there itself (keeping other packages' modules), and repoints /usr/src/linux.
@@ -525,6 +527,28 @@ _dist-kernel_check_cc() {
 		die "${FUNCNAME[0]}: CC='${cc}' says '${got}', the kernel's Kconfig uses ${kconfig_cc} ('${want}'); set CC to ${kconfig_cc} (or a ccache/distcc wrapper of it)"
 }
 
+# @FUNCTION: _dist-kernel_trim_layer
+# @USAGE: <preset files, one per line>
+# @INTERNAL
+# @DESCRIPTION:
+# With ${ESYSROOT}/etc/kernel/distkernel-trim (docs/trim.md: the machine's snapshot, the module
+# tree whose aliases map its devices, keep/drop rules), writes ${T}/trim.config with
+# distkernel-config trim (what the presets and the user's config.d set to y or m stays) and
+# ${T}/trim-machine.json, the snapshot it was trimmed for. Returns 1 when there is no such file.
+_dist-kernel_trim_layer() {
+	[[ -f ${ESYSROOT%/}/etc/kernel/distkernel-trim ]] || return 1
+	local config_d=() preset
+	while read -r preset; do
+		[[ -n ${preset} ]] && config_d+=( --layer "${preset}" )
+	done <<< "${1}"
+	[[ -d ${ESYSROOT%/}/etc/kernel/config.d ]] && config_d+=( --layer "${ESYSROOT%/}/etc/kernel/config.d" )
+	einfo "Trimming the modules to one machine (${ESYSROOT%/}/etc/kernel/distkernel-trim)"
+	distkernel-config trim --root "${ESYSROOT:-/}" --settings /etc/kernel/distkernel-trim \
+		--tree "${S}" --arch "$(tc-arch-kernel)" --base "${DIST_KERNEL_BASE_CONFIGS[0]}" "${config_d[@]}" \
+		--save-machine "${T}/trim-machine.json" -o "${T}/trim.config" ||
+		die "${FUNCNAME[0]}: distkernel-config trim failed (${ESYSROOT%/}/etc/kernel/distkernel-trim)"
+}
+
 # @FUNCTION: dist-kernel_src_configure
 # @DESCRIPTION:
 # Merges the configuration layers with distkernel-config merge into ${DIST_KERNEL_BUILD_DIR},
@@ -587,6 +611,9 @@ dist-kernel_src_configure() {
 	local presets
 	presets=$(distkernel-config presets --root "${ESYSROOT:-/}") ||
 		die "${FUNCNAME[0]}: distkernel-config presets failed (${ESYSROOT%/}/etc/kernel/distkernel-presets)"
+	# A kernel trimmed to one machine: after the distribution's layers, before the user's
+	# (what the presets and config.d set to y or m stays in the trim).
+	_dist-kernel_trim_layer "${presets}" && layers+=( "${T}/trim.config" )
 	if [[ -n ${presets} ]]; then
 		elog "Applying the feature presets: ${presets//$'\n'/ }"
 		mapfile -t -O "${#layers[@]}" layers <<< "${presets}"
@@ -737,6 +764,11 @@ dist-kernel_src_install() {
 		_dist-kernel_generic_initramfs "${ED%/}/lib/modules/${KV_FULL}" \
 			"${ED%/}/usr/src/linux-${KV_FULL}/initramfs-generic.img"
 	_dist-kernel_save_config
+	# A trimmed kernel records the machine it was trimmed for; distkernel-check reads it.
+	if [[ -f ${T}/trim-machine.json ]]; then
+		insinto "/usr/src/linux-${KV_FULL}"
+		newins "${T}/trim-machine.json" distkernel-trim-machine.json
+	fi
 }
 
 # @FUNCTION: _dist-kernel_save_config
@@ -828,12 +860,44 @@ _dist-kernel_refresh_savedconfig() {
 dist-kernel_pkg_postinst() {
 	_dist-kernel_refresh_savedconfig
 	_dist-kernel_keep_signing_key
+	_dist-kernel_check_trimmed || return 0
 	_dist-kernel_install_args
 	if ! distkernel-install "${_DIST_KERNEL_INSTALL_ARGS[@]}" --src-symlink; then
 		eerror "Installing kernel ${KV_FULL} into the boot layout failed (the messages above)."
 		eerror "The previously installed kernels are untouched. After fixing the cause, run:"
 		eerror "  emerge --config '=${CATEGORY}/${PF}'"
 	fi
+}
+
+# @FUNCTION: _dist-kernel_check_trimmed
+# @INTERNAL
+# @DESCRIPTION:
+# A kernel trimmed for one machine (it holds /usr/src/linux-KV/distkernel-trim-machine.json) is
+# checked with distkernel-check against the machine it is merged on, before it is installed into
+# the boot layout. Returns 1 (install nothing) when the check says it will not boot here (exit
+# 5); warns when devices here lose their driver (exit 4) or when the check itself fails.
+_dist-kernel_check_trimmed() {
+	local record=${EROOT%/}/usr/src/linux-${KV_FULL}/distkernel-trim-machine.json status=0
+	[[ -f ${record} ]] || return 0
+	einfo "${KV_FULL} was trimmed for one machine: checking it against this one (distkernel-check)"
+	distkernel-check "${KV_FULL}" --root "${EROOT:-/}" || status=$?
+	case ${status} in
+		0) ;;
+		4)
+			ewarn "${KV_FULL} was trimmed for another machine (${record}): some devices here lose"
+			ewarn "their driver (listed above). Trim for this machine's snapshot or remove"
+			ewarn "/etc/kernel/distkernel-trim, and rebuild."
+			;;
+		5)
+			eerror "${KV_FULL} was trimmed for another machine (${record}) and will not boot this"
+			eerror "one (distkernel-check above): it was NOT installed into the boot layout. Rebuild it"
+			eerror "with this machine's snapshot, or without /etc/kernel/distkernel-trim; to install"
+			eerror "it anyway: emerge --config '=${CATEGORY}/${PF}'"
+			return 1
+			;;
+		*) ewarn "distkernel-check could not check the trimmed ${KV_FULL} against this machine (exit ${status})" ;;
+	esac
+	return 0
 }
 
 # @FUNCTION: _dist-kernel_keep_signing_key

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	app.add_option("--image", image, "The kernel image to count for room in /boot (host path)")->type_name("FILE");
 	app.add_option("--module", external, "A module file that must match the kernel's vermagic (repeatable)")->type_name("FILE");
 	app.add_flag("--no-modprobe-d", no_modprobe_d, "Ignore the root's modprobe.d aliases");
-	auto *snapshot = app.add_subcommand("snapshot", "Describe this machine as JSON (distkernel.machine 1.0) on stdout");
+	auto *snapshot = app.add_subcommand("snapshot", "Describe this machine as JSON (distkernel.machine 1.1) on stdout");
 	auto *list = app.add_subcommand("initramfs", "List the kernel modules an initramfs image holds");
 	std::string list_image;
 	list->add_option("IMAGE", list_image, "The initramfs image")->required();

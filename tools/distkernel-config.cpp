@@ -4,6 +4,7 @@
 #include "distkernel/config.hpp"
 #include "distkernel/json_text.hpp"
 #include "distkernel/rootfs.hpp"
+#include "distkernel/trim.hpp"
 #include "distkernel/upgrade.hpp"
 #include "distkernel/verify.hpp"
 
@@ -262,6 +263,152 @@ struct UpgradeCommands {
 	}
 };
 
+// trim: a layer for one machine; trim-check: what a trimmed config lacks on another machine.
+struct TrimCommands {
+	CLI::App *trim = nullptr, *check = nullptr;
+	std::string machine, tree, base, modules, output, arch, config, root = "/", settings, save_machine;
+	std::vector<std::string> keeps, drops, rules, layers;
+	bool explain = false;
+	CLI::Option *keep_opt = nullptr, *drop_opt = nullptr;
+
+	void add(CLI::App &app)
+	{
+		trim = app.add_subcommand("trim", "Write a layer that turns off every module of BASE the machine of SNAPSHOT does "
+						  "not need (its devices, loaded modules, mounts, the always-kept classes, rules)");
+		trim->add_option("--machine", machine, "The machine: `distkernel-check snapshot --json` output")->type_name("SNAPSHOT");
+		trim->add_option("--settings", settings, "Take the snapshot, module tree and rules from this file inside ROOT "
+							 "(e.g. " + std::string(trim_settings_file) + ", docs/trim.md)")
+			->type_name("FILE");
+		trim->add_option("--root", root, "The root --settings and its paths are read under")->type_name("DIR");
+		trim->add_option("--tree", tree, "Kernel source tree (Kconfig and Makefiles are read, nothing is built)")
+			->required()
+			->type_name("SRC");
+		trim->add_option("--base", base, "The base config the layer applies to")->required()->type_name("BASE");
+		trim->add_option("--modules", modules, "A module tree of the same series (lib/modules/KV after depmod: "
+							"modules.alias, modules.builtin, modules.order)")
+			->type_name("DIR");
+		trim->add_option("--arch", arch, "ARCH of the tree (default: " + std::string(default_arch) + ")");
+		keep_opt = trim->add_option("--keep", keeps, "Keep a module (NAME) or symbol (CONFIG_X) whatever the machine shows")
+				   ->type_name("NAME");
+		drop_opt = trim->add_option("--drop", drops, "Drop a module or symbol the machine or a class would keep (never the root's)")
+				   ->type_name("NAME");
+		trim->add_option("--rules", rules, "A file of \"keep NAME\" / \"drop NAME\" lines (applied before --keep/--drop)")
+			->type_name("FILE");
+		trim->add_option("--layer", layers, "The user's layers (config.d files or directories): what they set to y or m is kept")
+			->type_name("LAYER");
+		trim->add_option("--save-machine", save_machine, "Copy the snapshot trimmed for to FILE (what a kernel package "
+								 "records beside the kernel)")
+			->type_name("FILE");
+		trim->add_flag("--explain", explain, "Say for each kept module what needs it, for each dropped class why");
+		trim->add_option("-o,--output", output, "Write the layer to FILE")->required()->type_name("LAYER.config");
+
+		check = app.add_subcommand("trim-check", "Devices and mounts of SNAPSHOT whose module a (trimmed) config does not "
+							 "build (exit 3 when there is one)");
+		check->add_option("--machine", machine, "The machine to check")->required()->type_name("SNAPSHOT");
+		check->add_option("--tree", tree, "Kernel source tree")->required()->type_name("SRC");
+		check->add_option("--modules", modules, "A module tree of the same series (aliases)")->required()->type_name("DIR");
+		check->add_option("--config", config, "The config to check (a final .config)")->required()->type_name("CONFIG");
+		check->add_option("--arch", arch, "ARCH of the tree (default: " + std::string(default_arch) + ")");
+	}
+
+	std::optional<int> run(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		if (*trim)
+			return run_trim(opts, log);
+		if (*check)
+			return run_check(opts, log);
+		return std::nullopt;
+	}
+
+	int run_trim(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		TrimOptions o;
+		std::string snapshot = machine;
+		o.module_dir = modules;
+		if (!settings.empty()) {
+			TrimSettings ts = read_trim_settings(Root(root), settings, tree);
+			if (snapshot.empty())
+				snapshot = ts.snapshot.string();
+			if (o.module_dir.empty())
+				o.module_dir = ts.module_dir;
+			if (!ts.rules.empty())
+				for (auto &r : read_trim_rules(ts.rules))
+					o.rules.push_back(std::move(r));
+			log.info("trimming for {} with the module aliases of {}", snapshot, o.module_dir.string());
+		}
+		if (snapshot.empty() || o.module_dir.empty())
+			throw UsageError("trim needs --machine and --modules, or --settings");
+		o.machine = read_machine_snapshot(snapshot);
+		o.machine_source = snapshot;
+		o.tree = tree;
+		o.arch = arch;
+		o.base = base;
+		for (const auto &f : rules)
+			for (auto &r : read_trim_rules(f))
+				o.rules.push_back(std::move(r));
+		// --keep and --drop in command-line order
+		std::size_t k = 0, d = 0;
+		for (const CLI::Option *opt : trim->parse_order()) {
+			if (opt == keep_opt && k < keeps.size())
+				o.rules.push_back(TrimRule{true, keeps[k++], Origin("--keep", 0)});
+			else if (opt == drop_opt && d < drops.size())
+				o.rules.push_back(TrimRule{false, drops[d++], Origin("--drop", 0)});
+		}
+		o.layers.assign(layers.begin(), layers.end());
+		TrimResult r = distkernel::trim(o, log);
+		atomic_write(output, r.layer_text, 0644, Durability::unsynced);
+		if (!save_machine.empty())
+			atomic_copy(snapshot, save_machine);
+		if (opts.json)
+			cli::print_json(trim_json(o, r, output));
+		if (explain) {
+			for (const auto &m : r.kept)
+				for (const auto &w : m.reasons)
+					log.info("kept {} (CONFIG_{}): {}: {}{}", m.module, m.symbol, w.kind, w.detail,
+						 w.where.empty() ? "" : " [" + w.where + "]");
+			std::map<std::string, std::size_t> classes;
+			for (const auto &m : r.dropped)
+				++classes[m.klass];
+			for (const auto &[c, n] : classes)
+				log.info("dropped {}: {} module(s): no device, mount, loaded module, always-kept class or rule needs them", c, n);
+		}
+		for (const auto &u : r.unresolved)
+			log.verbose("no driver: {}", u);
+		for (const auto &w : r.warnings)
+			log.warn("{}", w);
+		log.info("modules: {} of {} kept ({} of {} MiB in {}); module symbols: {} of {}; objects to build: {} of {} ({} of {} "
+			 "in modules); layer: {}",
+			 r.trimmed_count.modules.size(), r.base_count.modules.size(), r.trimmed_module_bytes >> 20, r.base_module_bytes >> 20,
+			 o.module_dir.string(), r.trimmed_module_symbols, r.base_module_symbols,
+			 r.trimmed_count.objects, r.base_count.objects, r.trimmed_count.module_objects, r.base_count.module_objects, output);
+		return cli::finish(exit_ok);
+	}
+
+	int run_check(const cli::CommonOptions &opts, const Logger &log) const
+	{
+		Machine m = read_machine_snapshot(machine);
+		Config final_config = Config::read(config);
+		KbuildTree kbuild = KbuildTree::read(tree, arch);
+		auto missing = trim_uncovered(m, kbuild, modules, final_config);
+		KbuildCount n = kbuild.count(final_config);
+		if (opts.json) {
+			Json j = make_document("distkernel.trim-check", 1, 0);
+			j["machine"] = machine;
+			j["config"] = config;
+			j["covered"] = missing.empty();
+			j["missing"] = missing;
+			j["counts"] = {{"modules", n.modules.size()}, {"objects", n.objects}, {"module_objects", n.module_objects}};
+			cli::print_json(j);
+		}
+		log.verbose("{} builds {} modules, {} objects ({} in modules)", config, n.modules.size(), n.objects, n.module_objects);
+		for (const auto &x : missing)
+			log.warn("not covered: {}", x);
+		log.info("{}: {} for the machine of {}", config, missing.empty() ? "covers every device and mount" : "does not cover it",
+			 machine);
+		return cli::finish(missing.empty() ? exit_ok : exit_config_dropped);
+	}
+};
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -312,10 +459,14 @@ int main(int argc, char **argv)
 
 	UpgradeCommands upgrade;
 	upgrade.add(app);
+	TrimCommands trims;
+	trims.add(app);
 
 	return cli::run_main(app, argc, argv, [&]() -> int {
 		Logger log = cli::make_logger(opts);
 		if (auto rc = upgrade.run(opts, log))
+			return *rc;
+		if (auto rc = trims.run(opts, log))
 			return *rc;
 		if (*merge_cmd) {
 			MergeOptions o;

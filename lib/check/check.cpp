@@ -156,6 +156,45 @@ struct Checker {
 		report.findings.push_back(CheckFinding{s, area, std::move(msg), std::move(detail)});
 	}
 
+	// A trimmed kernel: was it trimmed for this machine? Devices driven here that its snapshot
+	// did not have say it was not (whether they lose their driver is check_hardware's finding).
+	void check_trimmed()
+	{
+		const std::string record = "/usr/src/linux-" + report.release + "/" + trimmed_for_file;
+		const fs::path p = root.path(record);
+		std::error_code ec;
+		if (!fs::is_regular_file(p, ec))
+			return;
+		Machine trimmed_for;
+		try {
+			trimmed_for = read_machine_snapshot(p);
+		} catch (const Error &e) {
+			add(CheckFinding::Severity::warning, "trim", std::string("trimmed, but the machine it was trimmed for is unreadable: ") + e.what());
+			return;
+		}
+		std::set<std::string> seen;
+		for (const auto &d : trimmed_for.devices)
+			seen.insert(d.modalias);
+		Json unseen = Json::array();
+		for (const auto &d : machine.devices)
+			if (!d.driver.empty() && !d.modalias.empty() && !seen.count(d.modalias))
+				unseen.push_back(d.path + " " + d.modalias);
+		report.summary["trimmed_for"] = record;
+		if (machine.devices.empty()) {
+			add(CheckFinding::Severity::warning, "trim",
+			    "trimmed for one machine (" + record + "); this machine's devices are unknown: cannot tell whether it is that one");
+			return;
+		}
+		if (unseen.empty()) {
+			add(CheckFinding::Severity::info, "trim", "trimmed for this machine's devices (" + record + ")");
+			return;
+		}
+		add(CheckFinding::Severity::warning, "trim",
+		    fmt::format("{} was trimmed for another machine ({}): {} device(s) driven here are not in its snapshot, e.g. {}",
+				report.release, record, unseen.size(), unseen.front().get<std::string>()),
+		    Json{{"devices", unseen}});
+	}
+
 	// Why a module cannot be loaded before root is mounted; empty when it can.
 	std::string unusable(const std::string &name) const
 	{
@@ -578,6 +617,7 @@ CheckReport check_kernel(const Root &root, const Machine &machine, const CheckOp
 		ck.add(CheckFinding::Severity::warning, "machine", "could not read " + u);
 	ck.check_root();
 	ck.check_hardware();
+	ck.check_trimmed();
 	ck.check_external();
 	ck.check_secureboot();
 	ck.check_room();

@@ -7,7 +7,10 @@
 #include "sys/text.hpp"
 
 #include <fmt/core.h>
+#include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <fcntl.h>
@@ -177,6 +180,96 @@ std::string unescape_mount(const std::string &s, const fs::path &file, std::size
 	return out;
 }
 
+// The LUKS header's cipher of a dm-crypt device's backing device ("aes-xts-plain64"): LUKS1
+// keeps name and mode at fixed offsets, LUKS2 in the JSON area after its 4 KiB binary header.
+std::string luks_cipher(const fs::path &device)
+{
+	std::ifstream in(device, std::ios::binary);
+	std::string head(16384, '\0');
+	in.read(head.data(), static_cast<std::streamsize>(head.size()));
+	head.resize(static_cast<std::size_t>(in.gcount()));
+	if (head.size() < 72 || head.compare(0, 6, "LUKS\xba\xbe") != 0)
+		return {};
+	if (head[6] == 0 && head[7] == 1) {
+		auto field = [&](std::size_t off) { return std::string(head.c_str() + off, strnlen(head.c_str() + off, 32)); };
+		return field(8) + "-" + field(40);
+	}
+	const std::string key = "\"encryption\":\"";
+	auto p = head.find(key, 4096);
+	if (p == std::string::npos)
+		return {};
+	p += key.size();
+	auto e = head.find('"', p);
+	return e == std::string::npos || e - p > 64 ? std::string() : head.substr(p, e - p);
+}
+
+void read_crypto(const Root &root, Machine &m)
+{
+	std::set<std::string> seen;
+	auto scan = [&](const Mount &mt) {
+		for (std::size_t i = 0; i < mt.chain.size(); ++i) {
+			const BlockLayer &l = mt.chain[i];
+			if (l.kind != "dm-crypt" || !seen.insert(l.name).second)
+				continue;
+			CryptDevice c{l.name, {}};
+			if (i + 1 < mt.chain.size())
+				c.cipher = luks_cipher(root.path("/dev/" + mt.chain[i + 1].name));
+			if (c.cipher.empty())
+				m.unreadable.push_back("/dev/" + (i + 1 < mt.chain.size() ? mt.chain[i + 1].name : l.name) +
+						       ": no LUKS header readable (the cipher of " + l.name + " is unknown)");
+			m.crypto.push_back(std::move(c));
+		}
+	};
+	if (m.root)
+		scan(*m.root);
+	for (const auto &mt : m.fstab)
+		scan(mt);
+}
+
+// /etc/fstab of the root: every entry, and for those mounted now their device and block stack.
+template <typename Fill>
+void read_fstab(const Root &root, Machine &m, const std::map<std::string, Mount> &mounted, Fill &fill)
+{
+	std::error_code ec;
+	if (!fs::exists(root.path("/etc/fstab"), ec))
+		return;
+	auto text = read_noting(root, "/etc/fstab", m);
+	if (!text)
+		return;
+	const fs::path file = root.path("/etc/fstab");
+	std::size_t lineno = 0;
+	for (std::string_view l : text::lines(*text)) {
+		++lineno;
+		auto w = text::uncommented_words(l);
+		if (w.empty())
+			continue;
+		if (w.size() < 3) {
+			m.unreadable.push_back(fmt::format("{}:{}: not an fstab entry: {}", file.string(), lineno, quote_input(l, 120)));
+			continue;
+		}
+		Mount mt;
+		try {
+			mt.source = unescape_mount(std::string(w[0]), file, lineno);
+			mt.target = unescape_mount(std::string(w[1]), file, lineno);
+		} catch (const ParseError &e) {
+			m.unreadable.push_back(e.what());
+			continue;
+		}
+		mt.fstype = std::string(w[2]);
+		mt.options = w.size() > 3 ? std::string(w[3]) : "defaults";
+		auto it = mounted.find(mt.target);
+		mt.mounted = it != mounted.end();
+		if (mt.mounted) {
+			mt.device = it->second.device;
+			if (mt.fstype == "auto" || mt.fstype.empty())
+				mt.fstype = it->second.fstype;
+			if (mt.fstype != "swap")
+				fill(mt);
+		}
+		m.fstab.push_back(std::move(mt));
+	}
+}
+
 void read_mounts(const Root &root, Machine &m)
 {
 	auto text = read_noting(root, "/proc/self/mountinfo", m);
@@ -187,6 +280,7 @@ void read_mounts(const Root &root, Machine &m)
 	std::string line;
 	std::size_t lineno = 0;
 	std::optional<Mount> best_root, best_boot;
+	std::map<std::string, Mount> by_target; // the last mount on each target is the visible one
 	while (std::getline(in, line)) {
 		++lineno;
 		std::istringstream f(line);
@@ -212,6 +306,9 @@ void read_mounts(const Root &root, Machine &m)
 			continue;
 		}
 		mt.device = majmin;
+		by_target[mt.target] = mt;
+		if (std::find(m.filesystems.begin(), m.filesystems.end(), mt.fstype) == m.filesystems.end())
+			m.filesystems.push_back(mt.fstype);
 		if (mt.target == "/")
 			best_root = mt;
 		if ((mt.target == "/" || mt.target == "/boot") && (!best_boot || mt.target.size() >= best_boot->target.size()))
@@ -260,6 +357,9 @@ void read_mounts(const Root &root, Machine &m)
 		}
 		m.boot = best_boot;
 	}
+	std::sort(m.filesystems.begin(), m.filesystems.end());
+	read_fstab(root, m, by_target, fill);
+	read_crypto(root, m);
 }
 
 Json device_json(const Device &d)
@@ -295,6 +395,14 @@ Json mount_json(const Mount &mt)
 		j["free_bytes"] = *mt.free_bytes;
 	if (mt.size_bytes)
 		j["size_bytes"] = *mt.size_bytes;
+	return j;
+}
+
+Json fstab_json(const Mount &mt)
+{
+	Json j = mount_json(mt);
+	j["options"] = mt.options;
+	j["mounted"] = mt.mounted;
 	return j;
 }
 
@@ -405,7 +513,7 @@ Machine read_live_machine(const Root &root, const Logger &log)
 
 void to_json(Json &j, const Machine &m)
 {
-	j = make_document(machine_schema, 1, 0);
+	j = make_document(machine_schema, 1, 1);
 	j["origin"] = m.origin;
 	j["release"] = m.release;
 	j["cmdline"] = m.cmdline;
@@ -418,6 +526,13 @@ void to_json(Json &j, const Machine &m)
 		j["mounts"]["root"] = mount_json(*m.root);
 	if (m.boot)
 		j["mounts"]["boot"] = mount_json(*m.boot);
+	j["fstab"] = Json::array();
+	for (const auto &mt : m.fstab)
+		j["fstab"].push_back(fstab_json(mt));
+	j["filesystems"] = m.filesystems;
+	j["crypto"] = Json::array();
+	for (const auto &c : m.crypto)
+		j["crypto"].push_back({{"device", c.device}, {"cipher", c.cipher}});
 	j["unreadable"] = m.unreadable;
 }
 
@@ -447,6 +562,32 @@ Machine machine_from_json(const Json &doc, const std::string &source)
 			m.root = r.mount(mounts["root"], "mounts.root");
 		if (mounts.contains("boot"))
 			m.boot = r.mount(mounts["boot"], "mounts.boot");
+	}
+	i = 0;
+	for (const auto &f : r.array(doc, "fstab", "machine")) {
+		std::string where = fmt::format("fstab[{}]", i++);
+		Mount mt = r.mount(f, where);
+		mt.options = r.str(f, "options", where);
+		if (f.contains("mounted")) {
+			if (!f["mounted"].is_boolean())
+				throw ParseError(source, 0, where + ".mounted: expected true or false, got " + json_excerpt(f["mounted"]));
+			mt.mounted = f["mounted"].get<bool>();
+		}
+		m.fstab.push_back(std::move(mt));
+	}
+	i = 0;
+	for (const auto &f : r.array(doc, "filesystems", "machine")) {
+		if (!f.is_string())
+			throw ParseError(source, 0, fmt::format("filesystems[{}]: expected a filesystem type, got {}", i, json_excerpt(f)));
+		m.filesystems.push_back(f.get<std::string>());
+		++i;
+	}
+	i = 0;
+	for (const auto &c : r.array(doc, "crypto", "machine")) {
+		std::string where = fmt::format("crypto[{}]", i++);
+		if (!c.is_object())
+			throw ParseError(source, 0, where + ": expected an object, got " + json_excerpt(c));
+		m.crypto.push_back(CryptDevice{r.str(c, "device", where, true), r.str(c, "cipher", where)});
 	}
 	for (const auto &u : r.array(doc, "unreadable", "machine"))
 		if (u.is_string())

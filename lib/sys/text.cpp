@@ -40,6 +40,13 @@ std::vector<std::string_view> words(std::string_view line)
 	return out;
 }
 
+std::vector<std::string_view> uncommented_words(std::string_view &line)
+{
+	if (auto hash = line.find('#'); hash != std::string_view::npos)
+		line = line.substr(0, hash);
+	return words(line);
+}
+
 std::string join(const std::vector<std::string> &parts, std::string_view separator)
 {
 	std::string out;

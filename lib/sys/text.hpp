@@ -21,6 +21,8 @@ std::vector<std::string_view> lines(std::string_view text);
 
 // The blank-separated words of a line ("  linux  /vmlinuz-6.1\t" is "linux", "/vmlinuz-6.1").
 std::vector<std::string_view> words(std::string_view line);
+// The same up to a '#' that starts a comment (fstab, rules files); line loses the comment too.
+std::vector<std::string_view> uncommented_words(std::string_view &line);
 
 // "a, b, c" for join({"a", "b", "c"}, ", ").
 std::string join(const std::vector<std::string> &parts, std::string_view separator);

@@ -150,3 +150,43 @@ dk_ok "a version bump found the previous version's full saved config and rebased
 dk_grep "Options new since $PMS_ROOT/usr/src/linux/.config" "$T/bumped.log"
 dk_grep 'DEFAULT_HOSTNAME' "$T/bumped.log"
 dk_ok "src_configure summarised the options new since the previous kernel's config"
+
+# --- a kernel trimmed to one machine: /etc/kernel/distkernel-trim (docs/trim.md) ---------------
+# The snapshot of a QEMU guest and the module indexes of Debian's 6.1 kernel under the root:
+# src_configure adds distkernel-config trim's layer (the test kernel's base has one module that
+# guest does not need) and keeps the snapshot for src_install to record.
+PMS_USE=-savedconfig
+mkdir -p "$PMS_ROOT/etc/kernel" "$PMS_ROOT/lib/modules/$DK_DEBIAN_KV"
+cp "$DK_SOURCE_ROOT/tests/fixtures/trim/qemu-pc-virtio.json" "$PMS_ROOT/etc/kernel/machine.json"
+cp "$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV"/modules.* "$PMS_ROOT/lib/modules/$DK_DEBIAN_KV/"
+printf '# this VM\nsnapshot = /etc/kernel/machine.json\n' > "$PMS_ROOT/etc/kernel/distkernel-trim"
+configure trimmed || { cat "$T/trimmed.log" >&2; dk_fail "src_configure with /etc/kernel/distkernel-trim died"; }
+dk_grep "Trimming the modules to one machine \($PMS_ROOT/etc/kernel/distkernel-trim\)" "$T/trimmed.log"
+dk_grep '^modules: 15 of 16 kept' "$T/trimmed.log"
+dk_grep '^# CONFIG_X86_PKG_TEMP_THERMAL is not set$' "$(final_config)"
+dk_grep '^CONFIG_VIRTIO_BLK=m$' "$(final_config)"
+cmp -s "$PMS_ROOT/etc/kernel/machine.json" "$PMS_BUILDDIR/temp/trim-machine.json" ||
+	dk_fail "src_configure did not keep the snapshot it trimmed for"
+
+# pkg_postinst of the trimmed kernel on a machine it will not boot: a root on zfs, which the
+# module tree lacks (Debian's indexes under the kernel's release): distkernel-check says so and
+# nothing is installed into the boot layout.
+kv=$(sed -n 's/.*Kernel release: //p' "$T/trimmed.log")
+[[ -n $kv ]] || dk_fail "no kernel release in $T/trimmed.log"
+mkdir -p "$PMS_ROOT/usr/src/linux-$kv" "$PMS_ROOT/lib/modules/$kv" "$PMS_ROOT/proc/self"
+cp "$PMS_BUILDDIR/temp/trim-machine.json" "$PMS_ROOT/usr/src/linux-$kv/distkernel-trim-machine.json"
+cp "$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV"/modules.* "$PMS_ROOT/lib/modules/$kv/"
+printf '22 1 0:30 / / rw - zfs rpool/ROOT/gentoo rw\n' > "$PMS_ROOT/proc/self/mountinfo"
+pms_phase pkg_postinst > "$T/trim-postinst.log" 2>&1 || { cat "$T/trim-postinst.log" >&2; dk_fail "pkg_postinst died"; }
+dk_grep "$kv was trimmed for one machine: checking it against this one" "$T/trim-postinst.log"
+dk_grep "$kv: will not boot" "$T/trim-postinst.log"
+dk_grep "and will not boot this" "$T/trim-postinst.log"
+dk_grep "it was NOT installed into the boot layout" "$T/trim-postinst.log"
+dk_nogrep "Installing kernel $kv into the boot layout failed" "$T/trim-postinst.log"
+rm -r "$PMS_ROOT/usr/src/linux-$kv" "$PMS_ROOT/proc"
+printf 'snapshot = /etc/kernel/no-such.json\n' > "$PMS_ROOT/etc/kernel/distkernel-trim"
+configure trim-missing && dk_fail "src_configure with a missing snapshot did not die"
+dk_grep "no-such.json" "$T/trim-missing.log"
+dk_grep 'distkernel-config trim failed' "$T/trim-missing.log"
+rm -r "$PMS_ROOT/etc/kernel/distkernel-trim" "$PMS_ROOT/etc/kernel/machine.json" "$PMS_ROOT/lib/modules"
+dk_ok "/etc/kernel/distkernel-trim: src_configure trimmed the modules to the snapshot's machine; pkg_postinst refused a machine it will not boot; a missing snapshot dies"

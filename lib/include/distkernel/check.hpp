@@ -43,6 +43,14 @@ struct DISTKERNEL_API Mount {
 	std::vector<BlockLayer> chain;
 	std::optional<std::uint64_t> free_bytes; // statvfs, for /boot
 	std::optional<std::uint64_t> size_bytes;
+	std::string options;  // fstab entries: the options field
+	bool mounted = true;  // fstab entries: false when not mounted when the snapshot was taken
+};
+
+// A dm-crypt device and the cipher of its LUKS header ("aes-xts-plain64"; empty when unread).
+struct DISTKERNEL_API CryptDevice {
+	std::string device; // "dm-0"
+	std::string cipher;
 };
 
 struct DISTKERNEL_API Machine {
@@ -53,13 +61,19 @@ struct DISTKERNEL_API Machine {
 	std::vector<std::string> loaded_modules;
 	std::optional<Mount> root;
 	std::optional<Mount> boot; // the mount holding /boot (may be the root's)
+	// Every filesystem of the root's /etc/fstab (swap and pseudo filesystems included as written),
+	// with its block stack when it is mounted.
+	std::vector<Mount> fstab;
+	std::vector<CryptDevice> crypto; // the dm-crypt devices under the root and fstab mounts
+	std::vector<std::string> filesystems; // the types of every mount (mountinfo), sorted, once each
 	std::vector<std::string> unreadable; // "what: why" for what could not be read
 };
 
 // Reads the machine under root (its /sys, /proc): never fails on what it cannot read, it lists
 // it in unreadable instead.
 DISTKERNEL_API Machine read_live_machine(const Root &root, const Logger &log);
-// Schema "distkernel.machine", version 1.0.
+// Schema "distkernel.machine", version 1.1 (1.1 added fstab, crypto and filesystems; 1.0
+// snapshots read).
 DISTKERNEL_API void to_json(Json &doc, const Machine &m);
 // The snapshot's reader: checks the document and names source and the field in its errors.
 DISTKERNEL_API Machine machine_from_json(const Json &doc, const std::string &source);
@@ -85,6 +99,10 @@ DISTKERNEL_API InitramfsContents read_initramfs(const std::filesystem::path &ima
 // The same on bytes already in memory (no compressed part allowed at the top level when
 // decompress is false); name is for errors.
 DISTKERNEL_API void parse_cpio(std::string_view data, const std::string &name, InitramfsContents &out);
+
+// A kernel trimmed for one machine keeps that machine's snapshot as /usr/src/linux-KV/ + this
+// name (the eclass installs it); the check says when it runs on another machine.
+inline constexpr const char *trimmed_for_file = "distkernel-trim-machine.json";
 
 // ---- the check ------------------------------------------------------------------------------
 

@@ -35,6 +35,76 @@ TEST_CASE("a dm device among its own slaves is walked once", "[check]")
 	CHECK(m.root->chain[0].kind == "dm-crypt");
 }
 
+TEST_CASE("fstab: every entry, the block stack of those mounted, the cipher of a LUKS root", "[check]")
+{
+	TempDir t;
+	Root root(t.path());
+	const fs::path host = t.path() / "sys/devices/platform/host/block/sda";
+	for (const char *p : {"sda1", "sda2"}) {
+		fs::create_directories(host / p);
+		atomic_write(host / p / "partition", "1\n");
+	}
+	const fs::path dm = t.path() / "sys/devices/virtual/block/dm-0";
+	fs::create_directories(dm / "dm");
+	fs::create_directories(dm / "slaves");
+	atomic_write(dm / "dm/uuid", "CRYPT-LUKS1-0123-root\n");
+	fs::create_directory_symlink("../../../../platform/host/block/sda/sda2", dm / "slaves/sda2");
+	fs::create_directories(t.path() / "sys/dev/block");
+	fs::create_directory_symlink("../../devices/virtual/block/dm-0", t.path() / "sys/dev/block/253:0");
+	fs::create_directory_symlink("../../devices/platform/host/block/sda/sda1", t.path() / "sys/dev/block/8:1");
+	// a LUKS1 header: magic, version 1, cipher name and mode in 32-byte fields
+	std::string luks(592, '\0');
+	luks.replace(0, 6, "LUKS\xba\xbe");
+	luks[7] = 1;
+	luks.replace(8, 3, "aes");
+	luks.replace(40, 11, "xts-plain64");
+	for (const char *d : {"dev", "proc/self", "etc"})
+		fs::create_directories(t.path() / d);
+	atomic_write(t.path() / "dev/sda2", luks);
+	atomic_write(t.path() / "proc/self/mountinfo", "22 1 253:0 / / rw - ext4 /dev/mapper/root rw\n"
+						    "23 22 8:1 / /boot/efi rw - vfat /dev/sda1 rw\n");
+	atomic_write(t.path() / "etc/fstab", "# static file system information\n"
+					     "/dev/mapper/root / ext4 defaults 0 1\n"
+					     "UUID=AB12-CD34 /boot/efi vfat umask=077 0 2\n"
+					     "/dev/sda3 none swap sw 0 0\n"
+					     "/dev/sdb1 /mnt/usb\\040stick auto noauto 0 0\n"
+					     "broken\n");
+	Machine m = read_live_machine(root, Logger(Verbosity::quiet));
+	REQUIRE(m.fstab.size() == 4);
+	CHECK(m.fstab[0].chain.size() == 3); // dm-crypt, partition, disk
+	CHECK(m.fstab[1].target == "/boot/efi");
+	CHECK(m.fstab[1].options == "umask=077");
+	CHECK(m.fstab[1].device == "8:1");
+	REQUIRE(m.fstab[1].chain.size() == 2);
+	CHECK(m.fstab[1].chain[0].kind == "partition");
+	CHECK(m.fstab[2].fstype == "swap");
+	CHECK(m.fstab[3].target == "/mnt/usb stick");
+	CHECK_FALSE(m.fstab[3].mounted);
+	CHECK(m.fstab[3].fstype == "auto");
+	CHECK(m.filesystems == std::vector<std::string>{"ext4", "vfat"});
+	REQUIRE(m.crypto.size() == 1);
+	CHECK(m.crypto[0].device == "dm-0");
+	CHECK(m.crypto[0].cipher == "aes-xts-plain64");
+	CHECK(std::any_of(m.unreadable.begin(), m.unreadable.end(),
+			  [](const std::string &u) { return u.find("fstab:6: not an fstab entry: 'broken'") != std::string::npos; }));
+
+	Machine back = machine_from_json(Json(m), "m.json");
+	REQUIRE(back.fstab.size() == 4);
+	CHECK_FALSE(back.fstab[3].mounted);
+	CHECK(back.fstab[1].chain.size() == 2);
+	CHECK(back.crypto.at(0).cipher == "aes-xts-plain64");
+	CHECK(back.filesystems == m.filesystems);
+	Json bad = Json(m);
+	bad["fstab"][1]["mounted"] = "yes";
+	CHECK_THROWS_WITH(machine_from_json(bad, "m.json"), Catch::Matchers::Contains("fstab[1].mounted: expected true or false"));
+	// a 1.0 snapshot (before fstab and crypto) still reads
+	Json old = Json(m);
+	old["version"] = "1.0";
+	old.erase("fstab");
+	old.erase("crypto");
+	CHECK(machine_from_json(old, "old.json").fstab.empty());
+}
+
 TEST_CASE("a mountinfo line with a bad escape is named, the others still read", "[check]")
 {
 	TempDir t;
@@ -144,14 +214,14 @@ TEST_CASE("a machine snapshot survives a round trip and bad fields are named", "
 	m.cmdline = "root=/dev/vda";
 	m.devices.push_back(Device{"/sys/devices/pci0000:00/0000:00:03.0/virtio1", "virtio:d00000002v00001AF4", "virtio_blk", "virtio_blk"});
 	m.loaded_modules = {"virtio_blk", "ext4"};
-	Mount root{"/", "ext4", "/dev/vda", "254:0", {BlockLayer{"vda", "disk", "", {m.devices[0]}}}, std::nullopt, std::nullopt};
+	Mount root{"/", "ext4", "/dev/vda", "254:0", {BlockLayer{"vda", "disk", "", {m.devices[0]}}}, std::nullopt, std::nullopt, "", true};
 	m.root = root;
 	Mount boot = root;
 	boot.free_bytes = 12345;
 	m.boot = boot;
 	Json j = Json(m);
 	CHECK(j["schema"] == "distkernel.machine");
-	CHECK(j["version"] == "1.0");
+	CHECK(j["version"] == "1.1");
 	Machine back = machine_from_json(j, "m.json");
 	CHECK(back.release == m.release);
 	REQUIRE(back.root);
