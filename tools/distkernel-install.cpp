@@ -88,6 +88,12 @@ int main(int argc, char **argv)
 		s->add_option("--dracut-arg", io.dracut_args, "Extra dracut argument (repeatable)")->allow_extra_args(false);
 		s->add_flag("--hostonly", io.hostonly, "Build a host-only initramfs (for this machine only)");
 		s->add_option("-j,--jobs", io.jobs, "Threads for hashing (default: CPUs)");
+		s->add_option("--secureboot-key", io.secureboot.key,
+			      "layout uki: sign the unified kernel image with this key (sbsign; default: $SECUREBOOT_SIGN_KEY)")
+			->type_name("FILE");
+		s->add_option("--secureboot-cert", io.secureboot.cert,
+			      "The Secure Boot key's certificate (PEM; default: $SECUREBOOT_SIGN_CERT)")
+			->type_name("FILE");
 	};
 	std::string hooks = "auto";
 	auto hook_options = [&](CLI::App *s) {
@@ -157,6 +163,17 @@ int main(int argc, char **argv)
 		io.hooks = parse_hook_mode(hooks);
 		require_root(root);
 		io.install_conf = install_conf_overrides_from_environment();
+		// Portage's make.conf names the Secure Boot key for every package: the routes that rebuild
+		// a unified kernel image from another package's phase (an external module's postinst)
+		// sign it as the kernel's own install does.
+		if (io.secureboot.key.empty() && io.secureboot.cert.empty()) {
+			const char *key = std::getenv("SECUREBOOT_SIGN_KEY");
+			const char *cert = std::getenv("SECUREBOOT_SIGN_CERT");
+			if (key && *key) {
+				io.secureboot.key = key;
+				io.secureboot.cert = cert ? cert : "";
+			}
+		}
 		if (inspect_cmd->parsed()) {
 			InstallPlan plan = plan_install(root, io);
 			print_plan(plan);

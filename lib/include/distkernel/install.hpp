@@ -16,6 +16,7 @@
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
+#include "distkernel/sign.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -95,6 +96,9 @@ struct DISTKERNEL_API InstallOptions {
 	// add: a generic initramfs made when the package was built, used instead of running dracut
 	// when nothing on the root asks for another (see prebuilt_initramfs_refusal); empty: dracut.
 	std::string prebuilt_initramfs;
+	// uki: the unified kernel image is signed with this key for Secure Boot (sign_efi_image) before
+	// it reaches /boot; unset: it is left unsigned (a warning when the kernel was staged signed).
+	SecureBootKey secureboot;
 };
 
 // The lock add, remove, reinstall and clean take (ROOT/var/lib/distkernel/lock): waits for
