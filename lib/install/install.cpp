@@ -667,6 +667,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		d.initramfs = true;
 		d.prebuilt_initramfs = true;
 	}
+	if (std::string missing = detail::missing_root_module(root, kv, log); !missing.empty())
+		log.warn("{}", missing);
 	if (plan.initramfs.value == "dracut") {
 		initrd = tmp.path() / "initrd";
 		auto argv = dracut_command(w, plan, s.image, initrd, tmp.path());
