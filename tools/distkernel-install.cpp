@@ -144,6 +144,10 @@ int main(int argc, char **argv)
 	route_cmd->add_option("ACTION", route_action, "add or remove")->required();
 	route_cmd->add_option("KV", kv, "Kernel release")->required();
 	route_cmd->add_option("ARG", route_rest, "The installer's other arguments (image, entry directory): not used");
+	std::string route_image;
+	route_cmd->add_option("--image", route_image,
+			      "The image the installer was given: add fails unless it is the staged one")
+		->type_name("FILE");
 	hook_options(route_cmd);
 	route_cmd->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
 
@@ -232,7 +236,7 @@ int main(int argc, char **argv)
 			return exit_ok;
 		}
 		if (route_cmd->parsed()) {
-			RouteResult r = route_installer_call(root, route_action, kv, io, std::getenv(install_guard_variable), log);
+			RouteResult r = route_installer_call(root, route_action, kv, io, std::getenv(install_guard_variable), log, route_image);
 			if (!r.handled) {
 				log.verbose("not routed into distkernel: {}", r.reason);
 				return exit_ok;
