@@ -12,7 +12,7 @@ dk_real_parts
 dk_tmp
 stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub
 [[ -f $stub ]] || dk_skip "no $stub (systemd-boot-efi; scripts/install-deps)"
-command -v sbsign >/dev/null && command -v sbverify >/dev/null || dk_skip "no sbsigntool (scripts/install-deps)"
+{ command -v sbsign && command -v sbverify; } >/dev/null || dk_skip "no sbsigntool (scripts/install-deps)"
 snakeoil=/usr/share/ovmf/PkKek-1-snakeoil
 for f in "$snakeoil.key" "$snakeoil.pem" /usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd; do
 	[[ -f $f ]] || dk_skip "no $f (ovmf; scripts/install-deps)"
