@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 using namespace distkernel;
@@ -169,11 +170,18 @@ int main(int argc, char **argv)
 		io.install_conf = install_conf_overrides_from_environment();
 		// Portage's make.conf names the Secure Boot key for every package: the routes that rebuild
 		// a unified kernel image from another package's phase (an external module's postinst)
-		// sign it as the kernel's own install does.
+		// sign it as the kernel's own install does. A binary package's postinst runs with the
+		// build host's saved environment: a key that does not exist here is not this machine's,
+		// so the UKI is left unsigned with a warning rather than failing the install.
 		if (io.secureboot.key.empty() && io.secureboot.cert.empty()) {
 			const char *key = std::getenv("SECUREBOOT_SIGN_KEY");
 			const char *cert = std::getenv("SECUREBOOT_SIGN_CERT");
-			if (key && *key) {
+			std::error_code ec;
+			if (key && *key && !std::filesystem::exists(key, ec)) {
+				log.warn("SECUREBOOT_SIGN_KEY={} does not exist on this machine (a binary package built elsewhere?): "
+					 "a unified kernel image made now is not signed",
+					 key);
+			} else if (key && *key) {
 				io.secureboot.key = key;
 				io.secureboot.cert = cert ? cert : "";
 			}
