@@ -305,6 +305,12 @@ void deploy_on_esp(Work &w, Layout layout, const Staged &s, const fs::path &init
 		fs::path uki = tmp.path() / "uki.efi";
 		detail::build_uki(detail::efi_stub(w.root, w.opts), os_release, cmdline, initrd, s.image, uki, tmp.path(),
 				  w.log);
+		if (w.opts.secureboot.set())
+			sign_efi_image(uki, w.opts.secureboot, w.log);
+		else if (fs::exists(w.root.path("/usr/src/linux-" + w.kv + "/certs/secureboot.crt")))
+			w.log.warn("{} was staged signed for Secure Boot, but its unified kernel image is not signed (no "
+				   "--secureboot-key, SECUREBOOT_SIGN_KEY): firmware with Secure Boot on refuses to start it",
+				   w.kv);
 		copy_into(w, uki, w.staging / detail::uki_rel(w.root, w.kv));
 		return;
 	}
@@ -628,8 +634,11 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	d.layout = choice.layout;
 	d.hostonly = opts.hostonly;
 	d.dracut_args = opts.dracut_args;
-	if (choice.layout == Layout::uki)
-		detail::efi_stub(root, opts); // no stub: fail before dracut's work
+	if (choice.layout == Layout::uki) {
+		detail::efi_stub(root, opts); // no stub, a bad signing key: fail before dracut's work
+		if (opts.secureboot.set())
+			check_signing_key(opts.secureboot.key, opts.secureboot.cert);
+	}
 	if (plan.initramfs.value == "prebuilt") {
 		std::vector<std::string> staged_files;
 		for (const auto &f : k.files)
@@ -658,6 +667,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		d.initramfs = true;
 		d.prebuilt_initramfs = true;
 	}
+	if (std::string missing = detail::missing_root_module(root, kv, log); !missing.empty())
+		log.warn("{}", missing);
 	if (plan.initramfs.value == "dracut") {
 		initrd = tmp.path() / "initrd";
 		auto argv = dracut_command(w, plan, s.image, initrd, tmp.path());

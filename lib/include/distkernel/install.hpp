@@ -16,6 +16,7 @@
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
+#include "distkernel/sign.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -95,6 +96,9 @@ struct DISTKERNEL_API InstallOptions {
 	// add: a generic initramfs made when the package was built, used instead of running dracut
 	// when nothing on the root asks for another (see prebuilt_initramfs_refusal); empty: dracut.
 	std::string prebuilt_initramfs;
+	// uki: the unified kernel image is signed with this key for Secure Boot (sign_efi_image) before
+	// it reaches /boot; unset: it is left unsigned (a warning when the kernel was staged signed).
+	SecureBootKey secureboot;
 };
 
 // The lock add, remove, reinstall and clean take (ROOT/var/lib/distkernel/lock): waits for
@@ -224,9 +228,14 @@ struct DISTKERNEL_API RouteResult {
 	RemoveResult removed;
 };
 // action: "add" or "remove" (anything else is a UsageError). guard: the value of
-// install_guard_variable in the caller's environment (nullptr when unset).
+// install_guard_variable in the caller's environment (nullptr when unset). image: the kernel image
+// the installer was given (a host path, relative to the caller's directory as `make install`
+// passes it; empty when the call names none): an add of a staged release with another image (a
+// kernel built by hand under distkernel's release) is an Error naming both files, never an
+// install of the staged one in its place.
 DISTKERNEL_API RouteResult route_installer_call(const Root &root, const std::string &action, const std::string &release,
-				 const InstallOptions &opts, const char *guard, const Logger &log);
+				 const InstallOptions &opts, const char *guard, const Logger &log,
+				 const std::filesystem::path &image = {});
 
 // The kernels recorded as installed, newest install first.
 DISTKERNEL_API std::vector<Deployment> list_installed(const Root &root);

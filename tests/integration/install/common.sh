@@ -5,9 +5,10 @@
 DK_SMALL_DRACUT=(--dracut-arg=--drivers --dracut-arg="virtio_pci virtio_blk ext4"
 	--dracut-arg=--omit --dracut-arg="crypt dm nvdimm lunmask resume qemu virtiofs terminfo usrmount")
 
-# dk_stage_debian ROOT: stages Debian's prebuilt kernel into ROOT, as a -bin package would.
+# dk_stage_debian ROOT [STAGE-ARG...]: stages Debian's prebuilt kernel into ROOT, as a -bin
+# package would.
 dk_stage_debian() {
-	"$DK_TOOLS/distkernel-stage" prebuilt --release "$DK_DEBIAN_KV" \
+	"$DK_TOOLS/distkernel-stage" prebuilt "${@:2}" --release "$DK_DEBIAN_KV" \
 		--image "$DK_DEBIAN_ROOT/boot/vmlinuz-$DK_DEBIAN_KV" \
 		--modules "$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV" \
 		--config "$DK_DEBIAN_CONFIG" --system-map "$DK_DEBIAN_ROOT/boot/System.map-$DK_DEBIAN_KV" \
