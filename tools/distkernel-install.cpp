@@ -52,8 +52,9 @@ void print_plan(const InstallPlan &p)
 			std::cerr << fmt::format("{:<18} {}\n", "dracut uefi:", "yes (" + p.dracut_conf.uefi.source +
 									   "): overridden with --no-uefi");
 	}
-	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
-		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + " hooks:", list->empty() ? "none" : "");
+	for (auto [phase, list] : {std::pair{"preinst hooks", &p.preinst}, std::pair{"postinst hooks", &p.postinst},
+				   std::pair{"remove plugins", &p.remove}}) {
+		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + ":", list->empty() ? "none" : "");
 		for (const auto &h : *list)
 			std::cerr << fmt::format("  {} {}{}\n", h.path, h.skip.empty() ? "run" : "skip: ", h.skip);
 	}

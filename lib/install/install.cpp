@@ -891,6 +891,7 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 		p.preinst = find_kernel_hooks(root, "preinst");
 		p.postinst = find_kernel_hooks(root, "postinst");
 	}
+	p.remove = find_kernel_install_plugins(root);
 	if (p.layout.layout == Layout::uki || p.layout.layout == Layout::efistub)
 		p.esp_target = detail::esp_target(root, p.layout.layout);
 	if (p.layout.layout == Layout::uki)
@@ -1009,7 +1010,8 @@ void to_json(Json &doc, const InstallPlan &p)
 	doc["dracut_conf"] = dracut;
 	doc["dracut_options"] = dracut_options(p);
 	Json hooks;
-	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
+	for (auto [phase, list] :
+	     {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}, std::pair{"remove", &p.remove}}) {
 		hooks[phase] = Json::array();
 		for (const auto &h : *list)
 			hooks[phase].push_back({{"name", h.name}, {"path", h.path}, {"action", h.skip.empty() ? "run" : "skip"},
@@ -1117,18 +1119,26 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 			for (const auto &f : other.files)
 				shared.insert(f.path);
 	std::error_code ec;
+	// kernel-install's plugins act on the removal first, as kernel-install remove runs them, with
+	// the kernel's entry and files still there (an entry, a UKI, the firmware's boot entry, the
+	// boot menu, the user's own); then the record's files that remain go.
+	std::set<std::string> there;
+	for (const auto &f : d->files)
+		if (!shared.count(f.path) && exists_nofollow(root.path(f.path, false)))
+			there.insert(f.path);
+	auto plugins = detail::run_kernel_install_remove(root, release, opts, log);
 	for (const auto &f : d->files) {
 		if (shared.count(f.path)) {
 			res.kept.push_back(f.path);
 			continue;
 		}
 		if (opts.pretend) {
-			if (exists_nofollow(root.path(f.path, false)))
+			if (there.count(f.path))
 				res.removed.push_back(f.path);
 			continue;
 		}
-		// Only what was there and went counts as removed.
-		if (root.remove_file(f.path)) {
+		// Only what was there and went counts as removed (by a plugin or here).
+		if (root.remove_file(f.path) || (there.count(f.path) && !exists_nofollow(root.path(f.path, false)))) {
 			log.verbose("removed {}", root.path(f.path, false).string());
 			res.removed.push_back(f.path);
 		}
@@ -1149,8 +1159,11 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	fs::remove(detail::record_path(root, release), ec);
 	if (ec)
 		throw SystemError("cannot remove " + detail::record_path(root, release).string(), ec.value());
-	// GRUB's menu must not list a kernel that is gone.
-	if (opts.update_boot_menu && !res.removed.empty())
+	if (!plugins.failure.empty())
+		throw Error(plugins.failure + "\n" + release + "'s files and record are removed; fix the plugin and run the command "
+						     "again so that it acts on the removal");
+	// GRUB's menu must not list a kernel that is gone (unless a plugin regenerated it just now).
+	if (opts.update_boot_menu && !res.removed.empty() && !plugins.grub)
 		update_boot_menu(root, opts, log);
 	return res;
 }

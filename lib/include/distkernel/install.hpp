@@ -118,6 +118,7 @@ struct DISTKERNEL_API InstallPlan {
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
 	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
 	std::vector<KernelHook> preinst, postinst; // the root's installkernel hooks (installkernel layout)
+	std::vector<KernelHook> remove;            // kernel-install's plugins, run by kernel-install remove on removal
 	BootSetting esp_target;        // uki, efistub: where KV's files go on the ESP ("/boot/EFI/Linux/TOKEN-KV.efi")
 	BootSetting efi_stub;          // uki: systemd's EFI stub
 	bool grub = false;             // grub.cfg is regenerated after add and removals
