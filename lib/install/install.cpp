@@ -1041,7 +1041,7 @@ void to_json(Json &doc, const InstallPlan &p)
 	auto setting = [](const BootSetting &s) {
 		return s.set() ? Json{{"value", s.value}, {"source", s.source}} : Json(nullptr);
 	};
-	doc = make_document("distkernel.install-plan", 1, 0);
+	doc = make_document("distkernel.install-plan", 1, 1);
 	Json conf;
 	conf["file"] = p.install_conf.file.empty() ? Json(nullptr) : Json(p.install_conf.file.string());
 	conf["searched"] = Json::array();
