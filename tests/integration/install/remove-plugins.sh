@@ -4,7 +4,8 @@
 # machine's program run inside the root) as `kernel-install remove KV`, before distkernel removes
 # what its record lists: systemd's real 90-loaderentry.install deletes the BLS entry, a plugin of
 # the root's own is told of each removal; 50-depmod is left out (it would delete the package's
-# modules.dep) and inspect says so. Under --root without --hooks chroot the command is printed; a
+# modules.dep) and inspect says so; kernel-install remove with distkernel's own plugin runs each
+# plugin once. Under --root without --hooks chroot the command is printed; a
 # failing plugin fails the removal after the files are gone, naming it.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 source "$DK_SOURCE_ROOT/tests/integration/install/common.sh"
@@ -63,6 +64,26 @@ dk_grep "^remove $OLD /boot/$token/$OLD\$" "$R/plugin-calls"
 [[ ! -e $R/boot/loader/entries/$token-$OLD.conf ]] || dk_fail "clean left the entry of $OLD"
 [[ -f $entry ]] || dk_fail "clean removed the entry of $KV"
 dk_ok "clean: kernel-install remove $OLD ran the root's plugins"
+
+# kernel-install remove KV itself, with distkernel's plugin (05-distkernel.install) among the
+# root's: the plugin routes the removal into distkernel and exits 77, so kernel-install runs no
+# other plugin; distkernel's removal runs them (its own plugin sees the guard and does nothing):
+# each plugin once.
+cp "$DK_SOURCE_ROOT/data/kernel/05-distkernel.install" "$R/usr/lib/kernel/install.d/"
+build=$(realpath "$DK_TOOLS/..")
+mkdir -p "$R/usr/local/bin" "$R$build"
+mount --bind "$build" "$R$build"
+printf '#!/bin/sh
+exec %q "$@"
+' "$(realpath "$install")" > "$R/usr/local/bin/distkernel-install"
+chmod 755 "$R/usr/local/bin/distkernel-install"
+: > "$R/plugin-calls"
+dk_expect_status 0 chroot "$R" /usr/bin/kernel-install remove "$KV"
+[[ ! -e $entry && ! -e $R/var/lib/distkernel/kernels/$KV.json ]] || dk_fail "kernel-install remove left $KV"
+[[ $(grep -c "^remove $KV " "$R/plugin-calls") == 1 ]] || dk_fail "the root's plugin ran $(grep -c . "$R/plugin-calls") times"
+rm "$R/usr/lib/kernel/install.d/05-distkernel.install"
+dk_expect_status 0 "$install" add "$KV" --root "$R" --layout bls --no-initramfs --hooks chroot
+dk_ok "kernel-install remove through distkernel's plugin: each plugin ran once"
 
 # A failing plugin: the removal is done, and it fails naming the plugin run.
 touch "$R/plugin-fails"
