@@ -36,10 +36,14 @@ void print_plan(const InstallPlan &p)
 	line("  initrd_generator", p.install_conf.initrd_generator);
 	line("  uki_generator", p.install_conf.uki_generator);
 	line("layout", {std::string(to_string(p.layout.layout)), p.layout.reason});
+	if (p.esp.set())
+		line("ESP", p.esp);
 	if (p.esp_target.set())
 		line("on the ESP", p.esp_target);
 	if (p.efi_stub.set())
 		line("EFI stub", p.efi_stub);
+	if (p.uki_generator.set())
+		line("UKI joined by", p.uki_generator);
 	line("initramfs", p.initramfs);
 	if (!p.prebuilt_refused.empty())
 		std::cerr << fmt::format("{:<18} {}\n", "prebuilt:", "not used: " + p.prebuilt_refused);
@@ -53,8 +57,9 @@ void print_plan(const InstallPlan &p)
 			std::cerr << fmt::format("{:<18} {}\n", "dracut uefi:", "yes (" + p.dracut_conf.uefi.source +
 									   "): overridden with --no-uefi");
 	}
-	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
-		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + " hooks:", list->empty() ? "none" : "");
+	for (auto [phase, list] : {std::pair{"preinst hooks", &p.preinst}, std::pair{"postinst hooks", &p.postinst},
+				   std::pair{"remove plugins", &p.remove}}) {
+		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + ":", list->empty() ? "none" : "");
 		for (const auto &h : *list)
 			std::cerr << fmt::format("  {} {}{}\n", h.path, h.skip.empty() ? "run" : "skip: ", h.skip);
 	}
@@ -86,6 +91,10 @@ int main(int argc, char **argv)
 		s->add_option("--efi-stub", io.efi_stub, "layout uki: systemd's EFI stub (default: the root's "
 							  "/usr/lib/systemd/boot/efi/linuxx64.efi.stub)");
 		s->add_option("--efibootmgr", io.efibootmgr, "layout efistub: efibootmgr program")->capture_default_str();
+		s->add_option("--esp-path", io.esp_path, "layouts uki, efistub: the ESP, /efi, /boot/efi or /boot inside the "
+							"root (default: from ROOT/etc/fstab, else the one with an EFI directory)");
+		s->add_option("--ukify", io.ukify, "layout uki with uki_generator=ukify: the ukify program (default: "
+						   "/usr/lib/systemd/ukify)");
 		s->add_option("--dracut-arg", io.dracut_args, "Extra dracut argument (repeatable)")->allow_extra_args(false);
 		s->add_flag("--hostonly", io.hostonly, "Build a host-only initramfs (for this machine only)");
 		s->add_option("-j,--jobs", io.jobs, "Threads for hashing (default: CPUs)");
@@ -159,6 +168,7 @@ int main(int argc, char **argv)
 	inspect_cmd->add_flag("--no-initramfs", no_initramfs, "As add --no-initramfs");
 	inspect_cmd->add_flag("--hostonly", io.hostonly, "As add --hostonly");
 	inspect_cmd->add_option("--prebuilt-initramfs", io.prebuilt_initramfs, "As add --prebuilt-initramfs");
+	inspect_cmd->add_option("--esp-path", io.esp_path, "As add --esp-path");
 
 	return cli::run_main(app, argc, argv, [&]() -> int {
 		Logger log = cli::make_logger(opts);

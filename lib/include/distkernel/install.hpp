@@ -83,6 +83,8 @@ struct DISTKERNEL_API InstallOptions {
 	std::string installkernel = "installkernel";
 	std::string kernel_install = "kernel-install";
 	std::string efi_stub;                // uki: systemd's EFI stub; empty: the root's /usr/lib/systemd/boot/efi/linuxx64.efi.stub
+	std::string ukify;                   // uki_generator=ukify: the program; empty: /usr/lib/systemd/ukify, /lib/systemd/ukify
+	std::string esp_path;                // uki, efistub: the ESP (/efi, /boot/efi or /boot); empty: found (fstab, content)
 	std::string efibootmgr = "efibootmgr"; // efistub: the firmware's boot entries (live system only)
 	std::string running_release; // remove refuses it (any root); empty: uname -r, live root only
 	unsigned jobs = 0;
@@ -122,8 +124,14 @@ struct DISTKERNEL_API InstallPlan {
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
 	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
 	std::vector<KernelHook> preinst, postinst; // the root's installkernel hooks (installkernel layout)
+	std::vector<KernelHook> remove;            // kernel-install's plugins, run by kernel-install remove on removal
+	BootSetting esp;               // uki, efistub: where the ESP is mounted (/efi, /boot/efi, /boot)
 	BootSetting esp_target;        // uki, efistub: where KV's files go on the ESP ("/boot/EFI/Linux/TOKEN-KV.efi")
 	BootSetting efi_stub;          // uki: systemd's EFI stub
+	// uki: what joins the unified kernel image, as install.conf's uki_generator= says: "objcopy"
+	// (distkernel's own join: unset or none), "dracut" (dracut --uefi builds initramfs and UKI in
+	// one run) or "ukify" (systemd's ukify build)
+	BootSetting uki_generator;
 	bool grub = false;             // grub.cfg is regenerated after add and removals
 	std::string grub_reason;       // why (layout=grub, a grub-mkconfig hook) or why not
 	std::vector<std::string> warnings;

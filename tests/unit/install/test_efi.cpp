@@ -89,7 +89,7 @@ TEST_CASE("efi: the entry token: entry-token, else a machine id, else distkernel
 	test::put(t.path() / "etc/kernel/entry-token", "gentoo\n");
 	CHECK(detail::root_entry_token(root).value == "gentoo");
 	CHECK(detail::uki_rel(root, "6.1.0-1-dist") == "EFI/Linux/gentoo-6.1.0-1-dist.efi");
-	CHECK(detail::esp_target(root, Layout::uki).value == "/boot/EFI/Linux/gentoo-KV.efi");
+	CHECK(detail::esp_target(root, Layout::uki, "/boot").value == "/boot/EFI/Linux/gentoo-KV.efi");
 }
 
 TEST_CASE("efi: the efistub directory is os-release's NAME made safe for FAT", "[install]")
