@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 	app.add_option("--running", co.running, "The running kernel of the root (default: ROOT/proc/sys/kernel/osrelease)")->type_name("KV");
 	InstallOptions io;
 	std::string hooks = "auto";
-	app.add_option("--hooks", hooks, "grub-mkconfig after the removals: auto (run on /, printed under another root), chroot, none")
+	app.add_option("--hooks", hooks, "kernel-install's plugins and grub-mkconfig on the removals: auto (run on /, printed under another root), chroot, none")
 		->capture_default_str();
 	app.add_option("--grub-mkconfig", io.grub_mkconfig, "grub-mkconfig program (inside the root)")->capture_default_str();
 	app.add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 				cli::print_json(plan);
 			return plan.nothing_to_do() ? int(exit_nothing_to_do) : 0;
 		}
-		auto remover = install_remover(plan.running);
+		auto remover = install_remover(plan.running, io);
 		if (!execute_clean(root, plan, *remover, log).empty())
 			update_boot_menu(root, io, log);
 		std::cerr << plan.to_text();

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 using namespace distkernel;
@@ -35,10 +36,14 @@ void print_plan(const InstallPlan &p)
 	line("  initrd_generator", p.install_conf.initrd_generator);
 	line("  uki_generator", p.install_conf.uki_generator);
 	line("layout", {std::string(to_string(p.layout.layout)), p.layout.reason});
+	if (p.esp.set())
+		line("ESP", p.esp);
 	if (p.esp_target.set())
 		line("on the ESP", p.esp_target);
 	if (p.efi_stub.set())
 		line("EFI stub", p.efi_stub);
+	if (p.uki_generator.set())
+		line("UKI joined by", p.uki_generator);
 	line("initramfs", p.initramfs);
 	if (!p.prebuilt_refused.empty())
 		std::cerr << fmt::format("{:<18} {}\n", "prebuilt:", "not used: " + p.prebuilt_refused);
@@ -52,8 +57,9 @@ void print_plan(const InstallPlan &p)
 			std::cerr << fmt::format("{:<18} {}\n", "dracut uefi:", "yes (" + p.dracut_conf.uefi.source +
 									   "): overridden with --no-uefi");
 	}
-	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
-		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + " hooks:", list->empty() ? "none" : "");
+	for (auto [phase, list] : {std::pair{"preinst hooks", &p.preinst}, std::pair{"postinst hooks", &p.postinst},
+				   std::pair{"remove plugins", &p.remove}}) {
+		std::cerr << fmt::format("{:<18} {}\n", std::string(phase) + ":", list->empty() ? "none" : "");
 		for (const auto &h : *list)
 			std::cerr << fmt::format("  {} {}{}\n", h.path, h.skip.empty() ? "run" : "skip: ", h.skip);
 	}
@@ -85,9 +91,19 @@ int main(int argc, char **argv)
 		s->add_option("--efi-stub", io.efi_stub, "layout uki: systemd's EFI stub (default: the root's "
 							  "/usr/lib/systemd/boot/efi/linuxx64.efi.stub)");
 		s->add_option("--efibootmgr", io.efibootmgr, "layout efistub: efibootmgr program")->capture_default_str();
+		s->add_option("--esp-path", io.esp_path, "layouts uki, efistub: the ESP, /efi, /boot/efi or /boot inside the "
+							"root (default: from ROOT/etc/fstab, else the one with an EFI directory)");
+		s->add_option("--ukify", io.ukify, "layout uki with uki_generator=ukify: the ukify program (default: "
+						   "/usr/lib/systemd/ukify)");
 		s->add_option("--dracut-arg", io.dracut_args, "Extra dracut argument (repeatable)")->allow_extra_args(false);
 		s->add_flag("--hostonly", io.hostonly, "Build a host-only initramfs (for this machine only)");
 		s->add_option("-j,--jobs", io.jobs, "Threads for hashing (default: CPUs)");
+		s->add_option("--secureboot-key", io.secureboot.key,
+			      "layout uki: sign the unified kernel image with this key (sbsign; default: $SECUREBOOT_SIGN_KEY)")
+			->type_name("FILE");
+		s->add_option("--secureboot-cert", io.secureboot.cert,
+			      "The Secure Boot key's certificate (PEM; default: $SECUREBOOT_SIGN_CERT)")
+			->type_name("FILE");
 	};
 	std::string hooks = "auto";
 	auto hook_options = [&](CLI::App *s) {
@@ -138,6 +154,10 @@ int main(int argc, char **argv)
 	route_cmd->add_option("ACTION", route_action, "add or remove")->required();
 	route_cmd->add_option("KV", kv, "Kernel release")->required();
 	route_cmd->add_option("ARG", route_rest, "The installer's other arguments (image, entry directory): not used");
+	std::string route_image;
+	route_cmd->add_option("--image", route_image,
+			      "The image the installer was given: add fails unless it is the staged one")
+		->type_name("FILE");
 	hook_options(route_cmd);
 	route_cmd->add_option("--lock-timeout", io.lock_timeout, "Seconds to wait for another distkernel process")->capture_default_str();
 
@@ -148,6 +168,7 @@ int main(int argc, char **argv)
 	inspect_cmd->add_flag("--no-initramfs", no_initramfs, "As add --no-initramfs");
 	inspect_cmd->add_flag("--hostonly", io.hostonly, "As add --hostonly");
 	inspect_cmd->add_option("--prebuilt-initramfs", io.prebuilt_initramfs, "As add --prebuilt-initramfs");
+	inspect_cmd->add_option("--esp-path", io.esp_path, "As add --esp-path");
 
 	return cli::run_main(app, argc, argv, [&]() -> int {
 		Logger log = cli::make_logger(opts);
@@ -157,6 +178,24 @@ int main(int argc, char **argv)
 		io.hooks = parse_hook_mode(hooks);
 		require_root(root);
 		io.install_conf = install_conf_overrides_from_environment();
+		// Portage's make.conf names the Secure Boot key for every package: the routes that rebuild
+		// a unified kernel image from another package's phase (an external module's postinst)
+		// sign it as the kernel's own install does. A binary package's postinst runs with the
+		// build host's saved environment: a key that does not exist here is not this machine's,
+		// so the UKI is left unsigned with a warning rather than failing the install.
+		if (io.secureboot.key.empty() && io.secureboot.cert.empty()) {
+			const char *key = std::getenv("SECUREBOOT_SIGN_KEY");
+			const char *cert = std::getenv("SECUREBOOT_SIGN_CERT");
+			std::error_code ec;
+			if (key && *key && !std::filesystem::exists(key, ec)) {
+				log.warn("SECUREBOOT_SIGN_KEY={} does not exist on this machine (a binary package built elsewhere?): "
+					 "a unified kernel image made now is not signed",
+					 key);
+			} else if (key && *key) {
+				io.secureboot.key = key;
+				io.secureboot.cert = cert ? cert : "";
+			}
+		}
 		if (inspect_cmd->parsed()) {
 			InstallPlan plan = plan_install(root, io);
 			print_plan(plan);
@@ -215,7 +254,7 @@ int main(int argc, char **argv)
 			return exit_ok;
 		}
 		if (route_cmd->parsed()) {
-			RouteResult r = route_installer_call(root, route_action, kv, io, std::getenv(install_guard_variable), log);
+			RouteResult r = route_installer_call(root, route_action, kv, io, std::getenv(install_guard_variable), log, route_image);
 			if (!r.handled) {
 				log.verbose("not routed into distkernel: {}", r.reason);
 				return exit_ok;

@@ -1,5 +1,6 @@
-// installkernel's pre- and post-install hooks under the root, found and ordered as Gentoo's
-// installkernel does (its dropindirs_sort), with the ones distkernel does not run and why.
+// installkernel's pre- and post-install hooks and kernel-install's plugins under the root, found
+// and ordered as each program does (their dropindirs_sort), with the ones distkernel does not run
+// and why.
 #include "distkernel/boot.hpp"
 
 #include <algorithm>
@@ -32,39 +33,64 @@ std::string why_skipped(const std::string &name)
 	return {};
 }
 
-} // namespace
-
-std::vector<KernelHook> find_kernel_hooks(const Root &root, std::string_view phase)
+// The drop-in files of dirs (the first one masks the others by name) ordered by name as sort -V
+// (installkernel) or sort (kernel-install) does; only names ending in suffix when it is set.
+// skipped(name) says why distkernel leaves an executable one out.
+std::vector<KernelHook> find_dropins(const Root &root, const std::vector<std::string> &dirs, std::string_view suffix,
+				     bool version_sort, std::string (*skipped)(const std::string &))
 {
-	const std::string p(phase);
-	const std::vector<std::string> dirs = {"/etc/kernel/" + p + ".d", "/usr/lib/kernel/" + p + ".d"};
 	std::set<std::string> names;
 	for (const auto &d : dirs)
 		for (const auto &n : root.list(d))
-			names.insert(n);
+			if (n.ends_with(suffix))
+				names.insert(n);
 	std::vector<std::string> sorted(names.begin(), names.end());
 	// sort -V as installkernel orders them: "9-x" before "10-x".
-	std::sort(sorted.begin(), sorted.end(),
-		  [](const std::string &a, const std::string &b) { return ::strverscmp(a.c_str(), b.c_str()) < 0; });
+	if (version_sort)
+		std::sort(sorted.begin(), sorted.end(),
+			  [](const std::string &a, const std::string &b) { return ::strverscmp(a.c_str(), b.c_str()) < 0; });
 	std::vector<KernelHook> out;
 	for (const auto &n : sorted) {
 		for (const auto &d : dirs) {
 			std::error_code ec;
 			fs::path host = root.path(d + "/" + n);
-			if (!fs::exists(host, ec))
+			if (!fs::exists(fs::symlink_status(host, ec)))
 				continue;
 			KernelHook h{n, d + "/" + n, {}};
 			if (!fs::is_regular_file(host, ec) || ::access(host.c_str(), X_OK) != 0)
-				h.skip = d.starts_with("/etc") && fs::exists(root.path("/usr/lib/kernel/" + p + ".d/" + n), ec)
-						 ? "not executable: masks /usr/lib/kernel/" + p + ".d/" + n
+				h.skip = d.starts_with("/etc") && fs::exists(root.path(dirs.back() + "/" + n), ec)
+						 ? "not executable: masks " + dirs.back() + "/" + n
 						 : "not executable";
 			else
-				h.skip = why_skipped(n);
+				h.skip = skipped(n);
 			out.push_back(std::move(h));
 			break;
 		}
 	}
 	return out;
+}
+
+// The plugins kernel-install remove would run that distkernel leaves out: depmod's deletes the
+// module tree's modules.dep and friends, which belong to the package (it removes the tree itself).
+std::string why_skipped_on_remove(const std::string &name)
+{
+	if (contains(name, "depmod"))
+		return "deletes modules.dep of /lib/modules/KV on remove: the tree is the package's";
+	return {};
+}
+
+} // namespace
+
+std::vector<KernelHook> find_kernel_hooks(const Root &root, std::string_view phase)
+{
+	const std::string p(phase);
+	return find_dropins(root, {"/etc/kernel/" + p + ".d", "/usr/lib/kernel/" + p + ".d"}, "", true, why_skipped);
+}
+
+std::vector<KernelHook> find_kernel_install_plugins(const Root &root)
+{
+	return find_dropins(root, {"/etc/kernel/install.d", "/usr/lib/kernel/install.d"}, ".install", false,
+			    why_skipped_on_remove);
 }
 
 bool is_grub_mkconfig_hook(const KernelHook &hook)

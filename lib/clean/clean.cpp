@@ -516,10 +516,10 @@ namespace {
 
 class InstallRemover : public KernelRemover {
 public:
-	explicit InstallRemover(std::string running) : running_(std::move(running)) {}
+	InstallRemover(std::string running, InstallOptions base) : running_(std::move(running)), base_(std::move(base)) {}
 	std::vector<std::string> remove(const Root &root, const std::string &release, const Logger &log) override
 	{
-		InstallOptions o;
+		InstallOptions o = base_;
 		o.running_release = running_;
 		// distkernel-clean holds the lock for the whole run and regenerates the boot menu once.
 		o.lock_held = true;
@@ -530,13 +530,14 @@ public:
 
 private:
 	std::string running_;
+	InstallOptions base_;
 };
 
 } // namespace
 
-std::unique_ptr<KernelRemover> install_remover(const std::string &running)
+std::unique_ptr<KernelRemover> install_remover(const std::string &running, const InstallOptions &opts)
 {
-	return std::make_unique<InstallRemover>(running);
+	return std::make_unique<InstallRemover>(running, opts);
 }
 
 void to_json(Json &j, const CleanPlan &plan)

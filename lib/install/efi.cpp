@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 namespace distkernel::detail {
 namespace fs = std::filesystem;
@@ -91,12 +92,12 @@ std::string efistub_label(const Root &root, const std::string &kv)
 	return name + " " + kv;
 }
 
-// The disk and partition number of the filesystem holding ROOT/boot, from sysfs; empty when it is
+// The disk and partition number of the filesystem holding ROOT/ESP, from sysfs; empty when it is
 // not a disk partition (tmpfs, a directory of the root filesystem on a whole disk, ...).
-std::pair<std::string, std::string> esp_partition(const Root &root)
+std::pair<std::string, std::string> esp_partition(const Root &root, const std::string &esp)
 {
 	struct stat st {};
-	if (::stat(root.path("/boot").c_str(), &st) != 0 || major(st.st_dev) == 0)
+	if (::stat(root.path(esp).c_str(), &st) != 0 || major(st.st_dev) == 0)
 		return {};
 	fs::path dev = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
 	std::error_code ec;
@@ -108,7 +109,54 @@ std::pair<std::string, std::string> esp_partition(const Root &root)
 	return {"/dev/" + real.parent_path().filename().string(), trimmed_file(dev / "partition")};
 }
 
+// The places kernel-install and bootctl look for the ESP, in their order of preference.
+constexpr const char *esp_places[] = {"/efi", "/boot/efi", "/boot"};
+
 } // namespace
+
+BootSetting find_esp(const Root &root, const InstallOptions &opts)
+{
+	if (!opts.esp_path.empty()) {
+		if (std::find(std::begin(esp_places), std::end(esp_places), opts.esp_path) == std::end(esp_places))
+			throw UsageError("--esp-path must be /efi, /boot/efi or /boot (inside the root), not '" + opts.esp_path + "'");
+		return {opts.esp_path, "--esp-path"};
+	}
+	std::error_code ec;
+	// fstab: the ESP is where the root mounts it (a vfat line for /boot counts; /efi and
+	// /boot/efi are ESPs whatever their type).
+	fs::path fstab = root.path("/etc/fstab");
+	if (fs::is_regular_file(fstab, ec)) {
+		const std::string text = read_file(fstab);
+		int n = 0;
+		for (std::string_view line : text::lines(text)) {
+			++n;
+			auto t = text::trim(line);
+			if (t.empty() || t.front() == '#')
+				continue;
+			std::vector<std::string> f;
+			for (std::size_t i = 0; i < t.size();) {
+				std::size_t j = t.find_first_of(" \t", i);
+				if (j == std::string_view::npos)
+					j = t.size();
+				if (j > i)
+					f.emplace_back(t.substr(i, j - i));
+				i = j + 1;
+			}
+			if (f.size() < 3)
+				continue;
+			std::string where = f[1];
+			while (where.size() > 1 && where.back() == '/')
+				where.pop_back();
+			if (where == "/efi" || where == "/boot/efi" || (where == "/boot" && f[2] == "vfat"))
+				return {where, fstab.string() + ":" + std::to_string(n) + " mounts " + f[2] + " on " + where};
+		}
+	}
+	// Content: the first of the places with an EFI directory.
+	for (const char *p : esp_places)
+		if (fs::is_directory(root.path(std::string(p) + "/EFI"), ec))
+			return {p, root.path(std::string(p) + "/EFI").string() + " exists"};
+	return {"/boot", "no ESP in " + fstab.string() + " and no EFI directory in /efi, /boot/efi or /boot: /boot"};
+}
 
 std::string root_kernel_cmdline(const Root &root, const Logger &log)
 {
@@ -145,14 +193,14 @@ BootSetting root_entry_token(const Root &root)
 	return {"distkernel", "neither " + token.string() + " nor a machine id in " + mid.string()};
 }
 
-BootSetting esp_target(const Root &root, Layout layout)
+BootSetting esp_target(const Root &root, Layout layout, const std::string &esp)
 {
 	if (layout == Layout::uki) {
 		BootSetting token = root_entry_token(root);
-		return {"/boot/" + uki_rel(root, "KV"), "entry token from " + token.source};
+		return {esp + "/" + uki_rel(root, "KV"), "entry token from " + token.source};
 	}
 	fs::path os = root_os_release_file(root);
-	return {"/boot/" + efistub_dir_rel(root) + "/vmlinuz-KV.efi",
+	return {esp + "/" + efistub_dir_rel(root) + "/vmlinuz-KV.efi",
 		os.empty() ? "no os-release in the root" : "NAME= of " + os.string()};
 }
 
@@ -217,6 +265,40 @@ void build_uki(const fs::path &stub, const fs::path &os_release, const std::stri
 			    to_display(c.argv) + (r.tail().empty() ? "" : "\n" + r.tail()));
 }
 
+fs::path ukify_program(const InstallOptions &opts)
+{
+	if (!opts.ukify.empty())
+		return opts.ukify;
+	std::error_code ec;
+	for (const char *p : {"/usr/lib/systemd/ukify", "/lib/systemd/ukify"})
+		if (fs::is_regular_file(p, ec) && ::access(p, X_OK) == 0)
+			return p;
+	throw Error("install.conf says uki_generator=ukify, and there is no /usr/lib/systemd/ukify or /lib/systemd/ukify "
+		    "(Gentoo: sys-apps/systemd[ukify] or sys-apps/systemd-utils[ukify]); name one with --ukify, or set "
+		    "uki_generator=dracut or none");
+}
+
+void build_uki_ukify(const fs::path &ukify, const fs::path &stub, const fs::path &os_release, const std::string &cmdline,
+		     const fs::path &initrd, const fs::path &kernel, const std::string &kv, const fs::path &out,
+		     const fs::path &tmp, const Logger &log)
+{
+	fs::path cmdline_file = tmp / "ukify-cmdline";
+	atomic_write(cmdline_file, cmdline);
+	Command c;
+	c.argv = {ukify.string(), "build", "--linux=" + kernel.string(), "--uname=" + kv, "--stub=" + stub.string(),
+		  "--cmdline=@" + cmdline_file.string(), "--output=" + out.string()};
+	if (!initrd.empty())
+		c.argv.push_back("--initrd=" + initrd.string());
+	if (!os_release.empty())
+		c.argv.push_back("--os-release=@" + os_release.string());
+	log.step("joining the unified kernel image: {}", to_display(c.argv));
+	Result r = run(c);
+	std::error_code ec;
+	if (!r.ok() || !fs::is_regular_file(out, ec))
+		throw Error("ukify failed (exit " + std::to_string(r.exit_code) + ") joining the unified kernel image: " +
+			    to_display(c.argv) + (r.tail().empty() ? "" : "\n" + r.tail()));
+}
+
 std::string uki_rel(const Root &root, const std::string &kv)
 {
 	return "EFI/Linux/" + root_entry_token(root).value + "-" + kv + ".efi";
@@ -246,13 +328,14 @@ std::vector<std::string> efibootmgr_create(const Root &root, const InstallOption
 				ch = '\\';
 		return "\\" + p;
 	};
-	auto [disk, part] = esp_partition(root);
+	const std::string esp = find_esp(root, opts).value;
+	auto [disk, part] = esp_partition(root, esp);
 	std::vector<std::string> argv = {opts.efibootmgr, "--create", "--disk", disk.empty() ? "ESP-DISK" : disk,
 					 "--part", part.empty() ? "ESP-PARTITION-NUMBER" : part, "--label",
 					 efistub_label(root, kv), "--loader", dos(dir + "/vmlinuz-" + kv + ".efi")};
 	std::string args = cmdline;
 	std::error_code ec;
-	if (fs::exists(root.path("/boot/" + dir + "/initramfs-" + kv + ".img"), ec))
+	if (fs::exists(root.path(esp + "/" + dir + "/initramfs-" + kv + ".img"), ec))
 		args = "initrd=" + dos(dir + "/initramfs-" + kv + ".img") + (cmdline.empty() ? "" : " " + cmdline);
 	argv.insert(argv.end(), {"--unicode", args});
 	return argv;

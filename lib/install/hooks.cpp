@@ -166,6 +166,60 @@ void run_grub_mkconfig(const Root &root, const InstallOptions &opts, const Logge
 			    (r.tail().empty() ? "" : "\n" + r.tail()) + "\nGRUB's menu may list kernels that are gone; fix the cause and run the command again");
 }
 
+KernelInstallRemoval run_kernel_install_remove(const Root &root, const std::string &kv, const InstallOptions &opts,
+					       const Logger &log)
+{
+	KernelInstallRemoval out;
+	std::string list;
+	for (const auto &p : find_kernel_install_plugins(root)) {
+		if (!p.skip.empty()) {
+			log.verbose("kernel-install plugin {}: not run: {}", p.path, p.skip);
+			continue;
+		}
+		list += (list.empty() ? "" : " ") + p.path;
+		out.grub = out.grub || is_grub_mkconfig_hook(p);
+	}
+	if (list.empty() || opts.hooks == HookMode::none)
+		return out;
+	std::string program;
+	for (const char *p : {"/usr/bin/kernel-install", "/bin/kernel-install"})
+		if (std::error_code ec; fs::is_regular_file(root.path(p), ec)) {
+			program = root.is_live_system() && opts.kernel_install != "kernel-install" ? opts.kernel_install : p;
+			break;
+		}
+	if (program.empty()) {
+		log.warn("{} has kernel-install plugins ({}) but no kernel-install: they are not told that {} is gone",
+			 root.dir().string(), list, kv);
+		out.grub = false;
+		return out;
+	}
+	Command c(inside_command(root, {program, "remove", kv}));
+	if (opts.pretend || !runs_inside(root, opts.hooks)) {
+		log.info("{}: KERNEL_INSTALL_PLUGINS=\"{}\" {}{}", opts.pretend ? "would run" : "kernel-install's plugins not run under --root", list,
+			 to_display(c.argv), opts.pretend ? "" : " (--hooks chroot runs them there)");
+		out.grub = false;
+		return out;
+	}
+	if (!root.is_live_system()) {
+		c.env.erase("TMPDIR");
+		c.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	}
+	// Named one by one: the plugins distkernel leaves out stay out. The guard keeps a plugin of
+	// distkernel's own from calling back into this removal.
+	c.env["KERNEL_INSTALL_PLUGINS"] = list;
+	c.env[install_guard_variable] = "1";
+	c.output = log.level() >= Verbosity::verbose ? Command::Output::to_stderr : Command::Output::capture;
+	log.step("telling kernel-install's plugins: {}", to_display(c.argv));
+	Result r = run(c);
+	out.ran = true;
+	if (!r.ok()) {
+		out.grub = false;
+		out.failure = "kernel-install remove failed (exit " + std::to_string(r.exit_code) + "): KERNEL_INSTALL_PLUGINS=\"" +
+			      list + "\" " + to_display(c.argv) + (r.tail().empty() ? "" : "\n" + r.tail());
+	}
+	return out;
+}
+
 } // namespace detail
 
 void update_boot_menu(const Root &root, const InstallOptions &opts, const Logger &log)

@@ -214,6 +214,8 @@ struct Work {
 	std::uint64_t need = 0;                 // bytes of every source going into /boot
 	std::map<fs::path, FileDigest> written; // staged files already proven whole (host path)
 	fs::path install_conf_dir;              // the root's install.conf's directory (host path), if any
+	std::string uki_generator;              // uki: objcopy, dracut or ukify (InstallPlan::uki_generator)
+	fs::path uki_built;                     // uki_generator=dracut: the UKI dracut built
 };
 
 std::uint64_t bytes_under(const fs::path &dir)
@@ -291,7 +293,7 @@ bool is_pe_file(const fs::path &f)
 }
 
 // The layouts on the ESP need no installer: the files are put into the staging directory here
-// (the ESP is ROOT/boot, as for the bls layout) and committed like every other layout's.
+// (on the ESP, wherever the root has it) and committed like every other layout's.
 void deploy_on_esp(Work &w, Layout layout, const Staged &s, const fs::path &initrd,
 		   const std::optional<FileDigest> &initrd_digest, TempDir &tmp)
 {
@@ -302,9 +304,22 @@ void deploy_on_esp(Work &w, Layout layout, const Staged &s, const fs::path &init
 			w.log.warn("{} has no os-release: the unified kernel image has no .osrel section, and systemd-boot "
 				   "lists it without a name",
 				   w.root.dir().string());
-		fs::path uki = tmp.path() / "uki.efi";
-		detail::build_uki(detail::efi_stub(w.root, w.opts), os_release, cmdline, initrd, s.image, uki, tmp.path(),
-				  w.log);
+		fs::path uki = w.uki_built;
+		if (uki.empty()) {
+			uki = tmp.path() / "uki.efi";
+			if (w.uki_generator == "ukify")
+				detail::build_uki_ukify(detail::ukify_program(w.opts), detail::efi_stub(w.root, w.opts), os_release,
+							cmdline, initrd, s.image, w.kv, uki, tmp.path(), w.log);
+			else
+				detail::build_uki(detail::efi_stub(w.root, w.opts), os_release, cmdline, initrd, s.image, uki,
+						  tmp.path(), w.log);
+		}
+		if (w.opts.secureboot.set())
+			sign_efi_image(uki, w.opts.secureboot, w.log);
+		else if (fs::exists(w.root.path("/usr/src/linux-" + w.kv + "/certs/secureboot.crt")))
+			w.log.warn("{} was staged signed for Secure Boot, but its unified kernel image is not signed (no "
+				   "--secureboot-key, SECUREBOOT_SIGN_KEY): firmware with Secure Boot on refuses to start it",
+				   w.kv);
 		copy_into(w, uki, w.staging / detail::uki_rel(w.root, w.kv));
 		return;
 	}
@@ -442,6 +457,8 @@ std::vector<std::string> dracut_options(const InstallPlan &p)
 		out.push_back("--no-hostonly");
 	if (p.pass_no_uefi)
 		out.push_back("--no-uefi");
+	if (p.uki_generator.value == "dracut")
+		out.push_back("--uefi");
 	return out;
 }
 
@@ -456,6 +473,9 @@ std::vector<std::string> dracut_command(const Work &w, const InstallPlan &plan, 
 					 w.root.path("/lib/modules/" + w.kv).string(), "--kernel-image", image.string()};
 	auto decided = dracut_options(plan);
 	argv.insert(argv.end(), decided.begin(), decided.end());
+	if (plan.uki_generator.value == "dracut")
+		argv.insert(argv.end(), {"--uefi-stub", detail::efi_stub(w.root, w.opts).string(), "--kernel-cmdline",
+					 detail::root_kernel_cmdline(w.root, w.log)});
 	if (!w.root.is_live_system()) {
 		// dracut refuses a --conf or --confdir that does not exist: the root has no configuration,
 		// so empty ones stand in (dracut's own defaults in /usr/lib/dracut/dracut.conf.d still apply).
@@ -597,12 +617,16 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	for (const auto &warning : plan.warnings)
 		log.warn("{}", warning);
 
-	root.make_dirs("/boot");
-	Work w{root, kv, opts, log, root.path("/boot"), {}, ".distkernel-new-" + kv, 0, {}, {}};
-	w.staging = root.path("/boot/" + w.staging_name, false);
+	// Where the files go: /boot, or the ESP for the layouts that live there. The staging and
+	// backup directories are on that filesystem, so that every rename stays on it.
+	const std::string base = plan.esp.set() ? plan.esp.value : "/boot";
+	root.make_dirs(base);
+	Work w{root, kv, opts, log, root.path(base), {}, ".distkernel-new-" + kv, 0, {}, {}, {}, {}};
+	w.staging = root.path(base + "/" + w.staging_name, false);
 	if (!plan.install_conf.file.empty())
 		w.install_conf_dir = plan.install_conf.file.parent_path();
-	const std::string backup_inside = "/boot/.distkernel-old-" + kv;
+	w.uki_generator = plan.uki_generator.value;
+	const std::string backup_inside = base + "/.distkernel-old-" + kv;
 	fs::path backup = root.path(backup_inside, false);
 	std::error_code ec;
 	fs::remove_all(w.staging, ec);
@@ -628,8 +652,11 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	d.layout = choice.layout;
 	d.hostonly = opts.hostonly;
 	d.dracut_args = opts.dracut_args;
-	if (choice.layout == Layout::uki)
-		detail::efi_stub(root, opts); // no stub: fail before dracut's work
+	if (choice.layout == Layout::uki) {
+		detail::efi_stub(root, opts); // no stub, a bad signing key: fail before dracut's work
+		if (opts.secureboot.set())
+			check_signing_key(opts.secureboot.key, opts.secureboot.cert);
+	}
 	if (plan.initramfs.value == "prebuilt") {
 		std::vector<std::string> staged_files;
 		for (const auto &f : k.files)
@@ -658,25 +685,39 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		d.initramfs = true;
 		d.prebuilt_initramfs = true;
 	}
+	if (std::string missing = detail::missing_root_module(root, kv, log); !missing.empty())
+		log.warn("{}", missing);
 	if (plan.initramfs.value == "dracut") {
-		initrd = tmp.path() / "initrd";
-		auto argv = dracut_command(w, plan, s.image, initrd, tmp.path());
-		log.step("building the initramfs: {}", to_display(argv));
+		// dracut --uefi (uki_generator=dracut) builds the initramfs and the UKI in one run: what
+		// goes to the ESP is its output; otherwise it builds the initramfs.
+		const bool uki = plan.uki_generator.value == "dracut";
+		const fs::path out = tmp.path() / (uki ? "uki.efi" : "initrd");
+		const std::string what = uki ? "the initramfs and the unified kernel image" : "the initramfs";
+		auto argv = dracut_command(w, plan, s.image, out, tmp.path());
+		log.step("building {}: {}", what, to_display(argv));
 		Command c(argv);
 		c.output = log.level() >= Verbosity::verbose ? Command::Output::to_stderr : Command::Output::capture;
 		auto t0 = Clock::now();
 		Result r = run(c);
 		res.initramfs_seconds = seconds_since(t0);
-		if (!r.ok() || !fs::is_regular_file(initrd, ec))
-			throw Error("dracut failed (exit " + std::to_string(r.exit_code) + ") building the initramfs of " + kv +
+		if (!r.ok() || !fs::is_regular_file(out, ec))
+			throw Error("dracut failed (exit " + std::to_string(r.exit_code) + ") building " + what + " of " + kv +
 				    (r.tail().empty() ? "" : ":\n" + r.tail()) + "\n" + retry_hint(kv));
-		if (is_pe_file(initrd))
+		if (uki && !is_pe_file(out))
+			throw Error("dracut --uefi wrote no UEFI executable (no PE header) for " + kv + ": " + to_display(argv) + "\n" +
+				    retry_hint(kv));
+		if (!uki && is_pe_file(out))
 			throw Error("dracut wrote a UEFI executable (PE), not an initramfs, for " + kv + ": " + to_display(argv) +
 				    "\nan initramfs image cannot be one; remove --uefi (or uefi=yes from the root's dracut "
 				    "configuration)\n" + retry_hint(kv));
-		// dracut writes 0600; an initramfs in /boot is readable as the kernel beside it is.
-		fs::permissions(initrd, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-						fs::perms::others_read, ec);
+		if (uki) {
+			w.uki_built = out;
+		} else {
+			initrd = out;
+			// dracut writes 0600; an initramfs in /boot is readable as the kernel beside it is.
+			fs::permissions(initrd, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+							fs::perms::others_read, ec);
+		}
 		d.initramfs = true;
 	}
 	// What each source must be once in /boot: the staged files as their manifest says (verified
@@ -713,8 +754,8 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	// Everything is ready beside /boot: record, then rename into place.
 	detail::Journal j;
 	j.release = kv;
-	j.boot = "/boot";
-	j.staging = "/boot/" + w.staging_name;
+	j.boot = base;
+	j.staging = base + "/" + w.staging_name;
 	j.backup = backup_inside;
 	auto previous = find_installed(root, kv);
 	j.previous_record = previous ? Json(*previous) : Json(nullptr);
@@ -729,17 +770,17 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		for (; !p.empty(); p = p.parent_path())
 			chain.push_back(p);
 		for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-			if (!exists_nofollow(root.path("/boot/" + it->string())))
-				created.insert("/boot/" + it->string());
+			if (!exists_nofollow(root.path(base + "/" + it->string())))
+				created.insert(base + "/" + it->string());
 	}
 	j.created_dirs.assign(created.begin(), created.end());
 	std::set<std::string> new_paths;
 	for (const auto &rel : rels)
-		new_paths.insert("/boot/" + rel);
+		new_paths.insert(base + "/" + rel);
 	if (previous) {
 		for (const auto &f : previous->files)
-			if (!new_paths.count(f.path))
-				j.entries.push_back({f.path.substr(6), true});
+			if (!new_paths.count(f.path) && f.path.starts_with(base + "/"))
+				j.entries.push_back({f.path.substr(base.size() + 1), true});
 	}
 	// Every file bound for /boot is proven whole against its source: copied by us (checked as
 	// written) or by the installer (read back here); the rest (boot entries) has no source.
@@ -769,7 +810,7 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		w.written[unproven[i]] = {fs::file_size(unproven[i]), sums[i]};
 	for (const auto &rel : rels) {
 		const FileDigest &fd = w.written.at(w.staging / rel);
-		d.files.push_back({"/boot/" + rel, fd.size, fd.sha256});
+		d.files.push_back({base + "/" + rel, fd.size, fd.sha256});
 	}
 	std::set<std::string> dirs(j.created_dirs.begin(), j.created_dirs.end());
 	if (previous)
@@ -793,7 +834,7 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		for (const auto &e : j.entries) {
 			// Resolved inside the root one by one: a link below /boot (EFI, loader) leads
 			// somewhere inside the root, never to the host.
-			fs::path target = root.path("/boot/" + e.rel, false);
+			fs::path target = root.path(base + "/" + e.rel, false);
 			if (exists_nofollow(target)) {
 				root.make_dirs((fs::path(backup_inside) / e.rel).parent_path().string());
 				fs::path saved = root.path(backup_inside + "/" + e.rel, false);
@@ -859,9 +900,9 @@ LayoutChoice choose_layout(const Root &root, Layout requested, const InstallConf
 		if (v == "compat" || v == "grub" || v == "other")
 			return {Layout::installkernel, says + ": the traditional /boot/vmlinuz-KV layout", {}};
 		if (v == "uki")
-			return {Layout::uki, says + ": a unified kernel image in EFI/Linux of the ESP (/boot)", {}};
+			return {Layout::uki, says + ": a unified kernel image in EFI/Linux of the ESP", {}};
 		if (v == "efistub")
-			return {Layout::efistub, says + ": the kernel as an EFI program in EFI/NAME of the ESP (/boot), booted by a firmware entry", {}};
+			return {Layout::efistub, says + ": the kernel as an EFI program in EFI/NAME of the ESP, booted by a firmware entry", {}};
 		return {Layout::installkernel, says,
 			says + ", which is none of compat, grub, bls, uki, efistub, other: installing the traditional "
 			       "/boot/vmlinuz-KV layout"};
@@ -891,10 +932,26 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 		p.preinst = find_kernel_hooks(root, "preinst");
 		p.postinst = find_kernel_hooks(root, "postinst");
 	}
-	if (p.layout.layout == Layout::uki || p.layout.layout == Layout::efistub)
-		p.esp_target = detail::esp_target(root, p.layout.layout);
-	if (p.layout.layout == Layout::uki)
+	p.remove = find_kernel_install_plugins(root);
+	if (p.layout.layout == Layout::uki || p.layout.layout == Layout::efistub) {
+		p.esp = detail::find_esp(root, opts);
+		p.esp_target = detail::esp_target(root, p.layout.layout, p.esp.value);
+	}
+	if (p.layout.layout == Layout::uki) {
 		p.efi_stub = detail::efi_stub_setting(root, opts);
+		const BootSetting &gen = p.install_conf.uki_generator;
+		if (gen.value == "dracut" || gen.value == "ukify")
+			p.uki_generator = {gen.value, gen.source + " says uki_generator=" + gen.value};
+		else if (gen.value == "none")
+			p.uki_generator = {"objcopy", gen.source + " says uki_generator=none (no program of the machine's joins it): "
+								  "distkernel joins it with objcopy"};
+		else if (gen.set()) {
+			p.uki_generator = {"objcopy", gen.source + " says uki_generator=" + gen.value + ", unknown: distkernel joins it with objcopy"};
+			p.warnings.push_back(gen.source + " says uki_generator=" + gen.value +
+					     ", which is none of dracut, ukify, none: distkernel joins the UKI with objcopy");
+		} else
+			p.uki_generator = {"objcopy", "the default (no uki_generator= in install.conf): distkernel joins it with objcopy"};
+	}
 	const KernelHook *grub_hook = nullptr;
 	for (const auto &h : p.postinst)
 		if (h.skip.empty() && is_grub_mkconfig_hook(h))
@@ -922,8 +979,12 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 				     ": distkernel builds the initramfs with dracut (set initrd_generator=none for no initramfs)");
 	} else
 		p.initramfs = {"dracut", "the default (no initrd_generator= in install.conf)"};
-	if (p.initramfs.value == "none")
+	if (p.initramfs.value == "none") {
+		if (p.uki_generator.value == "dracut")
+			p.uki_generator = {"objcopy", p.uki_generator.source + ", but no initramfs is built (" + p.initramfs.source +
+							      "): distkernel joins the UKI with objcopy"};
 		return p;
+	}
 	p.dracut_conf = read_dracut_conf(root);
 	const BootSetting &user = p.dracut_conf.hostonly;
 	if (opts.hostonly) {
@@ -939,7 +1000,12 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 	if (p.hostonly.value == "yes" && !root.is_live_system())
 		p.warnings.push_back("a host-only initramfs under --root " + root.dir().string() + " (" + p.hostonly.source +
 				     "): dracut looks at this machine, not at the root");
-	if (p.dracut_conf.uefi.value == "yes")
+	if (p.uki_generator.value == "dracut") {
+		if (!root.is_live_system())
+			p.warnings.push_back("uki_generator=dracut under --root " + root.dir().string() +
+					     ": dracut puts the build machine's os-release into the UKI (its .osrel section), "
+					     "not the root's");
+	} else if (p.dracut_conf.uefi.value == "yes")
 		p.pass_no_uefi = true;
 	if (!opts.prebuilt_initramfs.empty()) {
 		p.prebuilt_refused = prebuilt_initramfs_refusal(root, p, opts, "", {});
@@ -959,6 +1025,8 @@ std::string prebuilt_initramfs_refusal(const Root &root, const InstallPlan &plan
 		return "the root's dracut configuration sets " + plan.dracut_conf.first_setting;
 	if (!opts.dracut_args.empty())
 		return "--dracut-arg " + opts.dracut_args.front() + " is given";
+	if (plan.uki_generator.value == "dracut")
+		return plan.uki_generator.source + ": dracut builds the initramfs and the UKI in one run";
 	if (release.empty())
 		return {};
 	// A module the package did not stage: an external module that the generic initramfs lacks.
@@ -984,7 +1052,7 @@ void to_json(Json &doc, const InstallPlan &p)
 	auto setting = [](const BootSetting &s) {
 		return s.set() ? Json{{"value", s.value}, {"source", s.source}} : Json(nullptr);
 	};
-	doc = make_document("distkernel.install-plan", 1, 0);
+	doc = make_document("distkernel.install-plan", 1, 1);
 	Json conf;
 	conf["file"] = p.install_conf.file.empty() ? Json(nullptr) : Json(p.install_conf.file.string());
 	conf["searched"] = Json::array();
@@ -995,8 +1063,10 @@ void to_json(Json &doc, const InstallPlan &p)
 	conf["uki_generator"] = setting(p.install_conf.uki_generator);
 	doc["install_conf"] = conf;
 	doc["layout"] = {{"value", p.layout.layout}, {"source", p.layout.reason}};
+	doc["esp"] = setting(p.esp);
 	doc["esp_target"] = setting(p.esp_target);
 	doc["efi_stub"] = setting(p.efi_stub);
+	doc["uki_generator"] = setting(p.uki_generator);
 	doc["initramfs"] = setting(p.initramfs);
 	doc["prebuilt_refused"] = p.prebuilt_refused.empty() ? Json(nullptr) : Json(p.prebuilt_refused);
 	doc["hostonly"] = setting(p.hostonly);
@@ -1009,7 +1079,8 @@ void to_json(Json &doc, const InstallPlan &p)
 	doc["dracut_conf"] = dracut;
 	doc["dracut_options"] = dracut_options(p);
 	Json hooks;
-	for (auto [phase, list] : {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}}) {
+	for (auto [phase, list] :
+	     {std::pair{"preinst", &p.preinst}, std::pair{"postinst", &p.postinst}, std::pair{"remove", &p.remove}}) {
 		hooks[phase] = Json::array();
 		for (const auto &h : *list)
 			hooks[phase].push_back({{"name", h.name}, {"path", h.path}, {"action", h.skip.empty() ? "run" : "skip"},
@@ -1117,18 +1188,26 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 			for (const auto &f : other.files)
 				shared.insert(f.path);
 	std::error_code ec;
+	// kernel-install's plugins act on the removal first, as kernel-install remove runs them, with
+	// the kernel's entry and files still there (an entry, a UKI, the firmware's boot entry, the
+	// boot menu, the user's own); then the record's files that remain go.
+	std::set<std::string> there;
+	for (const auto &f : d->files)
+		if (!shared.count(f.path) && exists_nofollow(root.path(f.path, false)))
+			there.insert(f.path);
+	auto plugins = detail::run_kernel_install_remove(root, release, opts, log);
 	for (const auto &f : d->files) {
 		if (shared.count(f.path)) {
 			res.kept.push_back(f.path);
 			continue;
 		}
 		if (opts.pretend) {
-			if (exists_nofollow(root.path(f.path, false)))
+			if (there.count(f.path))
 				res.removed.push_back(f.path);
 			continue;
 		}
-		// Only what was there and went counts as removed.
-		if (root.remove_file(f.path)) {
+		// Only what was there and went counts as removed (by a plugin or here).
+		if (root.remove_file(f.path) || (there.count(f.path) && !exists_nofollow(root.path(f.path, false)))) {
 			log.verbose("removed {}", root.path(f.path, false).string());
 			res.removed.push_back(f.path);
 		}
@@ -1149,8 +1228,11 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	fs::remove(detail::record_path(root, release), ec);
 	if (ec)
 		throw SystemError("cannot remove " + detail::record_path(root, release).string(), ec.value());
-	// GRUB's menu must not list a kernel that is gone.
-	if (opts.update_boot_menu && !res.removed.empty())
+	if (!plugins.failure.empty())
+		throw Error(plugins.failure + "\n" + release + "'s files and record are removed; fix the plugin and run the command "
+						     "again so that it acts on the removal");
+	// GRUB's menu must not list a kernel that is gone (unless a plugin regenerated it just now).
+	if (opts.update_boot_menu && !res.removed.empty() && !plugins.grub)
 		update_boot_menu(root, opts, log);
 	return res;
 }

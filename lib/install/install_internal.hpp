@@ -35,4 +35,15 @@ struct Journal {
 void roll_back(const Root &root, const Journal &j, const Logger &log);
 void remove_leftovers(const Root &root, const Logger &log);
 
+// The type of the root's root filesystem and where it was read: rootfstype= (or root=ZFS=) of
+// ROOT/etc/kernel/cmdline, else the "/" line of ROOT/etc/fstab; empty type when neither says.
+struct RootFilesystem {
+	std::string type, source;
+};
+RootFilesystem root_filesystem(const Root &root, const Logger &log);
+// Empty when kernel KV can mount the root's root filesystem (built in, or a module under
+// ROOT/lib/modules/KV), or nothing says what it is; otherwise the message that names the
+// filesystem, the missing module and what will bring the initramfs up to date.
+std::string missing_root_module(const Root &root, const std::string &kv, const Logger &log);
+
 } // namespace distkernel::detail

@@ -118,12 +118,13 @@ struct RecordReader {
 			out.push_back(string(x, name + "[" + std::to_string(i++) + "]"));
 		return out;
 	}
-	// A path the record's remove will delete: plain names strictly below /boot.
+	// A path the record's remove will delete: plain names strictly below /boot or /efi (the ESP
+	// where it is not /boot or /boot/efi).
 	std::string boot_path(const Json &j, const std::string &name) const
 	{
 		std::string p = string(j, name);
-		if (!is_plain_path_under(p, "/boot"))
-			fail(name, "'" + p + "' is not a path strictly below /boot made of plain names");
+		if (!is_plain_path_under(p, "/boot") && !is_plain_path_under(p, "/efi"))
+			fail(name, "'" + p + "' is not a path strictly below /boot or /efi made of plain names");
 		return p;
 	}
 };
@@ -294,10 +295,11 @@ Journal Journal::from_json(const Json &doc, const std::string &source)
 	for (const auto &e : j.entries)
 		if (!is_plain_path("/" + e.rel))
 			throw Error(source + ": bad path '" + e.rel + "'");
-	if (j.boot != "/boot" || !is_plain_path_under(j.staging, "/boot") || !is_plain_path_under(j.backup, "/boot"))
-		throw Error(source + ": boot, staging and backup must be /boot and directories below it");
+	if ((j.boot != "/boot" && j.boot != "/efi" && j.boot != "/boot/efi") || !is_plain_path_under(j.staging, j.boot) ||
+	    !is_plain_path_under(j.backup, j.boot))
+		throw Error(source + ": boot must be /boot, /efi or /boot/efi, staging and backup directories below it");
 	for (const auto &d : j.created_dirs)
-		if (!is_plain_path_under(d, "/boot"))
+		if (!is_plain_path_under(d, j.boot))
 			throw Error(source + ": bad directory '" + d + "'");
 	return j;
 }
@@ -341,15 +343,17 @@ void roll_back(const Root &root, const Journal &j, const Logger &log)
 // refers to any more: leftovers of a run killed before its journal existed or after its commit.
 void remove_leftovers(const Root &root, const Logger &log)
 {
-	fs::path boot = root.path("/boot");
 	std::error_code ec;
-	if (!fs::is_directory(boot, ec))
-		return;
 	std::vector<fs::path> stale;
-	for (const auto &e : fs::directory_iterator(boot, ec)) {
-		const std::string n = e.path().filename().string();
-		if (n.starts_with(".distkernel-new-") || n.starts_with(".distkernel-old-"))
-			stale.push_back(e.path());
+	for (const char *base : {"/boot", "/efi", "/boot/efi"}) {
+		fs::path boot = root.path(base);
+		if (!fs::is_directory(boot, ec))
+			continue;
+		for (const auto &e : fs::directory_iterator(boot, ec)) {
+			const std::string n = e.path().filename().string();
+			if (n.starts_with(".distkernel-new-") || n.starts_with(".distkernel-old-"))
+				stale.push_back(e.path());
+		}
 	}
 	for (const auto &p : stale) {
 		log.verbose("removing the leftover {}", p.string());

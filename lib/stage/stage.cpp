@@ -1,5 +1,6 @@
 // Staging a kernel into a destination root, from a kernel build or from an already-built kernel.
 #include "distkernel/error.hpp"
+#include "distkernel/quote.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
 #include "stage/parallel.hpp"
@@ -191,6 +192,12 @@ void list_tree(const fs::path &dir, Listing &out)
 	std::error_code ec;
 	for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
 	     it.increment(ec)) {
+		// The manifest is JSON, whose strings are UTF-8: a name that is not cannot be recorded
+		// (and would not read back as the same file).
+		const std::string name = it->path().string();
+		if (json_text(name) != name)
+			throw Error("cannot stage " + printable(name) + ": its name is not UTF-8, which the manifest (JSON) "
+				    "cannot record; rename or remove it");
 		auto st = it->symlink_status();
 		if (fs::is_symlink(st))
 			out.links.emplace_back(it->path(), fs::read_symlink(it->path()));

@@ -334,18 +334,47 @@ void atomic_copy(const fs::path &from, const fs::path &target, unsigned mode)
 
 std::string read_file(const fs::path &file)
 {
-	std::ifstream in(file, std::ios::binary);
-	if (!in)
-		throw SystemError("cannot read " + file.string(), errno ? errno : ENOENT);
-	// a directory opens as a stream that reads as empty
-	std::error_code ec;
-	if (fs::is_directory(file, ec))
-		throw SystemError("cannot read " + file.string(), EISDIR);
-	std::ostringstream s;
-	s << in.rdbuf();
-	if (in.bad())
-		throw SystemError("cannot read " + file.string(), EIO);
-	return s.str();
+	// O_NONBLOCK: opening a FIFO nobody writes to returns at once, and is refused below instead
+	// of waiting forever; regular files ignore it.
+	int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		throw SystemError("cannot read " + file.string(), errno);
+	struct stat st {};
+	if (::fstat(fd, &st) != 0) {
+		int e = errno;
+		::close(fd);
+		throw SystemError("cannot read " + file.string(), e);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		::close(fd);
+		if (S_ISDIR(st.st_mode))
+			throw SystemError("cannot read " + file.string(), EISDIR);
+		const char *kind = S_ISFIFO(st.st_mode)  ? "a FIFO"
+				   : S_ISCHR(st.st_mode) ? "a character device"
+				   : S_ISBLK(st.st_mode) ? "a block device"
+				   : S_ISSOCK(st.st_mode) ? "a socket"
+							  : "not a file";
+		throw Error("cannot read " + file.string() + ": not a regular file (" + kind + ")");
+	}
+	// st_size is a hint only: /proc's and /sys's files say 0.
+	std::string out;
+	out.reserve(static_cast<std::size_t>(st.st_size));
+	char buf[65536];
+	for (;;) {
+		ssize_t n = ::read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			::close(fd);
+			throw SystemError("cannot read " + file.string(), e);
+		}
+		if (n == 0)
+			break;
+		out.append(buf, static_cast<std::size_t>(n));
+	}
+	::close(fd);
+	return out;
 }
 
 FileLock::FileLock(const Root &root, std::string_view inside, bool wait) : FileLock(root.path(inside), wait) {}

@@ -13,6 +13,12 @@
 #  - the new initramfs holds the module (distkernel-check's reader) and the record is updated;
 #  - QEMU with module.sig_enforce=1: the signed module is loaded from the initramfs (the root
 #    has no modules), the unsigned one is refused with the kernel's own message.
+# The root is merged-usr (/lib a link to usr/lib, as Gentoo's merged-usr profiles make it): the
+# module is built through the build link pkg_preinst rewrote for it. Its fstab says the root
+# filesystem is "dkextmod" (the module playing zfs's part): the kernel's install says that module
+# is missing and what will refresh the initramfs; the module's postinst route does, with no such
+# warning. `make install` in the kernel's build directory (scripts/install.sh calls
+# ${HOME}/bin/installkernel with INSTALL_PATH) ends in one distkernel transaction too.
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=harness.sh
@@ -24,7 +30,9 @@ grep -q '^CONFIG_MODULE_SIG=y' "$prebuilt/.config" || dk_fail "the shared test k
 PMS_BASE=$T/pms
 R=$T/root
 PMS_ROOT=$R
-mkdir -p "$R"
+mkdir -p "$R/usr/lib" "$R/etc"
+ln -s usr/lib "$R/lib"
+echo "/dev/vda / dkextmod defaults 0 1" > "$R/etc/fstab"
 export PATH="$DK_TOOLS:$PATH"
 
 # --- the kernel, USE=modules-sign, no MODULES_SIGN_KEY ------------------------------------------
@@ -50,6 +58,11 @@ keys=$(grep -rlE -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----' "$image" || true)
 [[ -f $image/usr/src/linux-$kv/certs/signing_key.x509 ]] || dk_fail "the image lacks the public certificate"
 dk_ok "no private key anywhere in the image; the certificate is there"
 pms_merge > "$T/merge-kernel.log" 2>&1 || { tail -n 40 "$T/merge-kernel.log" >&2; dk_fail "merging the kernel failed"; }
+[[ -L $R/lib && -d $R/usr/lib/modules/$kv ]] || dk_fail "the merge replaced the /lib link (or missed /usr/lib/modules)"
+[[ $(readlink -f "$R/lib/modules/$kv/build") == "$(readlink -f "$R/usr/src/linux-$kv")" ]] ||
+	dk_fail "lib/modules/$kv/build -> $(readlink "$R/lib/modules/$kv/build") does not lead to the staged tree"
+dk_grep "warning: the root filesystem is dkextmod \($R/etc/fstab:1\), and $kv has no module for it .*brings this initramfs up to date when it is installed for $kv" "$T/merge-kernel.log"
+dk_ok "the root filesystem's module is not installed yet: the kernel's install says so and what refreshes the initramfs"
 keydir=$R/var/lib/distkernel/keys/$kv
 [[ $(stat -c %a "$keydir") == 700 && $(stat -c %a "$keydir/signing_key.pem") == 600 ]] ||
 	dk_fail "the kept key's permissions: $(stat -c '%a %n' "$keydir" "$keydir/signing_key.pem")"
@@ -59,12 +72,8 @@ link=$R/usr/src/linux-$kv/certs/signing_key.pem
 	dk_fail "certs/signing_key.pem does not lead to the kept key inside the root"
 dk_ok "the generated key kept in /var/lib/distkernel/keys/$kv (0700/0600), linked from certs/"
 record=$R/var/lib/distkernel/kernels/$kv.json
-before=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["time"])' "$record")
+record_time() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["time"])' "$record"; }
 
-# --- the external module ---------------------------------------------------------------------
-# What a module package that must be in the initramfs ships (as zfs-kmod's dracut module does).
-mkdir -p "$R/etc/dracut.conf.d"
-echo 'force_drivers+=" dkextmod dkunsigned "' > "$R/etc/dracut.conf.d/dkextmod.conf"
 # Gentoo's installkernel: its preinst.d hooks first (exit 77: skip the install and succeed), then
 # the install itself (here debianutils' installkernel, which distkernel-install's own call of
 # installkernel reaches: the plugin steps aside for it).
@@ -78,6 +87,34 @@ DISTKERNEL_ROOT='$R' '$DK_SOURCE_ROOT/data/kernel/05-distkernel.install' "\$1" "
 exec /usr/sbin/installkernel "\$@"
 EOT
 chmod 755 "$T/bin/installkernel"
+
+# --- make install in the kernel's build directory ----------------------------------------------
+# scripts/install.sh runs ${HOME}/bin/installkernel KV arch/x86/boot/bzImage System.map
+# INSTALL_PATH before /sbin/installkernel: HOME and INSTALL_PATH keep it inside the test.
+mkdir -p "$T/home/bin"
+cp "$T/bin/installkernel" "$T/home/bin/installkernel"
+before=$(record_time)
+sleep 1 # record times have one-second resolution
+make_start=$SECONDS
+env HOME="$T/home" INSTALL_PATH="$R/boot" make -C "$DK_TREE" O="$prebuilt" install > "$T/make-install.log" 2>&1 ||
+	{ tail -n 30 "$T/make-install.log" >&2; dk_fail "make install failed"; }
+dk_grep "installed $kv \(" "$T/make-install.log"
+[[ $(record_time) > $before ]] || dk_fail "make install did not update the record"
+python3 - "$record" "$R" <<'PY' || dk_fail "make install: the record does not match /boot"
+import hashlib, json, sys
+rec = json.load(open(sys.argv[1]))
+for f in rec["files"]:
+    data = open(sys.argv[2] + f["path"], "rb").read()
+    assert hashlib.sha256(data).hexdigest() == f["sha256"], f
+PY
+[[ -z $(find "$R/boot" -maxdepth 1 -name '*.old') ]] || dk_fail "make install also ran the machine's installkernel (*.old copies)"
+dk_ok "make install (\${HOME}/bin/installkernel, INSTALL_PATH): one distkernel transaction, record updated ($((SECONDS - make_start)) s)"
+before=$(record_time)
+
+# --- the external module ---------------------------------------------------------------------
+# What a module package that must be in the initramfs ships (as zfs-kmod's dracut module does).
+mkdir -p "$R/etc/dracut.conf.d"
+echo 'force_drivers+=" dkextmod dkunsigned "' > "$R/etc/dracut.conf.d/dkextmod.conf"
 repo=$T/repo/sys-kernel/dkextmod
 mkdir -p "$repo"
 cp "$DK_ECLASS_FIXTURES/dkextmod/dkextmod.ebuild" "$repo/dkextmod-1.ebuild"
@@ -91,19 +128,21 @@ extra=$R/lib/modules/$kv/extra
 [[ -n $(modinfo -F signer "$extra/dkextmod.ko") && -z $(modinfo -F signer "$extra/dkunsigned.ko") ]] ||
 	dk_fail "dkextmod must be signed and dkunsigned not"
 dk_grep 'extra/dkextmod.ko' "$R/lib/modules/$kv/modules.dep"
-dk_ok "dkextmod built against ROOT/lib/modules/$kv/build, signed with the kept key, depmod for ROOT"
+dk_ok "dkextmod built against ROOT/lib/modules/$kv/build (merged-usr: /lib -> usr/lib), signed with the kept key, depmod for ROOT"
+dk_nogrep 'root filesystem is dkextmod' "$T/merge-mod.log"
 initrd=$R/boot/initramfs-$kv.img
 dk_expect_status 0 "$DK_TOOLS/distkernel-check" initramfs "$initrd"
 dk_grep 'dkextmod' "$T/out"
 dk_grep 'dkunsigned' "$T/out"
-now=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["time"])' "$record")
+now=$(record_time)
 [[ $now > $before ]] || dk_fail "the record was not updated ($before -> $now)"
-dk_ok "the refreshed initramfs holds the module (distkernel-check initramfs), record updated"
+dk_ok "the module's postinst route: the refreshed initramfs holds the root filesystem's module (distkernel-check initramfs), record updated, no warning"
 # distkernel-check verifies what the real sign-file wrote against the kernel's certificate.
 "$DK_TOOLS/distkernel-check" "$kv" --root "$R" --machine "$DK_SOURCE_ROOT/tests/fixtures/check/virtio-vm.json" -v \
 	> "$T/check.out" 2> "$T/check.err" || true
-dk_grep "$extra/dkextmod.ko \(external module\): signature verified" "$T/check.err"
-dk_grep "warning \[external\]: $extra/dkunsigned.ko \(external module\) is not signed" "$T/check.err"
+# It names the modules by their resolved path: /usr/lib/modules on this merged-usr root.
+dk_grep "$R/usr/lib/modules/$kv/extra/dkextmod.ko \(external module\): signature verified" "$T/check.err"
+dk_grep "warning \[external\]: $R/usr/lib/modules/$kv/extra/dkunsigned.ko \(external module\) is not signed" "$T/check.err"
 dk_ok "distkernel-check: dkextmod's signature (sign-file's) verified, dkunsigned named"
 
 # --- boot, module.sig_enforce=1 ----------------------------------------------------------------

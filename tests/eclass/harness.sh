@@ -7,7 +7,9 @@
 #
 #   pms_init EBUILD CATEGORY    a package context (the build directory under $PMS_BASE)
 #   pms_phase PHASE             runs one phase; fails when it dies
-#   pms_build_source            pkg_setup .. src_install in Portage's order (src_test with PMS_TEST=1)
+#   pms_required_use            REQUIRED_USE against the effective USE (Portage's check before a build)
+#   pms_build_source            pms_required_use, then pkg_pretend .. src_install in Portage's
+#                               order (src_test with PMS_TEST=1)
 #   pms_merge                   pkg_preinst, ${D} merged into ${PMS_ROOT}, pkg_postinst
 #   pms_unmerge                 pkg_prerm, the package's files removed from ${PMS_ROOT}, pkg_postrm
 #   pms_pack FILE / pms_init_binary FILE CATEGORY    a binary package (image + environment)
@@ -29,7 +31,8 @@
 # Settings (the test sets them like make.conf and the command line would): PMS_BASE (where build
 # directories go), PMS_ROOT (ROOT of the pkg_* phases), PMS_USE (USE tokens over IUSE defaults),
 # PMS_ECLASSDIRS (eclass directories, later ones win, like an overlay over its master),
-# PMS_CONFIGROOT, PMS_SYSROOT, PMS_MAKE_CONF (extra NAME=VALUE words for the phase environment).
+# PMS_CONFIGROOT, PMS_SYSROOT, PMS_MAKE_CONF (extra NAME=VALUE words for the phase environment),
+# PMS_ARCH (the profile's ARCH, amd64 by default).
 
 PMS_HELPERS=$DK_SOURCE_ROOT/tests/eclass/pms.sh
 # shellcheck source=pmsdep.sh
@@ -70,7 +73,7 @@ _pms_phase_env() {
 		EPREFIX="" BROOT="" SYSROOT="$sysroot" ESYSROOT="$sysroot"
 		PORTAGE_CONFIGROOT="${PMS_CONFIGROOT:-/}"
 		EBUILD_PHASE="${phase#*_}" EBUILD_PHASE_FUNC="$phase"
-		CHOST="${PMS_CHOST:-x86_64-linux-gnu}" CBUILD="${PMS_CHOST:-x86_64-linux-gnu}" ARCH=amd64
+		CHOST="${PMS_CHOST:-x86_64-linux-gnu}" CBUILD="${PMS_CHOST:-x86_64-linux-gnu}" ARCH="${PMS_ARCH:-amd64}"
 		MAKEOPTS="${MAKEOPTS:--j$(nproc)}"
 	)
 	local -a make_conf
@@ -100,8 +103,19 @@ pms_phase() {
 	env -i "${PMS_ENV[@]}" bash --norc --noprofile "$DK_SOURCE_ROOT/tests/eclass/phase.sh" "$phase"
 }
 
+# pms_required_use: fails, as Portage refuses to build, when the package's effective USE (IUSE
+# defaults, PMS_USE, the ARCH flag) does not satisfy its REQUIRED_USE; prints the broken clauses.
+pms_required_use() {
+	local broken
+	pms_metadata || return 1
+	broken=$(python3 "$DK_SOURCE_ROOT/tests/eclass/requse.py" check "${PMS_META_REQUIRED_USE-}" "$PMS_META_USE") && return 0
+	echo ">>> ${PMS_CATEGORY}/${PMS_PF}: REQUIRED_USE constraints unsatisfied (USE=\"${PMS_META_USE% }\"): ${broken//$'\n'/; }" >&2
+	return 1
+}
+
 pms_build_source() {
 	local phase
+	pms_required_use || return 1
 	for phase in pkg_pretend pkg_setup src_unpack src_prepare src_configure src_compile; do
 		pms_phase "$phase" || return 1
 	done

@@ -4,7 +4,8 @@
 # and System.map links (staged as ../../../usr/src/linux-KV/...) are rewritten by pkg_preinst so
 # that they lead to the staged kernel; pkg_postinst installs it. Debian's prebuilt kernel with a
 # small real module tree (tests/fixtures/eclass/dkbin-kernel), USE=-initramfs: nothing is built.
-# (The external-module build through lib/modules/KV/build is eclass-extmod's, on a plain root.)
+# (The external-module build through the rewritten lib/modules/KV/build is eclass-extmod's, whose
+# root is merged-usr too: it needs a kernel build tree, which this prebuilt kernel has not.)
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=harness.sh

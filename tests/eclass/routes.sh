@@ -35,7 +35,7 @@ export PATH="$DK_TOOLS:$PATH"
 # verifying all of its 4000 modules would be most of this test's time.
 mods=$T/modules/$KV deb_mods=$DK_DEBIAN_ROOT/lib/modules/$KV
 for m in kernel/fs/ext4 kernel/fs/jbd2 kernel/fs/mbcache.ko kernel/lib/crc16.ko modules.builtin modules.order; do
-	mkdir -p "$mods/${m%/*}"
+	mkdir -p "$(dirname "$mods/$m")"
 	cp -r "$deb_mods/$m" "$mods/$m"
 done
 "$DK_TOOLS/distkernel-stage" prebuilt --release "$KV" --image "$DK_DEBIAN_ROOT/boot/vmlinuz-$KV" --modules "$mods" \

@@ -98,6 +98,10 @@ struct DISTKERNEL_API KernelHook {
 };
 // phase: "preinst" or "postinst".
 DISTKERNEL_API std::vector<KernelHook> find_kernel_hooks(const Root &root, std::string_view phase);
+// kernel-install's plugins under the root, as kernel-install finds them: the *.install files of
+// ROOT/etc/kernel/install.d and ROOT/usr/lib/kernel/install.d in name order, /etc's masking
+// /usr/lib's; those distkernel leaves out of kernel-install remove with the reason.
+DISTKERNEL_API std::vector<KernelHook> find_kernel_install_plugins(const Root &root);
 // Whether the hook regenerates GRUB's menu (Gentoo's 91-grub-mkconfig.install and the like).
 DISTKERNEL_API bool is_grub_mkconfig_hook(const KernelHook &hook);
 

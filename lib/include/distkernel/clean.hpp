@@ -5,6 +5,7 @@
 #pragma once
 
 #include "distkernel/export.hpp"
+#include "distkernel/install.hpp"
 
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
@@ -87,9 +88,10 @@ public:
 	// removed, inside the root.
 	virtual std::vector<std::string> remove(const Root &root, const std::string &release, const Logger &log) = 0;
 };
-// distkernel-install remove's path (lib/install); running: the kernel it must refuse to remove.
+// distkernel-install remove's path (lib/install); running: the kernel it must refuse to remove;
+// opts: how the root's kernel-install plugins are run (hooks, kernel_install).
 // The caller holds lock_installs() and regenerates the boot menu (update_boot_menu) afterwards.
-DISTKERNEL_API std::unique_ptr<KernelRemover> install_remover(const std::string &running);
+DISTKERNEL_API std::unique_ptr<KernelRemover> install_remover(const std::string &running, const InstallOptions &opts = {});
 
 // Carries out the plan: distkernel's kernels through remover, others (--all) and the leftovers
 // directly; returns the paths removed and marks the plan carried_out.

@@ -16,6 +16,7 @@
 #include "distkernel/json.hpp"
 #include "distkernel/log.hpp"
 #include "distkernel/rootfs.hpp"
+#include "distkernel/sign.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -82,6 +83,8 @@ struct DISTKERNEL_API InstallOptions {
 	std::string installkernel = "installkernel";
 	std::string kernel_install = "kernel-install";
 	std::string efi_stub;                // uki: systemd's EFI stub; empty: the root's /usr/lib/systemd/boot/efi/linuxx64.efi.stub
+	std::string ukify;                   // uki_generator=ukify: the program; empty: /usr/lib/systemd/ukify, /lib/systemd/ukify
+	std::string esp_path;                // uki, efistub: the ESP (/efi, /boot/efi or /boot); empty: found (fstab, content)
 	std::string efibootmgr = "efibootmgr"; // efistub: the firmware's boot entries (live system only)
 	std::string running_release; // remove refuses it (any root); empty: uname -r, live root only
 	unsigned jobs = 0;
@@ -95,6 +98,9 @@ struct DISTKERNEL_API InstallOptions {
 	// add: a generic initramfs made when the package was built, used instead of running dracut
 	// when nothing on the root asks for another (see prebuilt_initramfs_refusal); empty: dracut.
 	std::string prebuilt_initramfs;
+	// uki: the unified kernel image is signed with this key for Secure Boot (sign_efi_image) before
+	// it reaches /boot; unset: it is left unsigned (a warning when the kernel was staged signed).
+	SecureBootKey secureboot;
 };
 
 // The lock add, remove, reinstall and clean take (ROOT/var/lib/distkernel/lock): waits for
@@ -118,8 +124,14 @@ struct DISTKERNEL_API InstallPlan {
 	bool pass_no_hostonly = false; // dracut gets --no-hostonly (nobody set hostonly)
 	bool pass_no_uefi = false;     // dracut.conf says uefi=yes: the initramfs must stay one
 	std::vector<KernelHook> preinst, postinst; // the root's installkernel hooks (installkernel layout)
+	std::vector<KernelHook> remove;            // kernel-install's plugins, run by kernel-install remove on removal
+	BootSetting esp;               // uki, efistub: where the ESP is mounted (/efi, /boot/efi, /boot)
 	BootSetting esp_target;        // uki, efistub: where KV's files go on the ESP ("/boot/EFI/Linux/TOKEN-KV.efi")
 	BootSetting efi_stub;          // uki: systemd's EFI stub
+	// uki: what joins the unified kernel image, as install.conf's uki_generator= says: "objcopy"
+	// (distkernel's own join: unset or none), "dracut" (dracut --uefi builds initramfs and UKI in
+	// one run) or "ukify" (systemd's ukify build)
+	BootSetting uki_generator;
 	bool grub = false;             // grub.cfg is regenerated after add and removals
 	std::string grub_reason;       // why (layout=grub, a grub-mkconfig hook) or why not
 	std::vector<std::string> warnings;
@@ -224,9 +236,14 @@ struct DISTKERNEL_API RouteResult {
 	RemoveResult removed;
 };
 // action: "add" or "remove" (anything else is a UsageError). guard: the value of
-// install_guard_variable in the caller's environment (nullptr when unset).
+// install_guard_variable in the caller's environment (nullptr when unset). image: the kernel image
+// the installer was given (a host path, relative to the caller's directory as `make install`
+// passes it; empty when the call names none): an add of a staged release with another image (a
+// kernel built by hand under distkernel's release) is an Error naming both files, never an
+// install of the staged one in its place.
 DISTKERNEL_API RouteResult route_installer_call(const Root &root, const std::string &action, const std::string &release,
-				 const InstallOptions &opts, const char *guard, const Logger &log);
+				 const InstallOptions &opts, const char *guard, const Logger &log,
+				 const std::filesystem::path &image = {});
 
 // The kernels recorded as installed, newest install first.
 DISTKERNEL_API std::vector<Deployment> list_installed(const Root &root);

@@ -72,7 +72,8 @@ DISTKERNEL_API void atomic_write(const std::filesystem::path &target, std::strin
 		  Durability durability = Durability::synced);
 // Copies a file atomically in the same way (target's directory must exist).
 DISTKERNEL_API void atomic_copy(const std::filesystem::path &from, const std::filesystem::path &target, unsigned mode = 0644);
-// Reads a whole file; throws SystemError naming the path.
+// Reads a whole regular file; throws SystemError naming the path when it cannot, Error when it is
+// no regular file (a FIFO, a device: never waits on one, never reads without end).
 DISTKERNEL_API std::string read_file(const std::filesystem::path &file);
 // fsync a file or directory by path (errors ignored only where the filesystem cannot sync).
 DISTKERNEL_API void sync_path(const std::filesystem::path &p);

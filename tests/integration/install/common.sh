@@ -5,9 +5,10 @@
 DK_SMALL_DRACUT=(--dracut-arg=--drivers --dracut-arg="virtio_pci virtio_blk ext4"
 	--dracut-arg=--omit --dracut-arg="crypt dm nvdimm lunmask resume qemu virtiofs terminfo usrmount")
 
-# dk_stage_debian ROOT: stages Debian's prebuilt kernel into ROOT, as a -bin package would.
+# dk_stage_debian ROOT [STAGE-ARG...]: stages Debian's prebuilt kernel into ROOT, as a -bin
+# package would.
 dk_stage_debian() {
-	"$DK_TOOLS/distkernel-stage" prebuilt --release "$DK_DEBIAN_KV" \
+	"$DK_TOOLS/distkernel-stage" prebuilt "${@:2}" --release "$DK_DEBIAN_KV" \
 		--image "$DK_DEBIAN_ROOT/boot/vmlinuz-$DK_DEBIAN_KV" \
 		--modules "$DK_DEBIAN_ROOT/lib/modules/$DK_DEBIAN_KV" \
 		--config "$DK_DEBIAN_CONFIG" --system-map "$DK_DEBIAN_ROOT/boot/System.map-$DK_DEBIAN_KV" \
@@ -104,4 +105,45 @@ dk_boot_two() {
 	"$DK_SOURCE_ROOT/tests/qemu-boot" --uefi "$3" "$4" || DK_BOOT2=$?
 	DK_BOOT1=0
 	wait "$p" || DK_BOOT1=$?
+}
+
+# dk_private_mounts "$@" (before dk_tmp): runs the test in a mount namespace of its own (re-executed
+# under unshare -m), where its loop and bind mounts live and end with it; its $T is then removed
+# only after those are unmounted, never across a mount (dk_tmp_mounts).
+dk_private_mounts() {
+	[[ $(id -u) == 0 ]] || dk_skip "loop and bind mounts need root"
+	if [[ -z ${DK_PRIVATE_MOUNTS:-} ]]; then
+		command -v unshare >/dev/null || dk_skip "no unshare (util-linux)"
+		DK_PRIVATE_MOUNTS=1 exec unshare -m --propagation private bash "$0" "$@"
+	fi
+}
+
+# dk_tmp_mounts: dk_tmp for a test under dk_private_mounts: at the end, what is mounted below $T
+# is unmounted (lazily, innermost first) before $T is removed, and rm never crosses a mount.
+dk_tmp_mounts() {
+	dk_tmp
+	# shellcheck disable=SC2064
+	trap "findmnt -rn -o TARGET | grep '^$T/' | sort -r | xargs -r umount -l; rm -rf --one-file-system '$T'" EXIT
+}
+
+# dk_host_userland ROOT: the build machine's programs and libraries (/usr/bin, /usr/sbin, the
+# libraries, /usr/share) bound read-only into ROOT, with /proc, and /dev and /sys read-only, so
+# that its real grub-mkconfig and kernel-install run inside ROOT (chroot) on ROOT's own /etc, /boot,
+# /usr/lib/kernel, /lib/modules and /usr/src. Under dk_private_mounts only.
+dk_host_userland() {
+	local r=$1 d
+	[[ -n ${DK_PRIVATE_MOUNTS:-} ]] || dk_fail "dk_host_userland outside dk_private_mounts"
+	for d in usr/bin usr/sbin usr/lib/x86_64-linux-gnu usr/lib64 usr/share usr/lib/grub lib/x86_64-linux-gnu; do
+		[[ -d /$d ]] || continue
+		mkdir -p "$r/$d"
+		mount --bind "/$(readlink -f "/$d" | sed 's|^/||')" "$r/$d"
+		mount -o remount,bind,ro "$r/$d"
+	done
+	for d in bin sbin lib64; do [[ -e $r/$d ]] || ln -s "usr/$d" "$r/$d"; done
+	mkdir -p "$r/proc" "$r/dev" "$r/sys" "$r/tmp" "$r/run"
+	mount -t proc proc "$r/proc"
+	for d in dev sys; do
+		mount --rbind "/$d" "$r/$d"
+		mount -o remount,bind,ro "$r/$d"
+	done
 }

@@ -70,3 +70,25 @@ TEST_CASE("hooks: a non-executable /etc file masks /usr/lib's; initramfs, UKI an
 	for (const auto &h : hooks)
 		CHECK(is_grub_mkconfig_hook(h) == (h.name == "91-grub-mkconfig.install"));
 }
+
+TEST_CASE("kernel-install plugins: *.install only, in name order, /etc's masking /usr/lib's; depmod left out", "[boot]")
+{
+	TempDir t;
+	Root root(t.path());
+	hook(t.path() / "usr/lib/kernel/install.d/90-loaderentry.install");
+	hook(t.path() / "usr/lib/kernel/install.d/50-depmod.install");
+	hook(t.path() / "usr/lib/kernel/install.d/91-grub-mkconfig.install");
+	hook(t.path() / "etc/kernel/install.d/91-grub-mkconfig.install", false);
+	hook(t.path() / "etc/kernel/install.d/60-mine.install");
+	hook(t.path() / "etc/kernel/install.d/README");
+	std::vector<KernelHook> plugins = find_kernel_install_plugins(root);
+	REQUIRE(plugins.size() == 4);
+	CHECK(plugins[0].path == "/usr/lib/kernel/install.d/50-depmod.install");
+	CHECK(plugins[0].skip.find("modules.dep") != std::string::npos);
+	CHECK(plugins[1].path == "/etc/kernel/install.d/60-mine.install");
+	CHECK(plugins[1].skip.empty());
+	CHECK(plugins[2].path == "/usr/lib/kernel/install.d/90-loaderentry.install");
+	CHECK(plugins[2].skip.empty());
+	CHECK(plugins[3].path == "/etc/kernel/install.d/91-grub-mkconfig.install");
+	CHECK(plugins[3].skip == "not executable: masks /usr/lib/kernel/install.d/91-grub-mkconfig.install");
+}

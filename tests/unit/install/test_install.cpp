@@ -244,3 +244,30 @@ TEST_CASE("the prebuilt initramfs is refused when the root asks for another", "[
 	put(t.path() / "lib/modules/6.1.0-1-test/extra/zfs.ko.xz", "ko");
 	CHECK_THAT(why({"/lib/modules/6.1.0-1-test/kernel/fs/ext4.ko"}), Catch::Matchers::Contains("extra/zfs.ko.xz"));
 }
+
+TEST_CASE("the ESP of uki and efistub: --esp-path, then fstab, then an EFI directory, else /boot", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	InstallOptions o;
+	o.layout = Layout::uki;
+	auto esp = [&] { return plan_install(root, o).esp; };
+	CHECK(esp().value == "/boot");
+	fs::create_directories(t.path() / "boot/efi/EFI");
+	CHECK(esp().value == "/boot/efi");
+	CHECK(esp().source == (t.path() / "boot/efi/EFI").string() + " exists");
+	// A commented line and an ext4 /boot do not count; a vfat /boot does; /efi/ is /efi.
+	put(t.path() / "etc/fstab", "# /efi vfat\nUUID=1 /boot ext4 defaults 0 2\nUUID=2\t/efi/\tvfat\tumask=0077 0 2\n");
+	CHECK(esp().value == "/efi");
+	CHECK(esp().source == (t.path() / "etc/fstab").string() + ":3 mounts vfat on /efi");
+	put(t.path() / "etc/fstab", "UUID=1 /boot vfat defaults 0 2\n");
+	CHECK(esp().value == "/boot");
+	o.esp_path = "/boot/efi";
+	CHECK(esp().value == "/boot/efi");
+	CHECK(esp().source == "--esp-path");
+	o.esp_path = "/boot/../etc";
+	CHECK_THROWS_AS(esp(), UsageError);
+	o.layout = Layout::installkernel;
+	o.esp_path.clear();
+	CHECK_FALSE(esp().set());
+}

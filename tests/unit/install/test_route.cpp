@@ -3,6 +3,7 @@
 // integration test runs them with the real kernel-install and dracut.)
 #include "catch.hpp"
 #include "files.hpp"
+#include "staged.hpp"
 
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
@@ -30,4 +31,27 @@ TEST_CASE("routes: the guard, an unknown kernel and an unrecorded remove are lef
 
 	CHECK_THROWS_AS(route_installer_call(root, "install", "6.1.0-1-test", o, nullptr, quiet), UsageError);
 	CHECK_THROWS_AS(route_installer_call(root, "add", "../../etc", o, nullptr, quiet), UsageError);
+}
+
+TEST_CASE("routes: an add with another image than the staged one is refused, naming both", "[install]")
+{
+	TempDir t;
+	Root root(t.path() / "root");
+	test::fake_stage(root.dir(), "6.1.0-1-test");
+	InstallOptions o;
+	Logger quiet(Verbosity::quiet);
+	put(t.path() / "built-by-hand/bzImage", "another image");
+	try {
+		route_installer_call(root, "add", "6.1.0-1-test", o, nullptr, quiet, t.path() / "built-by-hand/bzImage");
+		FAIL("no error");
+	} catch (const Error &e) {
+		const std::string m = e.what();
+		CHECK(m.starts_with((t.path() / "built-by-hand/bzImage").string() + " is not the kernel distkernel staged as 6.1.0-1-test (" +
+				    (t.path() / "root/usr/src/linux-6.1.0-1-test/arch/x86/boot/bzImage").string() + ", sha256 "));
+		CHECK(m.find("distkernel-install reinstall 6.1.0-1-test") != std::string::npos);
+	}
+	CHECK_THROWS_WITH(route_installer_call(root, "add", "6.1.0-1-test", o, nullptr, quiet, t.path() / "missing"),
+			  "the installer was given " + (t.path() / "missing").string() +
+				  " as the image of 6.1.0-1-test, and it is not a file");
+	CHECK_FALSE(root.list("/var/lib/distkernel/kernels").size());
 }

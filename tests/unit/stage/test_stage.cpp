@@ -13,25 +13,36 @@ using namespace distkernel;
 namespace fs = std::filesystem;
 using test::put;
 
+namespace {
+
+// A prebuilt kernel's parts under DIR/in (image, config, System.map, an empty module tree) and
+// the options that stage them into DIR/dest.
+PrebuiltStageOptions prebuilt_parts(const fs::path &dir, const std::string &kv)
+{
+	put(dir / "in/vmlinuz", "image");
+	put(dir / "in/config", "CONFIG_MODULES=y\n");
+	put(dir / "in/System.map", "map");
+	put(dir / "in" / kv / "modules.order", "");
+	PrebuiltStageOptions o;
+	o.release = kv;
+	o.image = dir / "in/vmlinuz";
+	o.config = dir / "in/config";
+	o.system_map = dir / "in/System.map";
+	o.modules = dir / "in" / kv;
+	o.dest = dir / "dest";
+	o.variant = "unit";
+	o.jobs = 1;
+	return o;
+}
+
+} // namespace
+
 TEST_CASE("a prebuilt kernel is staged with its manifest and reads back verified", "[stage]")
 {
 	TempDir t;
 	const std::string kv = "6.1.0-9-unit";
-	put(t.path() / "in/vmlinuz", "image");
-	put(t.path() / "in/config", "CONFIG_MODULES=y\n");
-	put(t.path() / "in/System.map", "map");
-	put(t.path() / "in" / kv / "modules.order", "");
+	PrebuiltStageOptions o = prebuilt_parts(t.path(), kv);
 	put(t.path() / "in" / kv / "build", "a link of the package's own, replaced");
-
-	PrebuiltStageOptions o;
-	o.release = kv;
-	o.image = t.path() / "in/vmlinuz";
-	o.config = t.path() / "in/config";
-	o.system_map = t.path() / "in/System.map";
-	o.modules = t.path() / "in" / kv;
-	o.dest = t.path() / "dest";
-	o.variant = "unit";
-	o.jobs = 1;
 	StageResult r = stage_prebuilt(o, Logger(Verbosity::quiet));
 	CHECK(r.release == kv);
 	CHECK(r.files >= 3);
@@ -64,4 +75,21 @@ TEST_CASE("a prebuilt kernel with a missing part is refused before anything is s
 	o.release = "../6.1";
 	CHECK_THROWS_AS(stage_prebuilt(o, Logger(Verbosity::quiet)), UsageError);
 	CHECK_FALSE(fs::exists(t.path() / "dest"));
+}
+
+TEST_CASE("a file whose name is not UTF-8 stops staging, named, and nothing is left behind", "[stage]")
+{
+	TempDir t;
+	const std::string kv = "6.1.0-9-unit";
+	PrebuiltStageOptions o = prebuilt_parts(t.path(), kv);
+	put(t.path() / "in" / kv / "extra/bad\xff.ko", "not a module");
+	std::string what;
+	try {
+		stage_prebuilt(o, Logger(Verbosity::quiet));
+	} catch (const Error &e) {
+		what = e.what();
+	}
+	CHECK(what.find("extra/bad\\xff.ko: its name is not UTF-8") != std::string::npos);
+	CHECK_FALSE(fs::exists(t.path() / "dest/lib/modules" / kv));
+	CHECK_FALSE(fs::exists(t.path() / ("dest/usr/src/linux-" + kv)));
 }

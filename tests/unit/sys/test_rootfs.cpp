@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,4 +213,26 @@ TEST_CASE("a lock is exclusive across processes and dies with its holder", "[sys
 	}
 	FileLock after(lock);
 	SUCCEED("lock taken again after release");
+}
+
+TEST_CASE("read_file: a FIFO, a directory or a device is refused at once, naming it", "[sys]")
+{
+	TempDir t;
+	const fs::path fifo = t.path() / "cmdline";
+	REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+	// Nobody writes to it: reading it would wait forever.
+	std::string what;
+	try {
+		read_file(fifo);
+	} catch (const Error &e) {
+		what = e.what();
+	}
+	CHECK(what == "cannot read " + fifo.string() + ": not a regular file (a FIFO)");
+	CHECK_THROWS_AS(read_file(t.path()), SystemError);
+	CHECK_THROWS_WITH(read_file("/dev/zero"), "cannot read /dev/zero: not a regular file (a character device)");
+	CHECK_THROWS_AS(read_file(t.path() / "missing"), SystemError);
+	std::ofstream(t.path() / "f") << "text\n";
+	CHECK(read_file(t.path() / "f") == "text\n");
+	// /proc's files are regular files of size 0: read to their end all the same.
+	CHECK(read_file("/proc/self/stat").find(' ') != std::string::npos);
 }
