@@ -13,14 +13,16 @@ dk_tree_version() {
 }
 
 # dk_test_ebuild DIR [-rN]: the test kernel's ebuild, named after the tree's version (and a
-# revision), in a repository under DIR; prints its path.
+# revision), in a repository under DIR; prints its path. DK_KERNEL_FIXTURE names another kernel
+# ebuild of tests/fixtures/eclass (default dktest-kernel).
 dk_test_ebuild() {
-	local dir=$1/repo/sys-kernel/dktest-kernel
+	local pn=${DK_KERNEL_FIXTURE:-dktest-kernel}
+	local dir=$1/repo/sys-kernel/$pn
 	local file
-	file=$dir/dktest-kernel-$(dk_tree_version)${2-}.ebuild
+	file=$dir/$pn-$(dk_tree_version)${2-}.ebuild
 	mkdir -p "$dir"
-	ln -sfn "$DK_ECLASS_FIXTURES/dktest-kernel/files" "$dir/files"
-	cp "$DK_ECLASS_FIXTURES/dktest-kernel/dktest-kernel.ebuild" "$file"
+	ln -sfn "$DK_ECLASS_FIXTURES/$pn/files" "$dir/files"
+	cp "$DK_ECLASS_FIXTURES/$pn/$pn.ebuild" "$file"
 	echo "$file"
 }
 
