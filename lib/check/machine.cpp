@@ -161,25 +161,6 @@ void block_chain(const Root &root, const fs::path &dir, std::vector<BlockLayer> 
 				block_chain(root, next, chain, depth + 1, seen);
 }
 
-// The kernel escapes space, tab, newline and backslash in mountinfo as \ooo (three octal digits).
-std::string unescape_mount(const std::string &s, const fs::path &file, std::size_t line)
-{
-	auto octal = [](char c) { return c >= '0' && c <= '7'; };
-	std::string out;
-	for (std::size_t i = 0; i < s.size(); ++i) {
-		if (s[i] != '\\') {
-			out += s[i];
-			continue;
-		}
-		if (i + 3 >= s.size() || !octal(s[i + 1]) || !octal(s[i + 2]) || !octal(s[i + 3]) || s[i + 1] > '3')
-			throw ParseError(file, line, fmt::format("{} holds {}, not an octal escape \\ooo", quote_input(s, 80),
-								  quote_input(s.substr(i, 4))));
-		out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-		i += 3;
-	}
-	return out;
-}
-
 // The LUKS header's cipher of a dm-crypt device's backing device ("aes-xts-plain64"): LUKS1
 // keeps name and mode at fixed offsets, LUKS2 in the JSON area after its 4 KiB binary header.
 std::string luks_cipher(const fs::path &device)
@@ -249,8 +230,8 @@ void read_fstab(const Root &root, Machine &m, const std::map<std::string, Mount>
 		}
 		Mount mt;
 		try {
-			mt.source = unescape_mount(std::string(w[0]), file, lineno);
-			mt.target = unescape_mount(std::string(w[1]), file, lineno);
+			mt.source = text::unescape_mount(std::string(w[0]), file, lineno);
+			mt.target = text::unescape_mount(std::string(w[1]), file, lineno);
 		} catch (const ParseError &e) {
 			m.unreadable.push_back(e.what());
 			continue;
@@ -298,8 +279,8 @@ void read_mounts(const Root &root, Machine &m)
 			if (colon == std::string::npos || colon == 0 || colon + 1 == majmin.size() || majmin.size() > 21 ||
 			    majmin.find_first_not_of("0123456789:") != std::string::npos || majmin.find(':', colon + 1) != std::string::npos)
 				throw ParseError(file, lineno, fmt::format("not a device number MAJ:MIN: {}", quote_input(majmin, 40)));
-			mt.target = unescape_mount(target, file, lineno);
-			mt.source = unescape_mount(mt.source, file, lineno);
+			mt.target = text::unescape_mount(target, file, lineno);
+			mt.source = text::unescape_mount(mt.source, file, lineno);
 		} catch (const ParseError &e) {
 			// like any other unreadable part of the machine: listed, the rest still read
 			m.unreadable.push_back(e.what());

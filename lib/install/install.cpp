@@ -620,6 +620,7 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	// Where the files go: /boot, or the ESP for the layouts that live there. The staging and
 	// backup directories are on that filesystem, so that every rename stays on it.
 	const std::string base = plan.esp.set() ? plan.esp.value : "/boot";
+	detail::require_mounted(root, base);
 	root.make_dirs(base);
 	Work w{root, kv, opts, log, root.path(base), {}, ".distkernel-new-" + kv, 0, {}, {}, {}, {}};
 	w.staging = root.path(base + "/" + w.staging_name, false);

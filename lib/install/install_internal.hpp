@@ -46,4 +46,10 @@ RootFilesystem root_filesystem(const Root &root, const Logger &log);
 // filesystem, the missing module and what will bring the initramfs up to date.
 std::string missing_root_module(const Root &root, const std::string &kv, const Logger &log);
 
+// Error naming the fstab line when the root's fstab mounts base (or a directory above it, below
+// /) from a filesystem of its own that is not mounted now: on the live system, and under a root
+// that is itself a mount point (a machine being set up); a plain directory as root is not checked
+// (its fstab is the future machine's).
+void require_mounted(const Root &root, const std::string &base);
+
 } // namespace distkernel::detail

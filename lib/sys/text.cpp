@@ -1,6 +1,9 @@
 #include "sys/text.hpp"
 
 #include "distkernel/error.hpp"
+#include "distkernel/quote.hpp"
+
+#include <fmt/core.h>
 
 namespace distkernel::text {
 
@@ -71,6 +74,24 @@ std::vector<KeyValue> key_values(std::string_view text, const std::filesystem::p
 		if (eq == std::string_view::npos)
 			throw ParseError(file, n, "expected KEY = VALUE, got '" + std::string(line) + "'");
 		out.push_back({n, std::string(trim(line.substr(0, eq))), std::string(trim(line.substr(eq + 1)))});
+	}
+	return out;
+}
+
+std::string unescape_mount(const std::string &s, const std::filesystem::path &file, std::size_t line)
+{
+	auto octal = [](char c) { return c >= '0' && c <= '7'; };
+	std::string out;
+	for (std::size_t i = 0; i < s.size(); ++i) {
+		if (s[i] != '\\') {
+			out += s[i];
+			continue;
+		}
+		if (i + 3 >= s.size() || !octal(s[i + 1]) || !octal(s[i + 2]) || !octal(s[i + 3]) || s[i + 1] > '3')
+			throw ParseError(file, line, fmt::format("{} holds {}, not an octal escape \\ooo", quote_input(s, 80),
+								  quote_input(s.substr(i, 4))));
+		out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+		i += 3;
 	}
 	return out;
 }

@@ -24,6 +24,10 @@ std::vector<std::string_view> words(std::string_view line);
 // The same up to a '#' that starts a comment (fstab, rules files); line loses the comment too.
 std::vector<std::string_view> uncommented_words(std::string_view &line);
 
+// A field of fstab or mountinfo as written: the kernel and mount escape space, tab, newline and
+// backslash there as \ooo (three octal digits). ParseError naming file:line for a lone backslash.
+std::string unescape_mount(const std::string &s, const std::filesystem::path &file, std::size_t line);
+
 // "a, b, c" for join({"a", "b", "c"}, ", ").
 std::string join(const std::vector<std::string> &parts, std::string_view separator);
 
