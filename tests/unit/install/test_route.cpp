@@ -40,7 +40,7 @@ TEST_CASE("routes: an add with another image than the staged one is refused, nam
 	test::fake_stage(root.dir(), "6.1.0-1-test");
 	InstallOptions o;
 	Logger quiet(Verbosity::quiet);
-	put(t.path() / "built-by-hand/bzImage", "another image");
+	test::put(t.path() / "built-by-hand/bzImage", "another image");
 	try {
 		route_installer_call(root, "add", "6.1.0-1-test", o, nullptr, quiet, t.path() / "built-by-hand/bzImage");
 		FAIL("no error");
