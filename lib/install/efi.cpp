@@ -127,28 +127,17 @@ BootSetting find_esp(const Root &root, const InstallOptions &opts)
 	fs::path fstab = root.path("/etc/fstab");
 	if (fs::is_regular_file(fstab, ec)) {
 		const std::string text = read_file(fstab);
-		int n = 0;
+		std::size_t n = 0;
 		for (std::string_view line : text::lines(text)) {
 			++n;
-			auto t = text::trim(line);
-			if (t.empty() || t.front() == '#')
-				continue;
-			std::vector<std::string> f;
-			for (std::size_t i = 0; i < t.size();) {
-				std::size_t j = t.find_first_of(" \t", i);
-				if (j == std::string_view::npos)
-					j = t.size();
-				if (j > i)
-					f.emplace_back(t.substr(i, j - i));
-				i = j + 1;
-			}
+			auto f = text::uncommented_words(line);
 			if (f.size() < 3)
 				continue;
-			std::string where = f[1];
+			std::string where = text::unescape_mount(std::string(f[1]), fstab, n);
 			while (where.size() > 1 && where.back() == '/')
 				where.pop_back();
 			if (where == "/efi" || where == "/boot/efi" || (where == "/boot" && f[2] == "vfat"))
-				return {where, fstab.string() + ":" + std::to_string(n) + " mounts " + f[2] + " on " + where};
+				return {where, fstab.string() + ":" + std::to_string(n) + " mounts " + std::string(f[2]) + " on " + where};
 		}
 	}
 	// Content: the first of the places with an EFI directory.

@@ -53,10 +53,7 @@ RootFilesystem root_filesystem(const Root &root, const Logger &log)
 	std::size_t n = 0;
 	for (std::string_view line : text::lines(text)) {
 		++n;
-		auto t = text::trim(line);
-		if (t.empty() || t.front() == '#')
-			continue;
-		auto f = text::words(t);
+		auto f = text::uncommented_words(line);
 		if (f.size() >= 3 && f[1] == "/")
 			return {std::string(f[2]), fmt::format("{}:{}", fstab.string(), n)};
 	}
