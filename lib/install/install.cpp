@@ -1092,12 +1092,16 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 	if (p.hostonly.value == "yes" && !root.is_live_system())
 		p.warnings.push_back("a host-only initramfs under --root " + root.dir().string() + " (" + p.hostonly.source +
 				     "): dracut looks at this machine, not at the root");
-	if (p.uki_generator.value == "dracut") {
-		if (!root.is_live_system())
-			p.warnings.push_back("uki_generator=dracut under --root " + root.dir().string() +
-					     ": dracut puts the build machine's os-release into the UKI (its .osrel section), "
-					     "not the root's");
-	} else if (p.dracut_conf.uefi.value == "yes")
+	// dracut --uefi takes the os-release of the machine it runs on for the UKI's .osrel (dracut 059
+	// knows no other source but --sysroot, which would take dracut's modules and every program
+	// from the root too): under another root dracut builds the initramfs and distkernel joins
+	// the UKI with the root's os-release.
+	if (p.uki_generator.value == "dracut" && !root.is_live_system())
+		p.uki_generator = {"objcopy", p.uki_generator.source + "; under --root " + root.dir().string() +
+						      " dracut --uefi would put the build machine's os-release into the UKI: "
+						      "dracut builds the initramfs, distkernel joins the UKI with objcopy and the "
+						      "root's os-release"};
+	if (p.uki_generator.value != "dracut" && p.dracut_conf.uefi.value == "yes")
 		p.pass_no_uefi = true;
 	if (!opts.prebuilt_initramfs.empty()) {
 		p.prebuilt_refused = prebuilt_initramfs_refusal(root, p, opts, "", {});
@@ -1119,6 +1123,8 @@ std::string prebuilt_initramfs_refusal(const Root &root, const InstallPlan &plan
 		return "--dracut-arg " + opts.dracut_args.front() + " is given";
 	if (plan.uki_generator.value == "dracut")
 		return plan.uki_generator.source + ": dracut builds the initramfs and the UKI in one run";
+	if (plan.layout.layout == Layout::uki && plan.install_conf.uki_generator.value == "dracut")
+		return plan.install_conf.uki_generator.source + " says uki_generator=dracut: dracut builds the initramfs";
 	if (release.empty())
 		return {};
 	// A module the package did not stage: an external module that the generic initramfs lacks.

@@ -8,6 +8,7 @@
 #include "distkernel/install.hpp"
 #include "distkernel/stage.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -270,4 +271,29 @@ TEST_CASE("the ESP of uki and efistub: --esp-path, then fstab, then an EFI direc
 	o.layout = Layout::installkernel;
 	o.esp_path.clear();
 	CHECK_FALSE(esp().set());
+}
+
+TEST_CASE("uki_generator=dracut under another root: dracut builds the initramfs, objcopy joins the UKI", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	InstallOptions o;
+	put(t.path() / "etc/kernel/install.conf", "layout=uki\nuki_generator=dracut\n");
+	InstallPlan p = plan_install(root, o);
+	CHECK(p.uki_generator.value == "objcopy");
+	CHECK_THAT(p.uki_generator.source, Catch::Matchers::StartsWith((t.path() / "etc/kernel/install.conf").string() +
+									 ":2 says uki_generator=dracut; under --root"));
+	CHECK_THAT(p.uki_generator.source, Catch::Matchers::Contains("the root's os-release"));
+	CHECK(p.warnings.empty());
+	const Json options = Json(p)["dracut_options"];
+	CHECK(std::find(options.begin(), options.end(), "--uefi") == options.end());
+	// The root's dracut.conf asking for a UEFI executable: the initramfs must stay one.
+	put(t.path() / "etc/dracut.conf.d/90-uki.conf", "uefi=yes\n");
+	CHECK(plan_install(root, o).pass_no_uefi);
+	fs::remove(t.path() / "etc/dracut.conf.d/90-uki.conf");
+	// As on the live system, the initramfs is this machine's own, never the prebuilt generic one.
+	o.prebuilt_initramfs = "/generic.img";
+	p = plan_install(root, o);
+	CHECK(p.initramfs.value == "dracut");
+	CHECK_THAT(p.prebuilt_refused, Catch::Matchers::Contains("says uki_generator=dracut"));
 }
