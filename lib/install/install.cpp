@@ -144,8 +144,8 @@ bool on_filesystem_of(const fs::path &p, const fs::path &dir)
 // filesystem than the new install's), removed as remove removes a record's files (only the
 // record's paths, resolved inside the root, a link never followed, none that another kernel's
 // record lists); then the previous record's directories left empty. The new install is in place
-// whatever happens here: a file that cannot go is a warning.
-void remove_left_behind(const Root &root, const std::string &kv, const std::vector<std::string> &files,
+// whatever happens here: a file that cannot go is a warning. Returns the directories still there.
+std::vector<std::string> remove_left_behind(const Root &root, const std::string &kv, const std::vector<std::string> &files,
 			const std::vector<std::string> &dirs, const Logger &log)
 {
 	const std::set<std::string> shared = files_of_other_kernels(root, kv, log);
@@ -170,6 +170,12 @@ void remove_left_behind(const Root &root, const std::string &kv, const std::vect
 		sync_path(dir);
 		sync_path(dir.parent_path());
 	}
+	std::vector<std::string> still;
+	std::error_code ec;
+	for (const auto &dir : dirs)
+		if (fs::is_directory(fs::symlink_status(root.path(dir, false), ec)))
+			still.push_back(dir);
+	return still;
 }
 
 // Test hook: DISTKERNEL_TEST_KILL_AFTER_RENAMES=N kills this process with SIGKILL after N renames
@@ -945,8 +951,16 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	// The commit point: without the journal nothing will be rolled back any more.
 	fs::remove(detail::journal_path(root), ec);
 	sync_path(detail::journal_path(root).parent_path());
-	if (!left_behind.empty() || !old_dirs.empty())
-		remove_left_behind(root, kv, left_behind, old_dirs, log);
+	if (!left_behind.empty() || !old_dirs.empty()) {
+		// A directory not empty yet (another kernel's file in it) stays this install's to remove
+		// once it is.
+		auto still = remove_left_behind(root, kv, left_behind, old_dirs, log);
+		if (!still.empty()) {
+			dirs.insert(still.begin(), still.end());
+			d.dirs.assign(dirs.begin(), dirs.end());
+			detail::write_record(root, d);
+		}
+	}
 	if (opts.src_symlink)
 		update_src_symlink(root, kv, k.variant, log);
 	if (choice.layout == Layout::installkernel)
