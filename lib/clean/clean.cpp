@@ -2,6 +2,7 @@
 #include "distkernel/clean.hpp"
 #include "distkernel/error.hpp"
 #include "distkernel/install.hpp"
+#include "install/hooks_internal.hpp"
 #include "sys/text.hpp"
 
 #include <algorithm>
@@ -477,9 +478,24 @@ std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, Kernel
 		if (d.kernel.by_distkernel)
 			for (auto &p : remover.remove(root, d.kernel.release, log))
 				done.insert(p);
+		// Another kernel's plugins act on its removal with its files still there, as for
+		// distkernel's own; what was there and a plugin took counts as removed.
+		std::set<std::string> there;
+		std::string plugin_failure;
+		if (!d.kernel.by_distkernel && d.kernel.layout != "modules-only") {
+			for (const auto &f : d.files)
+				if (present(root, f.path))
+					there.insert(f.path);
+			plugin_failure = remover.tell_plugins(root, d.kernel.release, log);
+		}
 		for (const auto &f : d.files) {
 			if (done.count(f.path))
 				continue;
+			if (there.count(f.path) && !present(root, f.path)) {
+				log.verbose("removed {} (by a plugin)", root.path(f.path, false).string());
+				done.insert(f.path);
+				continue;
+			}
 			std::error_code ec;
 			fs::path p = root.path(f.path, false);
 			check_removable(root, f, p, kept);
@@ -506,6 +522,9 @@ std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, Kernel
 			}
 		}
 		removed.insert(removed.end(), done.begin(), done.end());
+		if (!plugin_failure.empty())
+			throw Error(plugin_failure + "\n" + d.kernel.release + "'s files are removed; fix the plugin and run that "
+									"command so that it acts on the removal");
 	}
 	sync_path(root.path("/boot"));
 	plan.carried_out = true;
@@ -526,6 +545,10 @@ public:
 		o.update_boot_menu = false;
 		RemoveResult r = distkernel::remove(root, release, o, log);
 		return r.removed;
+	}
+	std::string tell_plugins(const Root &root, const std::string &release, const Logger &log) override
+	{
+		return detail::run_kernel_install_remove(root, release, base_, log).failure;
 	}
 
 private:

@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -98,6 +99,83 @@ std::vector<std::string> list_files(const fs::path &dir)
 		throw SystemError("cannot list " + dir.string(), ec.value());
 	std::sort(out.begin(), out.end());
 	return out;
+}
+
+// The files other kernels' records list: removing this kernel's files keeps them.
+std::set<std::string> files_of_other_kernels(const Root &root, const std::string &release, const Logger &log)
+{
+	std::set<std::string> shared;
+	std::vector<std::string> unreadable;
+	auto others = list_installed(root, &unreadable);
+	for (const auto &u : unreadable)
+		log.warn("{}", u);
+	for (const auto &other : others)
+		if (other.release != release)
+			for (const auto &f : other.files)
+				shared.insert(f.path);
+	return shared;
+}
+
+// A record's directories (inside the root), deepest first, each removed when it is empty.
+void remove_empty_dirs(const Root &root, std::vector<std::string> dirs)
+{
+	std::sort(dirs.rbegin(), dirs.rend());
+	std::error_code ec;
+	for (const auto &dir : dirs) {
+		fs::path p = root.path(dir, false);
+		if (fs::is_directory(fs::symlink_status(p, ec)) && fs::is_empty(p, ec))
+			fs::remove(p, ec);
+	}
+}
+
+// Whether host path p lies on the filesystem of directory dir: a rename between them works
+// (another mount, or another btrfs subvolume, fails with EXDEV). A p that does not exist yet
+// counts by its parent.
+bool on_filesystem_of(const fs::path &p, const fs::path &dir)
+{
+	struct stat a {}, b {};
+	if (::lstat(p.c_str(), &a) != 0 && ::lstat(p.parent_path().c_str(), &a) != 0)
+		return true;
+	return ::stat(dir.c_str(), &b) == 0 && a.st_dev == b.st_dev;
+}
+
+// After a reinstall of KV has committed: the files of its previous record that the new one does
+// not list and that the transaction could not take along (they are on another ESP or another
+// filesystem than the new install's), removed as remove removes a record's files (only the
+// record's paths, resolved inside the root, a link never followed, none that another kernel's
+// record lists); then the previous record's directories left empty. The new install is in place
+// whatever happens here: a file that cannot go is a warning. Returns the directories still there.
+std::vector<std::string> remove_left_behind(const Root &root, const std::string &kv, const std::vector<std::string> &files,
+			const std::vector<std::string> &dirs, const Logger &log)
+{
+	const std::set<std::string> shared = files_of_other_kernels(root, kv, log);
+	std::set<fs::path> changed;
+	for (const auto &f : files) {
+		if (shared.count(f)) {
+			log.verbose("{} is also another kernel's: kept", root.path(f, false).string());
+			continue;
+		}
+		try {
+			if (root.remove_file(f)) {
+				log.verbose("removed {} (the previous install of {})", root.path(f, false).string(), kv);
+				changed.insert(root.path(f, false).parent_path());
+			}
+		} catch (const Error &e) {
+			log.warn("{}\n{} is installed; the previous install's file stays where it is", e.what(), kv);
+		}
+	}
+	remove_empty_dirs(root, dirs);
+	// Each directory an entry left (gone itself when it was left empty: then its parent).
+	for (const auto &dir : changed) {
+		sync_path(dir);
+		sync_path(dir.parent_path());
+	}
+	std::vector<std::string> still;
+	std::error_code ec;
+	for (const auto &dir : dirs)
+		if (fs::is_directory(fs::symlink_status(root.path(dir, false), ec)))
+			still.push_back(dir);
+	return still;
 }
 
 // Test hook: DISTKERNEL_TEST_KILL_AFTER_RENAMES=N kills this process with SIGKILL after N renames
@@ -778,10 +856,19 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	std::set<std::string> new_paths;
 	for (const auto &rel : rels)
 		new_paths.insert(base + "/" + rel);
+	// The previous install's files that the new one drops: moved aside with the transaction where
+	// a rename can take them (rolled back with it), the rest (another ESP, another filesystem)
+	// removed once it has committed, so that a failure leaves them where they were.
+	std::vector<std::string> left_behind;
 	if (previous) {
-		for (const auto &f : previous->files)
-			if (!new_paths.count(f.path) && f.path.starts_with(base + "/"))
+		for (const auto &f : previous->files) {
+			if (new_paths.count(f.path))
+				continue;
+			if (f.path.starts_with(base + "/") && on_filesystem_of(root.path(f.path, false), w.boot))
 				j.entries.push_back({f.path.substr(base.size() + 1), true});
+			else
+				left_behind.push_back(f.path);
+		}
 	}
 	// Every file bound for /boot is proven whole against its source: copied by us (checked as
 	// written) or by the installer (read back here); the rest (boot entries) has no source.
@@ -814,8 +901,16 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 		d.files.push_back({base + "/" + rel, fd.size, fd.sha256});
 	}
 	std::set<std::string> dirs(j.created_dirs.begin(), j.created_dirs.end());
+	// The previous record's directories stay recorded while the new install has files in them;
+	// the others are removed after the commit when empty.
+	std::vector<std::string> old_dirs;
 	if (previous)
-		dirs.insert(previous->dirs.begin(), previous->dirs.end());
+		for (const auto &dir : previous->dirs) {
+			if (std::any_of(new_paths.begin(), new_paths.end(), [&](const std::string &p) { return p.starts_with(dir + "/"); }))
+				dirs.insert(dir);
+			else
+				old_dirs.push_back(dir);
+		}
 	// A directory another kernel's install created and this one puts files into (EFI/NAME,
 	// TOKEN/): whichever of the two is removed last removes it.
 	for (const auto &other : list_installed(root))
@@ -856,6 +951,16 @@ InstallResult add_locked(const Root &root, const std::string &kv, const InstallO
 	// The commit point: without the journal nothing will be rolled back any more.
 	fs::remove(detail::journal_path(root), ec);
 	sync_path(detail::journal_path(root).parent_path());
+	if (!left_behind.empty() || !old_dirs.empty()) {
+		// A directory not empty yet (another kernel's file in it) stays this install's to remove
+		// once it is.
+		auto still = remove_left_behind(root, kv, left_behind, old_dirs, log);
+		if (!still.empty()) {
+			dirs.insert(still.begin(), still.end());
+			d.dirs.assign(dirs.begin(), dirs.end());
+			detail::write_record(root, d);
+		}
+	}
 	if (opts.src_symlink)
 		update_src_symlink(root, kv, k.variant, log);
 	if (choice.layout == Layout::installkernel)
@@ -1001,12 +1106,16 @@ InstallPlan plan_install(const Root &root, const InstallOptions &opts)
 	if (p.hostonly.value == "yes" && !root.is_live_system())
 		p.warnings.push_back("a host-only initramfs under --root " + root.dir().string() + " (" + p.hostonly.source +
 				     "): dracut looks at this machine, not at the root");
-	if (p.uki_generator.value == "dracut") {
-		if (!root.is_live_system())
-			p.warnings.push_back("uki_generator=dracut under --root " + root.dir().string() +
-					     ": dracut puts the build machine's os-release into the UKI (its .osrel section), "
-					     "not the root's");
-	} else if (p.dracut_conf.uefi.value == "yes")
+	// dracut --uefi takes the os-release of the machine it runs on for the UKI's .osrel (dracut 059
+	// knows no other source but --sysroot, which would take dracut's modules and every program
+	// from the root too): under another root dracut builds the initramfs and distkernel joins
+	// the UKI with the root's os-release.
+	if (p.uki_generator.value == "dracut" && !root.is_live_system())
+		p.uki_generator = {"objcopy", p.uki_generator.source + "; under --root " + root.dir().string() +
+						      " dracut --uefi would put the build machine's os-release into the UKI: "
+						      "dracut builds the initramfs, distkernel joins the UKI with objcopy and the "
+						      "root's os-release"};
+	if (p.uki_generator.value != "dracut" && p.dracut_conf.uefi.value == "yes")
 		p.pass_no_uefi = true;
 	if (!opts.prebuilt_initramfs.empty()) {
 		p.prebuilt_refused = prebuilt_initramfs_refusal(root, p, opts, "", {});
@@ -1028,6 +1137,8 @@ std::string prebuilt_initramfs_refusal(const Root &root, const InstallPlan &plan
 		return "--dracut-arg " + opts.dracut_args.front() + " is given";
 	if (plan.uki_generator.value == "dracut")
 		return plan.uki_generator.source + ": dracut builds the initramfs and the UKI in one run";
+	if (plan.layout.layout == Layout::uki && plan.install_conf.uki_generator.value == "dracut")
+		return plan.install_conf.uki_generator.source + " says uki_generator=dracut: dracut builds the initramfs";
 	if (release.empty())
 		return {};
 	// A module the package did not stage: an external module that the generic initramfs lacks.
@@ -1179,16 +1290,7 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 	bool check_running = is_same_directory(root.dir(), "/") || !opts.running_release.empty();
 	if (check_running && release == running_release(opts) && !opts.force)
 		throw Error("refusing to remove " + release + ": it is the running kernel (use --force to remove it anyway)");
-	std::set<std::string> shared;
-	std::vector<std::string> unreadable;
-	auto others = list_installed(root, &unreadable);
-	for (const auto &u : unreadable)
-		log.warn("{}", u);
-	for (const auto &other : others)
-		if (other.release != release)
-			for (const auto &f : other.files)
-				shared.insert(f.path);
-	std::error_code ec;
+	const std::set<std::string> shared = files_of_other_kernels(root, release, log);
 	// kernel-install's plugins act on the removal first, as kernel-install remove runs them, with
 	// the kernel's entry and files still there (an entry, a UKI, the firmware's boot entry, the
 	// boot menu, the user's own); then the record's files that remain go.
@@ -1218,14 +1320,9 @@ RemoveResult remove(const Root &root, const std::string &release, const InstallO
 		detail::unregister_efistub(root, opts, release, opts.pretend, log);
 	if (opts.pretend)
 		return res;
-	std::vector<std::string> dirs = d->dirs;
-	std::sort(dirs.rbegin(), dirs.rend());
-	for (const auto &dir : dirs) {
-		fs::path p = root.path(dir, false);
-		if (fs::is_directory(fs::symlink_status(p, ec)) && fs::is_empty(p, ec))
-			fs::remove(p, ec);
-	}
+	remove_empty_dirs(root, d->dirs);
 	sync_path(root.path("/boot"));
+	std::error_code ec;
 	fs::remove(detail::record_path(root, release), ec);
 	if (ec)
 		throw SystemError("cannot remove " + detail::record_path(root, release).string(), ec.value());

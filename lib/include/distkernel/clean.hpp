@@ -87,6 +87,10 @@ public:
 	// Removes what KV's state record lists (not what another record lists); returns the paths
 	// removed, inside the root.
 	virtual std::vector<std::string> remove(const Root &root, const std::string &release, const Logger &log) = 0;
+	// Tells the root's removal plugins that a kernel distkernel did not install is going, as
+	// remove tells them of its own (kernel-install remove KV), before its files go; returns the
+	// failure ("kernel-install remove failed (exit N): ..."), empty when none.
+	virtual std::string tell_plugins(const Root &root, const std::string &release, const Logger &log) = 0;
 };
 // distkernel-install remove's path (lib/install); running: the kernel it must refuse to remove;
 // opts: how the root's kernel-install plugins are run (hooks, kernel_install).
@@ -94,7 +98,9 @@ public:
 DISTKERNEL_API std::unique_ptr<KernelRemover> install_remover(const std::string &running, const InstallOptions &opts = {});
 
 // Carries out the plan: distkernel's kernels through remover, others (--all) and the leftovers
-// directly; returns the paths removed and marks the plan carried_out.
+// directly, after remover told the plugins of each other kernel with a boot file; returns the
+// paths removed and marks the plan carried_out. A plugin that fails stops the run after that
+// kernel's files are gone (Error naming the plugin run).
 DISTKERNEL_API std::vector<std::string> execute_clean(const Root &root, CleanPlan &plan, KernelRemover &remover, const Logger &log);
 
 } // namespace distkernel

@@ -2,7 +2,9 @@
 # The ESP where it is not /boot: layout=uki and layout=efistub install onto the root's /efi or
 # /boot/efi, found from ROOT/etc/fstab or by content (an EFI directory), or named with --esp-path;
 # inspect shows which and why; the transaction (staging, journal, roll back after a kill) stays on
-# the ESP; the efibootmgr command names paths on the ESP; remove takes exactly those files.
+# the ESP; the efibootmgr command names paths on the ESP; remove takes exactly those files; a
+# reinstall onto another ESP removes the previous install's files once it has committed, and a
+# killed or failed one leaves them.
 # No initramfs is built (--no-initramfs, or a small prebuilt one): only where files go is tested.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 source "$DK_SOURCE_ROOT/tests/integration/install/common.sh"
@@ -56,6 +58,34 @@ dk_grep "^ESP: +/boot  \(--esp-path\)" "$T/err"
 dk_expect_status 2 "$install" add "$KV" --root "$R" --no-initramfs --esp-path /mnt/esp
 dk_grep "esp-path must be /efi, /boot/efi or /boot" "$T/err"
 dk_ok "--esp-path: honoured over fstab; an unknown place refused"
+
+# --- A reinstall onto another ESP: the UKI on /efi (fstab) goes, once the one on /boot/efi
+# (--esp-path) is committed; a killed or failed reinstall leaves it in place and recorded.
+R=$T/move
+esp_root "$R" uki
+mkdir -p "$R/efi"
+printf 'UUID=1234-ABCD  /efi  vfat  umask=0077  0 2\n' > "$R/etc/fstab"
+dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs
+old=$R/efi/EFI/Linux/$token-$KV.efi new=$R/boot/efi/EFI/Linux/$token-$KV.efi record=$R/var/lib/distkernel/kernels/$KV.json
+[[ -f $old ]] || dk_fail "no UKI at $old"
+sum=$(sha256sum < "$old")
+DISTKERNEL_TEST_KILL_AFTER_RENAMES=1 dk_expect_status 137 "$install" add "$KV" --root "$R" --no-initramfs --esp-path /boot/efi
+[[ -f $old && $(sha256sum < "$old") == "$sum" ]] || dk_fail "a reinstall killed before its commit took the UKI on /efi"
+# The next add rolls the killed one back, then fails (the prebuilt initramfs offered is a UEFI
+# program): nothing moved.
+dk_expect_status 1 "$install" add "$KV" --root "$R" --esp-path /boot/efi --prebuilt-initramfs "$old"
+dk_grep "was interrupted .* rolling it back" "$T/err"
+dk_grep "is a UEFI executable" "$T/err"
+[[ -f $old && $(sha256sum < "$old") == "$sum" && ! -e $new ]] || dk_fail "a failed reinstall onto /boot/efi: $(find "$R/efi" "$R/boot" -type f)"
+dk_grep "\"/efi/EFI/Linux/$token-$KV.efi\"" "$record"
+dk_ok "reinstall onto /boot/efi killed, then failed: the UKI on /efi in place and recorded"
+dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs --esp-path /boot/efi
+[[ -f $new ]] || dk_fail "no UKI at $new"
+[[ ! -e $old && ! -e $R/efi/EFI ]] || dk_fail "the reinstall onto /boot/efi left $(find "$R/efi" -mindepth 1)"
+dk_nogrep '"/efi/' "$record"
+dk_expect_status 0 "$install" remove "$KV" --root "$R"
+[[ ! -e $new && ! -e $R/boot/efi/EFI ]] || dk_fail "remove left $(find "$R/boot/efi" -mindepth 1)"
+dk_ok "reinstall onto /boot/efi: the UKI on /efi and its directories gone, the record lists /boot/efi only"
 
 # --- /boot/efi by content, layout=efistub (with a small prebuilt initramfs: its path on the ESP
 # goes into the efibootmgr command)

@@ -3,7 +3,9 @@
 # and the mount point, and writes nothing there (the kernel would go into the directory under the
 # mount point, which the boot loader never sees); once mounted, add installs. Checked on a root
 # that is itself a mount point (a machine being set up, as /mnt/gentoo); a plain directory as root
-# is an image whose fstab speaks of the future machine, and is not checked.
+# is an image whose fstab speaks of the future machine, and is not checked. A reinstall whose
+# previous files are on another filesystem (the ESP at /boot/efi, /boot) removes them after its
+# commit.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 source "$DK_SOURCE_ROOT/tests/integration/install/common.sh"
 dk_private_mounts "$@"
@@ -51,5 +53,21 @@ if [[ -f $stub ]]; then
 	dk_expect_status 0 "$install" add "$KV" --root "$P" --no-initramfs
 	[[ -n $(find "$P/efi/EFI/Linux" -name "*-$KV.efi") ]] || dk_fail "no UKI in $P/efi/EFI/Linux"
 	dk_ok "a plain directory as root (an image) is not checked against its fstab"
+
+	# The ESP at /boot/efi, a filesystem of its own below /boot: a reinstall of KV (installed in
+	# /boot by layout=compat above) onto it, then onto /boot itself (--esp-path /boot). Each time
+	# the previous install's files are on another filesystem than the new one's, beyond any
+	# rename: they go once the new install has committed.
+	mkdir -p "$R/boot/efi"
+	mount -t tmpfs -o size=256m tmpfs "$R/boot/efi"
+	printf 'UUID=0a0a / ext4 defaults 0 1\nUUID=1111-2222 /boot ext4 noatime 0 2\nUUID=ABCD-0123 /boot/efi vfat umask=0077 0 2\n' > "$R/etc/fstab"
+	dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs
+	old=$(find "$R/boot/efi/EFI/Linux" -name "*-$KV.efi")
+	[[ -n $old ]] || dk_fail "no UKI in $R/boot/efi/EFI/Linux"
+	[[ ! -e $R/boot/vmlinuz-$KV && ! -e $R/boot/config-$KV ]] || dk_fail "the compat install's files stayed in $R/boot"
+	dk_expect_status 0 "$install" add "$KV" --root "$R" --no-initramfs --esp-path /boot
+	[[ -n $(find "$R/boot/EFI/Linux" -name "*-$KV.efi") ]] || dk_fail "no UKI in $R/boot/EFI/Linux"
+	[[ ! -e $old && ! -e $R/boot/efi/EFI ]] || dk_fail "the UKI on /boot/efi stayed: $(find "$R/boot/efi")"
+	dk_ok "reinstalls across filesystems (/boot, the ESP at /boot/efi): the previous files go after the commit"
 fi
 echo "install-mounts: $((SECONDS - start))s"

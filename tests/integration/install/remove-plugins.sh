@@ -5,8 +5,9 @@
 # what its record lists: systemd's real 90-loaderentry.install deletes the BLS entry, a plugin of
 # the root's own is told of each removal; 50-depmod is left out (it would delete the package's
 # modules.dep) and inspect says so; kernel-install remove with distkernel's own plugin runs each
-# plugin once. Under --root without --hooks chroot the command is printed; a
-# failing plugin fails the removal after the files are gone, naming it.
+# plugin once; clean --all tells them of a kernel distkernel did not install too. Under --root
+# without --hooks chroot the command is printed; a failing plugin fails the removal after the
+# files are gone, naming it.
 source "$DK_SOURCE_ROOT/tests/lib.sh"
 source "$DK_SOURCE_ROOT/tests/integration/install/common.sh"
 dk_private_mounts "$@"
@@ -64,6 +65,20 @@ dk_grep "^remove $OLD /boot/$token/$OLD\$" "$R/plugin-calls"
 [[ ! -e $R/boot/loader/entries/$token-$OLD.conf ]] || dk_fail "clean left the entry of $OLD"
 [[ -f $entry ]] || dk_fail "clean removed the entry of $KV"
 dk_ok "clean: kernel-install remove $OLD ran the root's plugins"
+
+# clean --all: a kernel distkernel did not install (a BLS entry of its own) gets the same plugins.
+FKV=5.10.0-0-foreign
+mkdir -p "$R/boot/$token/$FKV"
+echo "a kernel image" > "$R/boot/$token/$FKV/linux"
+printf 'title Foreign\nversion %s\nmachine-id %s\nlinux /%s/%s/linux\n' "$FKV" "$token" "$token" "$FKV" \
+	> "$R/boot/loader/entries/$token-$FKV.conf"
+: > "$R/plugin-calls"
+dk_expect_status 0 "$clean" --root "$R" --keep 1 --all --running none-running --hooks chroot
+dk_grep "^remove $FKV /boot/$token/$FKV\$" "$R/plugin-calls"
+[[ $(grep -c . "$R/plugin-calls") == 1 ]] || dk_fail "the root's plugin ran for: $(cat "$R/plugin-calls")"
+[[ ! -e $R/boot/loader/entries/$token-$FKV.conf && ! -e $R/boot/$token/$FKV ]] || dk_fail "clean --all left $FKV"
+[[ -f $entry ]] || dk_fail "clean --all removed the entry of $KV"
+dk_ok "clean --all: kernel-install remove $FKV (not distkernel's) ran the root's plugins"
 
 # kernel-install remove KV itself, with distkernel's plugin (05-distkernel.install) among the
 # root's: the plugin routes the removal into distkernel and exits 77, so kernel-install runs no

@@ -8,6 +8,7 @@
 #include "distkernel/install.hpp"
 #include "distkernel/stage.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -270,4 +271,83 @@ TEST_CASE("the ESP of uki and efistub: --esp-path, then fstab, then an EFI direc
 	o.layout = Layout::installkernel;
 	o.esp_path.clear();
 	CHECK_FALSE(esp().set());
+}
+
+TEST_CASE("uki_generator=dracut under another root: dracut builds the initramfs, objcopy joins the UKI", "[install]")
+{
+	TempDir t;
+	Root root(t.path());
+	InstallOptions o;
+	put(t.path() / "etc/kernel/install.conf", "layout=uki\nuki_generator=dracut\n");
+	InstallPlan p = plan_install(root, o);
+	CHECK(p.uki_generator.value == "objcopy");
+	CHECK_THAT(p.uki_generator.source, Catch::Matchers::StartsWith((t.path() / "etc/kernel/install.conf").string() +
+									 ":2 says uki_generator=dracut; under --root"));
+	CHECK_THAT(p.uki_generator.source, Catch::Matchers::Contains("the root's os-release"));
+	CHECK(p.warnings.empty());
+	const Json options = Json(p)["dracut_options"];
+	CHECK(std::find(options.begin(), options.end(), "--uefi") == options.end());
+	// The root's dracut.conf asking for a UEFI executable: the initramfs must stay one.
+	put(t.path() / "etc/dracut.conf.d/90-uki.conf", "uefi=yes\n");
+	CHECK(plan_install(root, o).pass_no_uefi);
+	fs::remove(t.path() / "etc/dracut.conf.d/90-uki.conf");
+	// As on the live system, the initramfs is this machine's own, never the prebuilt generic one.
+	o.prebuilt_initramfs = "/generic.img";
+	p = plan_install(root, o);
+	CHECK(p.initramfs.value == "dracut");
+	CHECK_THAT(p.prebuilt_refused, Catch::Matchers::Contains("says uki_generator=dracut"));
+}
+
+TEST_CASE("a reinstall onto another ESP removes the previous install's files once it has committed", "[install]")
+{
+	const fs::path systemd_stub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub";
+	REQUIRE(fs::is_regular_file(systemd_stub)); // systemd-boot-efi, installed by scripts/install-deps
+	TempDir t;
+	Root root(t.path());
+	const std::string kv = "6.1.0-1-test";
+	fake_stage(t.path(), kv);
+	InstallOptions o;
+	o.initramfs = false;
+	o.layout = Layout::uki;
+	o.efi_stub = systemd_stub.string();
+	o.esp_path = "/efi";
+	Logger quiet(Verbosity::quiet);
+	add(root, kv, o, quiet);
+	const fs::path on_efi = t.path() / ("efi/EFI/Linux/distkernel-" + kv + ".efi");
+	const fs::path on_boot_efi = t.path() / ("boot/efi/EFI/Linux/distkernel-" + kv + ".efi");
+	REQUIRE(fs::is_regular_file(on_efi));
+
+	// Failing before its commit (the prebuilt initramfs offered is a UEFI program): the UKI on /efi
+	// stays, recorded.
+	o.esp_path = "/boot/efi";
+	o.initramfs = true;
+	o.prebuilt_initramfs = systemd_stub.string();
+	CHECK_THROWS_WITH(add(root, kv, o, quiet), Catch::Matchers::Contains("is a UEFI executable"));
+	CHECK(fs::is_regular_file(on_efi));
+	CHECK_FALSE(fs::exists(on_boot_efi));
+	CHECK(find_installed(root, kv)->files.at(0).path == "/efi/EFI/Linux/distkernel-" + kv + ".efi");
+
+	// Another kernel's record listing the same file keeps it, as remove would.
+	Deployment other = *find_installed(root, kv);
+	other.release = "6.1.0-2-test";
+	atomic_write(state_dir(root) / "kernels/6.1.0-2-test.json", Json(other).dump());
+	o.initramfs = false;
+	o.prebuilt_initramfs.clear();
+	add(root, kv, o, quiet);
+	CHECK(fs::is_regular_file(on_boot_efi));
+	CHECK(fs::is_regular_file(on_efi));
+	fs::remove(state_dir(root) / "kernels/6.1.0-2-test.json");
+
+	// Committed: the UKI on /boot/efi is recorded, the one on /efi and its directories are gone.
+	o.esp_path = "/efi";
+	add(root, kv, o, quiet);
+	o.esp_path = "/boot/efi";
+	add(root, kv, o, quiet);
+	CHECK(fs::is_regular_file(on_boot_efi));
+	CHECK_FALSE(fs::exists(t.path() / "efi/EFI"));
+	auto d = find_installed(root, kv);
+	REQUIRE(d);
+	REQUIRE(d->files.size() == 1);
+	CHECK(d->files[0].path == "/boot/efi/EFI/Linux/distkernel-" + kv + ".efi");
+	CHECK(std::none_of(d->dirs.begin(), d->dirs.end(), [](const std::string &dir) { return dir.starts_with("/efi"); }));
 }
