@@ -32,7 +32,9 @@
 # directories go), PMS_ROOT (ROOT of the pkg_* phases), PMS_USE (USE tokens over IUSE defaults),
 # PMS_ECLASSDIRS (eclass directories, later ones win, like an overlay over its master),
 # PMS_CONFIGROOT, PMS_SYSROOT, PMS_MAKE_CONF (extra NAME=VALUE words for the phase environment),
-# PMS_ARCH (the profile's ARCH, amd64 by default).
+# PMS_ARCH (the profile's ARCH, amd64 by default). PMS_USE_TRACE (a file) records every question a
+# phase asks about USE (use and the helpers built on it, in_iuse) as "use FLAG 1|0" and
+# "in_iuse FLAG 1|0" lines: what a phase's behaviour can depend on among the USE flags.
 
 PMS_HELPERS=$DK_SOURCE_ROOT/tests/eclass/pms.sh
 # shellcheck source=pmsdep.sh
@@ -66,7 +68,7 @@ _pms_phase_env() {
 	PMS_ENV=(
 		PATH="$DK_TOOLS:$PATH" HOME="$builddir/homedir" TERM=dumb LC_ALL=C.UTF-8
 		PMS_HELPERS="$PMS_HELPERS" PMS_ECLASSDIRS="$PMS_ECLASSDIRS" PMS_EBUILD="$PMS_EBUILD"
-		PMS_USE="${PMS_USE-}"
+		PMS_USE="${PMS_USE-}" PMS_USE_TRACE="${PMS_USE_TRACE-}"
 		CATEGORY="$PMS_CATEGORY" PN="$PMS_PN" PV="$PMS_PV" PR="$PMS_PR" P="$PMS_P" PF="$PMS_PF"
 		PVR="$PMS_PVR" A="" FILESDIR="$(dirname "$PMS_EBUILD")/files" DISTDIR="$builddir/distdir"
 		WORKDIR="$builddir/work" T="$builddir/temp" TMPDIR="$builddir/temp"
