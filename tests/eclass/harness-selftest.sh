@@ -68,6 +68,12 @@ PMS_USE_TRACE=$T/use.trace pms_phase src_configure >> "$T/out-trace.log" 2>&1 ||
 [[ $(< "$T/use.trace") == $'use on 1\nuse off 0' ]] || dk_fail "PMS_USE_TRACE: got '$(< "$T/use.trace")', want use on 1, use off 0"
 dk_ok "PMS_USE_TRACE records the USE questions a phase asks and their answers"
 
+# SRC_URI's files under USE (pms_fetch's list): conditional and nested groups, renames
+got=$(_pms_src_uri_files 'amd64? ( https://h/a.tar ) arm64? ( https://h/b.tar ) https://h/c.tar.gz -> c-1.tar.gz !on? ( d.tar ( e.tar ) ) on? ( ( f.tar ) )' 'amd64 on')
+[[ $got == $'https://h/a.tar a.tar\nhttps://h/c.tar.gz c-1.tar.gz\nf.tar f.tar' ]] || dk_fail "SRC_URI files: got '$got'"
+! _pms_src_uri_files 'a.tar on? ( b.tar' 'on' > /dev/null 2>&1 || dk_fail "an unbalanced SRC_URI was accepted"
+dk_ok "SRC_URI's files under USE: conditional and nested groups, '->' renames; unbalanced refused"
+
 # a binary package's pkg_postinst runs from the saved environment
 PMS_ROOT=$T/root2
 mkdir -p "$PMS_ROOT"
