@@ -26,10 +26,9 @@ dk_test_ebuild() {
 	echo "$file"
 }
 
-# dk_kernel_test_start TOOL...: the start of a test of the shared test kernel (tests/test-kernel):
-# the real parts, a temporary directory ($T), the TOOLs it runs built, $started (for the test's
-# time) and $prebuilt, the shared kernel's build directory.
-dk_kernel_test_start() {
+# dk_real_test_start TOOL...: the start of a test with the real parts: them, a temporary
+# directory ($T), the TOOLs it runs built and $started (for the test's time).
+dk_real_test_start() {
 	dk_real_parts
 	dk_tmp
 	local tool
@@ -37,5 +36,22 @@ dk_kernel_test_start() {
 		[[ -x $DK_TOOLS/$tool ]] || dk_fail "$tool is not built in $DK_TOOLS"
 	done
 	started=$SECONDS
+}
+
+# dk_kernel_test_start TOOL...: dk_real_test_start, and $prebuilt, the build directory of the
+# shared test kernel (tests/test-kernel).
+dk_kernel_test_start() {
+	dk_real_test_start "$@"
 	prebuilt=$("$DK_SOURCE_ROOT/tests/test-kernel") || dk_fail "the shared test kernel did not build"
+}
+
+# dk_use_every IUSE FLAGS: sets PMS_USE to every flag of IUSE, on when it is in the word list
+# FLAGS and off otherwise: the IUSE defaults do not decide.
+dk_use_every() {
+	local f
+	PMS_USE=
+	for f in $1; do
+		f=${f#[+-]}
+		if [[ " $2 " == *" $f "* ]]; then PMS_USE+="$f "; else PMS_USE+="-$f "; fi
+	done
 }

@@ -4,7 +4,8 @@
 # IUSE is an error, nonfatal makes a helper return instead, D/ED exist only from src_install,
 # ROOT only in pkg_* phases, the working directory is ${S} in src_* phases, variables carry from
 # phase to phase through the saved environment (also into a binary package's pkg_postinst),
-# inherit accumulates IUSE and EXPORT_FUNCTIONS exports.
+# inherit accumulates IUSE and EXPORT_FUNCTIONS exports, PMS_USE_TRACE records the USE questions
+# a phase asks.
 # shellcheck source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 # shellcheck source=harness.sh
@@ -57,6 +58,21 @@ dk_grep '^pkg_postrm REPLACED_BY_VERSION=$' "$log"
 [[ -f $PMS_ROOT/etc/selftest/hello.conf ]] || dk_fail "unmerge removed the user's edited config"
 dk_ok "phase order, variables' scopes, working directories, saved environment, inherit"
 dk_ok "Portage's defaults: CONFIG_PROTECT at merge; UNINSTALL_IGNORE, !mtime and !md5 at unmerge"
+
+# PMS_USE_TRACE: the questions src_configure asked about USE (usex through use), with the answers
+PMS_MAKE_CONF="SELFTEST_LOG=$log SELFTEST_FAIL=none"
+pms_init "$ebuild" app-misc
+pms_phase src_unpack > "$T/out-trace.log" 2>&1 || { cat "$T/out-trace.log" >&2; dk_fail "src_unpack died"; }
+PMS_USE_TRACE=$T/use.trace pms_phase src_configure >> "$T/out-trace.log" 2>&1 ||
+	{ cat "$T/out-trace.log" >&2; dk_fail "src_configure died with PMS_USE_TRACE"; }
+[[ $(< "$T/use.trace") == $'use on 1\nuse off 0' ]] || dk_fail "PMS_USE_TRACE: got '$(< "$T/use.trace")', want use on 1, use off 0"
+dk_ok "PMS_USE_TRACE records the USE questions a phase asks and their answers"
+
+# SRC_URI's files under USE (pms_fetch's list): conditional and nested groups, renames
+got=$(_pms_src_uri_files 'amd64? ( https://h/a.tar ) arm64? ( https://h/b.tar ) https://h/c.tar.gz -> c-1.tar.gz !on? ( d.tar ( e.tar ) ) on? ( ( f.tar ) )' 'amd64 on')
+[[ $got == $'https://h/a.tar a.tar\nhttps://h/c.tar.gz c-1.tar.gz\nf.tar f.tar' ]] || dk_fail "SRC_URI files: got '$got'"
+! _pms_src_uri_files 'a.tar on? ( b.tar' 'on' > /dev/null 2>&1 || dk_fail "an unbalanced SRC_URI was accepted"
+dk_ok "SRC_URI's files under USE: conditional and nested groups, '->' renames; unbalanced refused"
 
 # a binary package's pkg_postinst runs from the saved environment
 PMS_ROOT=$T/root2

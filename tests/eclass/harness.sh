@@ -13,7 +13,9 @@
 #   pms_merge                   pkg_preinst, ${D} merged into ${PMS_ROOT}, pkg_postinst
 #   pms_unmerge                 pkg_prerm, the package's files removed from ${PMS_ROOT}, pkg_postrm
 #   pms_pack FILE / pms_init_binary FILE CATEGORY    a binary package (image + environment)
-#   pms_metadata                the package's metadata (SLOT, KEYWORDS, *DEPEND, USE) as PMS_META_*
+#   pms_fetch                   SRC_URI's files (under the effective USE) into DISTDIR, as emerge
+#                               fetches them; A for the phases from then on
+#   pms_metadata                the package's metadata (SLOT, KEYWORDS, SRC_URI, *DEPEND, USE) as PMS_META_*
 #   pms_record                  what a merge records in ${PMS_ROOT}'s package database, without
 #                               building (dependency tests; replaces the package in the same slot)
 #   pms_world_problems          what emerge would find in ${PMS_ROOT}: unsatisfied run-time
@@ -32,7 +34,9 @@
 # directories go), PMS_ROOT (ROOT of the pkg_* phases), PMS_USE (USE tokens over IUSE defaults),
 # PMS_ECLASSDIRS (eclass directories, later ones win, like an overlay over its master),
 # PMS_CONFIGROOT, PMS_SYSROOT, PMS_MAKE_CONF (extra NAME=VALUE words for the phase environment),
-# PMS_ARCH (the profile's ARCH, amd64 by default).
+# PMS_ARCH (the profile's ARCH, amd64 by default). PMS_USE_TRACE (a file) records every question a
+# phase asks about USE (use and the helpers built on it, in_iuse) as "use FLAG 1|0" and
+# "in_iuse FLAG 1|0" lines: what a phase's behaviour can depend on among the USE flags.
 
 PMS_HELPERS=$DK_SOURCE_ROOT/tests/eclass/pms.sh
 # shellcheck source=pmsdep.sh
@@ -53,6 +57,7 @@ pms_init() {
 	rm -rf "$PMS_BUILDDIR"
 	mkdir -p "$PMS_BUILDDIR"/{work,temp,image,homedir,distdir,empty}
 	PMS_MERGE_TYPE=source
+	PMS_A=
 }
 
 # The environment of one phase: PMS variables (PMS 11.1) with their phase scopes.
@@ -66,9 +71,9 @@ _pms_phase_env() {
 	PMS_ENV=(
 		PATH="$DK_TOOLS:$PATH" HOME="$builddir/homedir" TERM=dumb LC_ALL=C.UTF-8
 		PMS_HELPERS="$PMS_HELPERS" PMS_ECLASSDIRS="$PMS_ECLASSDIRS" PMS_EBUILD="$PMS_EBUILD"
-		PMS_USE="${PMS_USE-}"
+		PMS_USE="${PMS_USE-}" PMS_USE_TRACE="${PMS_USE_TRACE-}"
 		CATEGORY="$PMS_CATEGORY" PN="$PMS_PN" PV="$PMS_PV" PR="$PMS_PR" P="$PMS_P" PF="$PMS_PF"
-		PVR="$PMS_PVR" A="" FILESDIR="$(dirname "$PMS_EBUILD")/files" DISTDIR="$builddir/distdir"
+		PVR="$PMS_PVR" A="${PMS_A-}" FILESDIR="$(dirname "$PMS_EBUILD")/files" DISTDIR="$builddir/distdir"
 		WORKDIR="$builddir/work" T="$builddir/temp" TMPDIR="$builddir/temp"
 		EPREFIX="" BROOT="" SYSROOT="$sysroot" ESYSROOT="$sysroot"
 		PORTAGE_CONFIGROOT="${PMS_CONFIGROOT:-/}"
@@ -111,6 +116,78 @@ pms_required_use() {
 	broken=$(python3 "$DK_SOURCE_ROOT/tests/eclass/requse.py" check "${PMS_META_REQUIRED_USE-}" "$PMS_META_USE") && return 0
 	echo ">>> ${PMS_CATEGORY}/${PMS_PF}: REQUIRED_USE constraints unsatisfied (USE=\"${PMS_META_USE% }\"): ${broken//$'\n'/; }" >&2
 	return 1
+}
+
+# pms_fetch: what emerge does before the phases: every file of SRC_URI (PMS 8.2: USE-conditional
+# groups under the effective USE, "URI -> NAME" renames) into DISTDIR, downloaded from its URI
+# (http, https, file) unless it is there already; with RESTRICT=fetch nothing is downloaded and a
+# missing file runs pkg_nofetch and fails, as Portage does. Sets PMS_A (the phases' A).
+pms_fetch() {
+	local distdir=$PMS_BUILDDIR/distdir files uri name missing=()
+	pms_metadata || return 1
+	files=$(_pms_src_uri_files "${PMS_META_SRC_URI-}" "${PMS_META_USE}") || return 1
+	PMS_A=
+	while read -r uri name; do
+		[[ -n ${uri} ]] || continue
+		PMS_A+="${PMS_A:+ }${name}"
+		[[ -f ${distdir}/${name} ]] && continue
+		if [[ " ${PMS_META_RESTRICT} " == *" fetch "* || ${uri} != *://* ]]; then
+			missing+=( "${name}" )
+			continue
+		fi
+		echo ">>> ${PMS_CATEGORY}/${PMS_PF}: downloading ${uri} as ${name}" >&2
+		python3 - "${uri}" "${distdir}/${name}" <<-'PY' || { rm -f "${distdir}/${name}"; return 1; }
+			import shutil, sys, urllib.request
+			try:
+			    with urllib.request.urlopen(sys.argv[1], timeout=60) as r, open(sys.argv[2], "wb") as out:
+			        shutil.copyfileobj(r, out)
+			except OSError as e:
+			    sys.exit(f"!!! cannot fetch {sys.argv[1]}: {e}")
+		PY
+	done <<< "${files}"
+	[[ ${#missing[@]} -eq 0 ]] && return 0
+	local -a restrict
+	read -r -a restrict <<< "${PMS_META_RESTRICT}"
+	echo ">>> ${PMS_CATEGORY}/${PMS_PF}: not in DISTDIR and not fetchable (RESTRICT=\"${restrict[*]}\"): ${missing[*]}" >&2
+	pms_phase pkg_nofetch
+	return 1
+}
+
+# _pms_src_uri_files SRC_URI USE: "URI NAME" a line for each file SRC_URI asks for under USE.
+_pms_src_uri_files() {
+	local -a words active=( 1 )
+	local word state=1 next_state='' rename='' uri=''
+	read -r -a words <<< "$1"
+	for word in "${words[@]}"; do
+		if [[ -n ${rename} ]]; then
+			[[ ${active[-1]} == 1 ]] && echo "${uri} ${word}"
+			rename='' uri=''
+			continue
+		fi
+		case ${word} in
+			'->') [[ -n ${uri} ]] || { echo "SRC_URI: '->' without a URI before it" >&2; return 1; }
+				rename=1; continue ;;
+			'('|')'|*\?) ;;
+			*) [[ -n ${uri} && ${active[-1]} == 1 ]] && echo "${uri} ${uri##*/}"
+				uri=${word}; continue ;;
+		esac
+		[[ -n ${uri} && ${active[-1]} == 1 ]] && echo "${uri} ${uri##*/}"
+		uri=''
+		case ${word} in
+			*\?)
+				local flag=${word%\?} want=1
+				[[ ${flag} == !* ]] && { want=0; flag=${flag#!}; }
+				state=0
+				[[ " $2 " == *" ${flag} "* ]] && state=1
+				next_state=0
+				[[ ${state} == "${want}" ]] && next_state=1 ;;
+			'(') active+=( $(( active[-1] && ${next_state:-1} )) ); next_state='' ;;
+			')') [[ ${#active[@]} -gt 1 ]] || { echo "SRC_URI: unbalanced ')'" >&2; return 1; }
+				unset 'active[-1]' ;;
+		esac
+	done
+	[[ -n ${uri} && ${active[-1]} == 1 ]] && echo "${uri} ${uri##*/}"
+	[[ -z ${rename} && ${#active[@]} -eq 1 ]] || { echo "SRC_URI: unbalanced or unfinished: $1" >&2; return 1; }
 }
 
 pms_build_source() {

@@ -49,7 +49,7 @@ fi
 
 # "depend": the metadata Portage's cache would hold (PMS 7), printed as NAME=VALUE lines.
 if [[ ${phase} == depend ]]; then
-	for _pms_var in SLOT KEYWORDS IUSE REQUIRED_USE DEPEND BDEPEND RDEPEND PDEPEND IDEPEND RESTRICT USE INHERITED; do
+	for _pms_var in SLOT KEYWORDS IUSE REQUIRED_USE SRC_URI DEPEND BDEPEND RDEPEND PDEPEND IDEPEND RESTRICT USE INHERITED; do
 		printf '%s=%s\n' "${_pms_var}" "${!_pms_var//$'\n'/ }"
 	done
 	exit 0

@@ -65,6 +65,7 @@ use() {
 	_pms_in_iuse_effective "${flag}" || die "use: flag '${flag}' is not in IUSE (${IUSE_EFFECTIVE})"
 	local f found=
 	for f in ${USE}; do [[ ${f} == "${flag}" ]] && found=1; done
+	_pms_trace_use use "${flag}" "${found:-0}"
 	if [[ -n ${invert} ]]; then [[ -z ${found} ]]; else [[ -n ${found} ]]; fi
 }
 usev() { use "$1" && echo "${2:-${1#!}}"; }
@@ -73,8 +74,18 @@ use_with() { if use "$1"; then echo "--with-${2:-$1}${3+=$3}"; else echo "--with
 use_enable() { if use "$1"; then echo "--enable-${2:-$1}${3+=$3}"; else echo "--disable-${2:-$1}"; fi; }
 in_iuse() {
 	local f
-	for f in ${IUSE}; do [[ ${f#[+-]} == "$1" ]] && return 0; done
+	for f in ${IUSE}; do
+		[[ ${f#[+-]} == "$1" ]] || continue
+		_pms_trace_use in_iuse "$1" 1
+		return 0
+	done
+	_pms_trace_use in_iuse "$1" 0
 	return 1
+}
+# With PMS_USE_TRACE (a file), every question a phase asks about USE, as "use FLAG 1|0" or
+# "in_iuse FLAG 1|0" lines (usev, usex, use_with and use_enable ask through use).
+_pms_trace_use() {
+	[[ -z ${PMS_USE_TRACE} ]] || echo "$*" >> "${PMS_USE_TRACE}" || die "cannot write ${PMS_USE_TRACE}"
 }
 has() {
 	local needle=$1 x

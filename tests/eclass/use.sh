@@ -60,12 +60,7 @@ for ebuild in "$DK_SOURCE_ROOT"/ebuilds/sys-kernel/*-kernel*/*.ebuild; do
 		while IFS=$'\t' read -r verdict clauses; do
 			flags=${verdict#* } verdict=${verdict%% *}
 			[[ $flags == - ]] && flags=
-			# Every IUSE flag named on or off: the IUSE defaults do not decide.
-			PMS_USE=
-			for f in $iuse; do
-				f=${f#[+-]}
-				if [[ " $flags " == *" $f "* ]]; then PMS_USE+="$f "; else PMS_USE+="-$f "; fi
-			done
+			dk_use_every "$iuse" "$flags"
 			what="$name ARCH=$arch USE=\"$flags\""
 			# What REQUIRED_USE forbids here, read from the ebuilds: savedconfig off where
 			# ARCH is not amd64. A new constraint must be named here too.
