@@ -81,6 +81,14 @@ inherit toolchain-funcs
 # the compiler is GCC (gentoo-kernel-config's hardened-gcc-plugins.config: clang has no GCC
 # plugins).
 
+# @ECLASS_VARIABLE: DIST_KERNEL_SECUREBOOT_FRAGMENTS
+# @DEFAULT_UNSET
+# @DESCRIPTION:
+# Array of fragments merged with USE=secureboot, after the hardening ones: gentoo-kernel-config's
+# secureboot.config (signed kexec, lockdown, the UEFI and machine-owner keyrings) and zboot.config
+# (CONFIG_EFI_ZBOOT: an EFI image that can be signed, on arm64, riscv and loongarch; x86's bzImage
+# is one already).
+
 # @ECLASS_VARIABLE: DIST_KERNEL_HARDENED_ARCH_DIR
 # @DEFAULT_UNSET
 # @DESCRIPTION:
@@ -108,8 +116,9 @@ inherit toolchain-funcs
 
 # @ECLASS_VARIABLE: DIST_KERNEL_IMAGE_PATH
 # @DESCRIPTION:
-# The kernel image's path relative to the build directory, when it is not the architecture's
-# default (arch/x86/boot/bzImage on amd64 and x86, arch/arm64/boot/Image.gz on arm64, ...).
+# The kernel image's path relative to the build directory, when it is not the one the kernel's
+# make names (make -s image_name: arch/x86/boot/bzImage on amd64, arch/arm64/boot/Image.gz on
+# arm64, arch/arm64/boot/vmlinuz.efi with CONFIG_EFI_ZBOOT, ...).
 
 # @ECLASS_VARIABLE: DIST_KERNEL_MODULE_COMPRESSION
 # @DEFAULT_UNSET
@@ -257,14 +266,16 @@ _dist-kernel_localversion() {
 # @FUNCTION: _dist-kernel_image_path
 # @INTERNAL
 # @DESCRIPTION:
-# Prints the kernel image's path in the build directory.
+# Prints the built kernel image's path in the build directory: the kernel's own make says which
+# image it built (arm64 with CONFIG_EFI_ZBOOT, as USE=secureboot's zboot.config sets: vmlinuz.efi).
+# After src_compile, and after _dist-kernel_toolchain_args.
 _dist-kernel_image_path() {
 	if [[ -n ${DIST_KERNEL_IMAGE_PATH} ]]; then
 		echo "${DIST_KERNEL_IMAGE_PATH}"
 		return
 	fi
-	distkernel-stage image-path --arch "$(tc-arch-kernel)" ||
-		die "${FUNCNAME[0]}: no default image path for ARCH=${ARCH}, set DIST_KERNEL_IMAGE_PATH"
+	distkernel-stage image-path --tree "${S}" -O "${DIST_KERNEL_BUILD_DIR}" "${_DIST_KERNEL_TOOL_ARGS[@]}" ||
+		die "${FUNCNAME[0]}: the kernel's make did not name its image, set DIST_KERNEL_IMAGE_PATH"
 }
 
 # @FUNCTION: _dist-kernel_toolchain_args
@@ -588,6 +599,7 @@ dist-kernel_src_configure() {
 			einfo "No hardening fragment for ARCH=${ARCH} (${arch_fragment##*/})"
 		fi
 	fi
+	use secureboot && layers+=( "${DIST_KERNEL_SECUREBOOT_FRAGMENTS[@]}" )
 	# The distribution's layers inform; the ones the ebuild requires stay required.
 	local info=() layer required
 	for layer in "${layers[@]}"; do

@@ -59,9 +59,15 @@ int main(int argc, char **argv)
 	pre->add_option("-j,--jobs", p.jobs, "Threads for hashing and compressing (default: CPUs)");
 	secureboot(pre, p.secureboot);
 
-	std::string ip_arch;
-	auto *image_path = app.add_subcommand("image-path", "Print the in-tree path of the image make builds for ARCH");
-	image_path->add_option("--arch", ip_arch, "The kernel's ARCH (default: " + std::string(default_arch) + ")");
+	BuildTarget ip;
+	auto *image_path = app.add_subcommand(
+		"image-path", "Print the in-tree path of the image make builds: the built tree's (--tree), else the arch's default");
+	image_path->add_option("--arch", ip.arch, "The kernel's ARCH (default: " + std::string(default_arch) + ")");
+	image_path->add_option("--tree", ip.tree, "A configured and built kernel tree: ask its make (image_name)")
+		->type_name("SRC");
+	image_path->add_option("-O", ip.build, "Its build directory (make O=), default: the tree")->type_name("BUILD");
+	image_path->add_option("--cross-compile", ip.cross_compile, "CROSS_COMPILE prefix");
+	image_path->add_flag("--llvm", ip.llvm, "Built with LLVM=1");
 
 	std::filesystem::path sk_key, sk_cert, sk_build, sk_root = "/";
 	std::string sk_release;
@@ -78,7 +84,7 @@ int main(int argc, char **argv)
 
 	return cli::run_main(app, argc, argv, [&] {
 		if (image_path->parsed()) {
-			std::cout << default_image_path(ip_arch) << "\n";
+			std::cout << (ip.tree.empty() ? default_image_path(ip.arch) : built_image_path(ip)) << "\n";
 			return 0;
 		}
 		Logger log = cli::make_logger(opts);

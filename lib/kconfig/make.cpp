@@ -78,4 +78,28 @@ std::vector<std::string> BuildTarget::make_argv(const std::vector<std::string> &
 	return argv;
 }
 
+std::string make_print(const BuildTarget &t, const std::string &target)
+{
+	std::vector<std::string> argv = t.make_argv({target}, true);
+	Result r = run(Command(argv));
+	std::string out = r.out;
+	while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+		out.pop_back();
+	// Only the last line: make may print notes of its own before it.
+	if (auto nl = out.rfind('\n'); nl != std::string::npos)
+		out.erase(0, nl + 1);
+	if (!r.ok() || out.empty())
+		throw Error(fmt::format("{} exited {} and printed nothing usable:\n{}", to_display(argv), r.exit_code, r.tail()));
+	return out;
+}
+
+std::string built_image_path(const BuildTarget &t)
+{
+	std::string path = make_print(t, "image_name");
+	fs::path p(path);
+	if (p.is_absolute() || p.lexically_normal().string().starts_with(".."))
+		throw Error("make image_name in " + t.tree.string() + " named " + path + ", outside the build directory");
+	return path;
+}
+
 } // namespace distkernel

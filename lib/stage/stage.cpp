@@ -361,7 +361,8 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 		throw UsageError("--tree " + o.tree.string() + " is not a kernel source tree (no Makefile)");
 	if (!fs::is_regular_file(build / ".config", ec))
 		throw UsageError(build.string() + "/.config does not exist: configure and build the kernel first");
-	std::string image_path = o.image_path.empty() ? default_image_path(o.arch) : o.image_path;
+	const BuildTarget target{o.tree, build, o.arch, o.cross_compile, o.llvm};
+	std::string image_path = o.image_path.empty() ? built_image_path(target) : o.image_path;
 	check_relative(image_path, "--image-path");
 	// A bad Secure Boot key stops the staging before anything is copied.
 	if (o.secureboot.set())
@@ -369,15 +370,7 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 	if (!fs::is_regular_file(build / image_path, ec))
 		throw Error("no kernel image at " + (build / image_path).string() + ": run make first (or give --image-path)");
 
-	const BuildTarget target{o.tree, build, o.arch, o.cross_compile, o.llvm};
-	std::vector<std::string> argv = target.make_argv({"kernelrelease"}, true);
-	Result r = run(Command(argv));
-	std::string kv = r.out;
-	while (!kv.empty() && (kv.back() == '\n' || kv.back() == ' '))
-		kv.pop_back();
-	if (!r.ok() || kv.empty())
-		throw Error("cannot get the kernel release: " + to_display(argv) + " exited " + std::to_string(r.exit_code) + ":\n" +
-			    r.tail());
+	std::string kv = make_print(target, "kernelrelease");
 	validate_release(kv);
 	const Json report = read_config_report(o.config_report);
 	make_dirs(o.dest);
@@ -393,11 +386,11 @@ StageResult stage_build(const BuildStageOptions &opts, const Logger &log)
 		if (o.strip_modules)
 			args.push_back("INSTALL_MOD_STRIP=1");
 		args.insert(args.end(), {"DEPMOD=true", "modules_install"});
-		argv = target.make_argv(args);
+		std::vector<std::string> argv = target.make_argv(args);
 		log.step("running {}", to_display(argv));
 		Command c(argv);
 		c.output = Command::Output::to_stderr;
-		r = run(c);
+		Result r = run(c);
 		if (!r.ok())
 			throw Error(to_display(argv) + " failed (exit " + std::to_string(r.exit_code) + ")");
 	}

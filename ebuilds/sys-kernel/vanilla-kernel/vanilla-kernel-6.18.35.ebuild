@@ -37,6 +37,7 @@ DIST_KERNEL_NODEBUG_FRAGMENTS=( "${GENTOO_CONFIGS}/no-debug.config" )
 DIST_KERNEL_HARDENED_FRAGMENTS=( "${GENTOO_CONFIGS}/hardened-base.config" )
 DIST_KERNEL_HARDENED_GCC_FRAGMENTS=( "${GENTOO_CONFIGS}/hardened-gcc-plugins.config" )
 DIST_KERNEL_HARDENED_ARCH_DIR=${GENTOO_CONFIGS}
+DIST_KERNEL_SECUREBOOT_FRAGMENTS=( "${GENTOO_CONFIGS}/secureboot.config" "${GENTOO_CONFIGS}/zboot.config" )
 DIST_KERNEL_LOCALVERSION=-dist
 
 # the stable patch is a plain .xz: the default src_unpack puts it in WORKDIR

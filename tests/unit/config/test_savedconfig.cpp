@@ -95,7 +95,8 @@ TEST_CASE("the save document; rebase status names", "[config]")
 	CHECK(doc["kernel_version"] == "6.1.192");
 	CHECK(doc["base"] == Json{{"path", "/b.config"}, {"sha256", "abc"}});
 	CHECK(doc["layers"] == Json{"/l.config"});
-	CHECK(doc["delta"] == Json{Json{{"symbol", "CONFIG_A"}, {"value", "m"}}});
+	// Json::array: a braced single element is an array with GCC but a copy with clang.
+	CHECK(doc["delta"] == Json::array({Json{{"symbol", "CONFIG_A"}, {"value", "m"}}}));
 	CHECK(enum_name(RebaseItem::Status::conflict) == "conflict");
 	CHECK(enum_from_name<RebaseItem::Status>("dropped") == RebaseItem::Status::dropped);
 	CHECK_FALSE(enum_from_name<RebaseItem::Status>("changed"));

@@ -33,3 +33,40 @@ TEST_CASE("one build target: make's command line, the arch's directory and image
 	CHECK(default_image_path("loongarch") == "arch/loongarch/boot/vmlinux.efi");
 	CHECK_THROWS_AS(default_image_path("m68k"), UsageError);
 }
+
+// A build directory as the kernel's make leaves it after a build: the configuration in .config and
+// in the generated include/config/auto.conf (what make reads for image_name).
+static void fake_built_tree(const fs::path &build, const std::string &config)
+{
+	fs::create_directories(build / "include/config");
+	fs::create_directories(build / "include/generated");
+	atomic_write(build / ".config", config);
+	atomic_write(build / "include/config/auto.conf", config);
+	atomic_write(build / "include/generated/autoconf.h", "");
+}
+
+TEST_CASE("a built tree's image is the one the kernel's make names", "[kconfig]")
+{
+	const char *cache = std::getenv("DISTKERNEL_CACHE");
+	fs::path tree = (cache ? fs::path(cache) : test::source_root() / ".cache") / "linux";
+	INFO("kernel tree: " << tree << " (run scripts/real-parts first)");
+	REQUIRE(fs::exists(tree / "Makefile"));
+	TempDir t;
+	fake_built_tree(t.path() / "plain", "CONFIG_EFI_STUB=y\n");
+	fake_built_tree(t.path() / "zboot", "CONFIG_EFI_STUB=y\nCONFIG_EFI_ZBOOT=y\n");
+	BuildTarget b{tree, t.path() / "plain", "arm64", "", false};
+	CHECK(built_image_path(b) == "arch/arm64/boot/Image.gz");
+	CHECK(built_image_path(b) == default_image_path("arm64"));
+	b.arch = "x86_64";
+	CHECK(built_image_path(b) == "arch/x86/boot/bzImage");
+	// The option zboot.config (USE=secureboot) sets renames the image; default_image_path cannot know.
+	b.build = t.path() / "zboot";
+	b.arch = "arm64";
+	CHECK(built_image_path(b) == "arch/arm64/boot/vmlinuz.efi");
+	b.arch = "riscv";
+	CHECK(built_image_path(b) == "arch/riscv/boot/vmlinuz.efi");
+	// Not configured: the error names the command.
+	fs::create_directories(t.path() / "empty");
+	b.build = t.path() / "empty";
+	CHECK_THROWS_WITH(built_image_path(b), Catch::Matchers::Contains("image_name") && Catch::Matchers::Contains("exited"));
+}
