@@ -63,11 +63,11 @@ int main(int argc, char **argv)
 	auto *image_path = app.add_subcommand(
 		"image-path", "Print the in-tree path of the image make builds: the built tree's (--tree), else the arch's default");
 	image_path->add_option("--arch", ip.arch, "The kernel's ARCH (default: " + std::string(default_arch) + ")");
-	image_path->add_option("--tree", ip.tree, "A configured and built kernel tree: ask its make (image_name)")
-		->type_name("SRC");
-	image_path->add_option("-O", ip.build, "Its build directory (make O=), default: the tree")->type_name("BUILD");
-	image_path->add_option("--cross-compile", ip.cross_compile, "CROSS_COMPILE prefix");
-	image_path->add_flag("--llvm", ip.llvm, "Built with LLVM=1");
+	auto *ip_tree = image_path->add_option("--tree", ip.tree, "A configured and built kernel tree: ask its make (image_name)")
+				->type_name("SRC");
+	image_path->add_option("-O", ip.build, "Its build directory (make O=), default: the tree")->type_name("BUILD")->needs(ip_tree);
+	image_path->add_option("--cross-compile", ip.cross_compile, "CROSS_COMPILE prefix")->needs(ip_tree);
+	image_path->add_flag("--llvm", ip.llvm, "Built with LLVM=1")->needs(ip_tree);
 
 	std::filesystem::path sk_key, sk_cert, sk_build, sk_root = "/";
 	std::string sk_release;

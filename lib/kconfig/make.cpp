@@ -95,6 +95,11 @@ std::string make_print(const BuildTarget &t, const std::string &target)
 
 std::string built_image_path(const BuildTarget &t)
 {
+	// make would create a missing O= directory: a question must not.
+	fs::path build = t.build.empty() ? t.tree : t.build;
+	std::error_code ec;
+	if (!fs::is_regular_file(build / ".config", ec))
+		throw UsageError(build.string() + "/.config does not exist: configure and build the kernel first");
 	std::string path = make_print(t, "image_name");
 	fs::path p(path);
 	if (p.is_absolute() || p.lexically_normal().string().starts_with(".."))

@@ -65,8 +65,13 @@ TEST_CASE("a built tree's image is the one the kernel's make names", "[kconfig]"
 	CHECK(built_image_path(b) == "arch/arm64/boot/vmlinuz.efi");
 	b.arch = "riscv";
 	CHECK(built_image_path(b) == "arch/riscv/boot/vmlinuz.efi");
-	// Not configured: the error names the command.
-	fs::create_directories(t.path() / "empty");
-	b.build = t.path() / "empty";
+	// Configured but not built: the error names the command.
+	fs::create_directories(t.path() / "unbuilt");
+	atomic_write(t.path() / "unbuilt/.config", "CONFIG_EFI_STUB=y\n");
+	b.build = t.path() / "unbuilt";
 	CHECK_THROWS_WITH(built_image_path(b), Catch::Matchers::Contains("image_name") && Catch::Matchers::Contains("exited"));
+	// No build directory: a usage error, and nothing is made (make would create it).
+	b.build = t.path() / "missing";
+	CHECK_THROWS_AS(built_image_path(b), UsageError);
+	CHECK_FALSE(fs::exists(t.path() / "missing"));
 }
