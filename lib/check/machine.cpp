@@ -388,7 +388,7 @@ Json fstab_json(const Mount &mt)
 }
 
 // Field access that names the snapshot and the field in errors.
-struct Reader {
+struct SnapshotFields {
 	const std::string &source;
 	std::string str(const Json &j, const char *key, const std::string &where, bool required = false) const
 	{
@@ -520,7 +520,7 @@ void to_json(Json &j, const Machine &m)
 Machine machine_from_json(const Json &doc, const std::string &source)
 {
 	check_document(doc, machine_schema, 1, source);
-	Reader r{source};
+	SnapshotFields r{source};
 	Machine m;
 	m.origin = "snapshot " + source;
 	m.release = r.str(doc, "release", "machine");

@@ -1,5 +1,6 @@
 // add, remove, reinstall: a staged kernel into the root's /boot layout and out of it again.
 #include "distkernel/error.hpp"
+#include "sys/dirs.hpp"
 #include "distkernel/hash.hpp"
 #include "distkernel/install.hpp"
 #include "distkernel/process.hpp"
@@ -75,14 +76,6 @@ std::string read_trimmed(const fs::path &f)
 bool is_machine_id(const std::string &s)
 {
 	return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-void make_dirs(const fs::path &d)
-{
-	std::error_code ec;
-	fs::create_directories(d, ec);
-	if (ec)
-		throw SystemError("cannot create " + d.string(), ec.value());
 }
 
 std::vector<std::string> list_files(const fs::path &dir)

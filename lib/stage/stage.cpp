@@ -1,5 +1,6 @@
 // Staging a kernel into a destination root, from a kernel build or from an already-built kernel.
 #include "distkernel/error.hpp"
+#include "sys/dirs.hpp"
 #include "distkernel/quote.hpp"
 #include "distkernel/process.hpp"
 #include "distkernel/stage.hpp"
@@ -43,14 +44,6 @@ void check_relative(const std::string &rel, const char *what)
 	for (const auto &c : p)
 		if (c == "..")
 			throw UsageError(std::string(what) + " may not contain '..': '" + rel + "'");
-}
-
-void make_dirs(const fs::path &d)
-{
-	std::error_code ec;
-	fs::create_directories(d, ec);
-	if (ec)
-		throw SystemError("cannot create " + d.string(), ec.value());
 }
 
 void stage_file(const fs::path &from, const fs::path &to)

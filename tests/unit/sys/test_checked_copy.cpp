@@ -4,6 +4,7 @@
 #include "distkernel/error.hpp"
 #include "distkernel/hash.hpp"
 #include "distkernel/rootfs.hpp"
+#include "files.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -26,10 +27,11 @@ std::string pattern(std::size_t n)
 	return s;
 }
 
-void put(const fs::path &p, const std::string &content, fs::perms perms = fs::perms::owner_read | fs::perms::owner_write)
+// A source file readable by its owner only: a copy's mode must not come from its source.
+void put_private(const fs::path &p, const std::string &content)
 {
-	std::ofstream(p, std::ios::binary) << content;
-	fs::permissions(p, perms);
+	test::put(p, content);
+	fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 // A small tmpfs of `size` mounted at dir for the test's lifetime; mounted() is false where this
@@ -59,8 +61,8 @@ TEST_CASE("a checked copy is whole, synced and 0644, and says so with its digest
 {
 	TempDir t;
 	std::string data = pattern(3 * 1024 * 1024 + 17); // more than one buffer, not a multiple of it
-	put(t.path() / "src", data);
-	put(t.path() / "dst", "old content that is longer than nothing");
+	put_private(t.path() / "src", data);
+	put_private(t.path() / "dst", "old content that is longer than nothing");
 	FileDigest d = checked_copy(t.path() / "src", t.path() / "dst");
 	CHECK(read_file(t.path() / "dst") == data);
 	CHECK(d.size == data.size());
@@ -68,7 +70,7 @@ TEST_CASE("a checked copy is whole, synced and 0644, and says so with its digest
 	CHECK((fs::status(t.path() / "dst").permissions() & fs::perms::all) ==
 	      (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
 	// An empty file is a file too.
-	put(t.path() / "empty", "");
+	put_private(t.path() / "empty", "");
 	CHECK(checked_copy(t.path() / "empty", t.path() / "empty.copy").size == 0);
 	CHECK(fs::file_size(t.path() / "empty.copy") == 0);
 }
@@ -77,7 +79,7 @@ TEST_CASE("a short write continues, a write error removes the partial file and n
 {
 	TempDir t;
 	std::string data = pattern(300000);
-	put(t.path() / "src", data);
+	put_private(t.path() / "src", data);
 	// RLIMIT_FSIZE makes the kernel take the first 100000 bytes of a larger write (a short write)
 	// and refuse the next with EFBIG, as a filesystem that fills up in the middle of a file.
 	struct rlimit old {};
@@ -111,7 +113,7 @@ TEST_CASE("a full filesystem fails the copy with ENOSPC and the room left, and l
 		WARN("cannot mount a tmpfs here (not root?): the full-filesystem case is not tested");
 		return;
 	}
-	put(t.path() / "src", pattern(1024 * 1024));
+	put_private(t.path() / "src", pattern(1024 * 1024));
 	try {
 		checked_copy(t.path() / "src", t.path() / "boot/initramfs.img");
 		FAIL("a 1 MiB copy into a 256 KiB tmpfs succeeded");
@@ -129,9 +131,9 @@ TEST_CASE("a written file that differs from its source is caught by size or by h
 {
 	TempDir t;
 	std::string data = pattern(70000);
-	put(t.path() / "src", data);
+	put_private(t.path() / "src", data);
 	FileDigest want{data.size(), sha256_hex(data)};
-	put(t.path() / "truncated", data.substr(0, 40000));
+	put_private(t.path() / "truncated", data.substr(0, 40000));
 	try {
 		verify_written(t.path() / "truncated", want, t.path() / "src");
 		FAIL("a truncated copy passed");
@@ -143,7 +145,7 @@ TEST_CASE("a written file that differs from its source is caught by size or by h
 	}
 	std::string flipped = data;
 	flipped[69999] = static_cast<char>(flipped[69999] ^ 1);
-	put(t.path() / "flipped", flipped);
+	put_private(t.path() / "flipped", flipped);
 	try {
 		verify_written(t.path() / "flipped", want, t.path() / "src");
 		FAIL("a changed copy passed");
