@@ -39,10 +39,12 @@ dk_real_test_start() {
 }
 
 # dk_kernel_test_start TOOL...: dk_real_test_start, and $prebuilt, the build directory of the
-# shared test kernel (tests/test-kernel).
+# shared test kernel (tests/test-kernel), and PMS_BUILD_LOCK, which the phases that run make
+# in it hold (other tests use it at the same time).
 dk_kernel_test_start() {
 	dk_real_test_start "$@"
 	prebuilt=$("$DK_SOURCE_ROOT/tests/test-kernel") || dk_fail "the shared test kernel did not build"
+	PMS_BUILD_LOCK=$prebuilt.make.lock
 }
 
 # dk_use_every IUSE FLAGS: sets PMS_USE to every flag of IUSE, on when it is in the word list

@@ -37,6 +37,8 @@
 # PMS_ARCH (the profile's ARCH, amd64 by default). PMS_USE_TRACE (a file) records every question a
 # phase asks about USE (use and the helpers built on it, in_iuse) as "use FLAG 1|0" and
 # "in_iuse FLAG 1|0" lines: what a phase's behaviour can depend on among the USE flags.
+# PMS_BUILD_LOCK (a file): src_compile, src_test and src_install run holding a lock on it (a build
+# directory that other tests use at the same time).
 
 PMS_HELPERS=$DK_SOURCE_ROOT/tests/eclass/pms.sh
 # shellcheck source=pmsdep.sh
@@ -105,7 +107,16 @@ pms_phase() {
 	local phase=$1
 	_pms_phase_env "$phase"
 	echo ">>> ${PMS_CATEGORY}/${PMS_PF}: $phase" >&2
-	env -i "${PMS_ENV[@]}" bash --norc --noprofile "$DK_SOURCE_ROOT/tests/eclass/phase.sh" "$phase"
+	local -a lock=()
+	# A build directory shared between tests running at the same time (the shared test kernel):
+	# the phases that run make in it hold PMS_BUILD_LOCK (two makes there at once race on
+	# kbuild's generated files: one's .utsrelease.h.tmp renamed under the other, which then
+	# deletes utsrelease.h). The rest of the tests runs side by side.
+	case $phase in
+		src_compile|src_test|src_install)
+			[[ -z ${PMS_BUILD_LOCK:-} ]] || lock=(flock -o "$PMS_BUILD_LOCK") ;;
+	esac
+	"${lock[@]}" env -i "${PMS_ENV[@]}" bash --norc --noprofile "$DK_SOURCE_ROOT/tests/eclass/phase.sh" "$phase"
 }
 
 # pms_required_use: fails, as Portage refuses to build, when the package's effective USE (IUSE
