@@ -1,9 +1,12 @@
 # Helpers of the install tests (sourced after tests/lib.sh).
 
-# A small dracut image (only the virtio disk and ext4 drivers, no crypt/dm/resume): boots Debian's kernel on a virtio ext4 disk in ~20 s,
-# built in ~7 s (the generic one takes ~46 s).
-DK_SMALL_DRACUT=(--dracut-arg=--drivers --dracut-arg="virtio_pci virtio_blk ext4"
-	--dracut-arg=--omit --dracut-arg="crypt dm nvdimm lunmask resume qemu virtiofs terminfo usrmount")
+# A small dracut image: dracut's own init with udev (no systemd in the image), only the virtio disk
+# and ext4 drivers, compressed with zstd's fastest level. It boots Debian's kernel on a virtio ext4
+# disk in ~20 s. dracut builds it with 12 s of CPU; a systemd image of the same drivers at dracut's
+# default compression takes 28 s, and dracut is most of the install tests' CPU (about 40 runs).
+DK_SMALL_DRACUT=(--dracut-arg=--modules --dracut-arg="base rootfs-block kernel-modules udev-rules"
+	--dracut-arg=--drivers --dracut-arg="virtio_pci virtio_blk ext4"
+	--dracut-arg=--compress --dracut-arg="zstd -1 -q")
 
 # dk_stage_debian ROOT [STAGE-ARG...]: stages Debian's prebuilt kernel into ROOT, as a -bin
 # package would.
