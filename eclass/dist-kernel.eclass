@@ -692,8 +692,8 @@ dist-kernel_src_compile() {
 # @DESCRIPTION:
 # Boots the built kernel in QEMU with a generic (not host-only) dracut initramfs made from its
 # own modules, with the boot check installed by sys-kernel/distkernel (DIST_KERNEL_QEMU_BOOT):
-# a tiny ext4 root whose init prints a marker and the kernel release, then powers off. Skipped,
-# with a warning, when QEMU, busybox or mkfs.ext4 is missing.
+# a tiny ext4 root whose init prints a marker and the kernel release, then reboots (QEMU exits).
+# Skipped, with a warning, when QEMU, busybox or mkfs.ext4 is missing.
 dist-kernel_src_test() {
 	[[ ${ARCH} == amd64 || ${ARCH} == x86 ]] || {
 		ewarn "src_test boots only amd64 and x86 kernels for now"
