@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace distkernel {
 namespace fs = std::filesystem;
@@ -568,7 +569,7 @@ Json trim_reasons_json(const std::vector<TrimReason> &reasons)
 
 Json trim_json(const TrimOptions &o, const TrimResult &r, const std::string &layer_file)
 {
-	Json j = make_document("distkernel.trim", 1, 0);
+	Json j = make_document("distkernel.trim", 1, 1);
 	j["machine"] = o.machine_source;
 	j["tree"] = o.tree.string();
 	j["base"] = o.base.string();
@@ -584,6 +585,11 @@ Json trim_json(const TrimOptions &o, const TrimResult &r, const std::string &lay
 		       {"trimmed_objects", r.trimmed_count.objects},
 		       {"base_module_objects", r.base_count.module_objects},
 		       {"trimmed_module_objects", r.trimmed_count.module_objects}};
+	// what the base builds and the trimmed config does not: for a benchmark's sample of the
+	// compile time saved
+	j["left_out_objects"] = Json::array();
+	std::set_difference(r.base_count.paths.begin(), r.base_count.paths.end(), r.trimmed_count.paths.begin(),
+			    r.trimmed_count.paths.end(), std::back_inserter(j["left_out_objects"]));
 	j["kept"] = Json::array();
 	for (const auto &m : r.kept)
 		j["kept"].push_back({{"module", m.module}, {"symbol", m.symbol}, {"class", m.klass}, {"reasons", trim_reasons_json(m.reasons)}});

@@ -401,8 +401,12 @@ KbuildCount KbuildTree::count(const Config &values) const
 			n = 0;
 			for (const auto &part : *p)
 				if ((part.symbol.empty() || kbuild_symbol_value(values, part.symbol) > 0) &&
-				    kbuild_conditions_hold(values, part.conditions))
+				    kbuild_conditions_hold(values, part.conditions)) {
 					++n;
+					c.paths.insert(part.path);
+				}
+		} else {
+			c.paths.insert(g.path);
 		}
 		c.objects += n;
 		if (v == 1) {

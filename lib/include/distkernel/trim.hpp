@@ -57,6 +57,7 @@ struct DISTKERNEL_API KbuildCount {
 	std::size_t objects = 0;        // compile units: composite objects counted by their parts
 	std::size_t module_objects = 0; // of which in modules
 	std::set<std::string> modules;  // module names (normalised), as modules.order would list them
+	std::set<std::string> paths;    // the compile units' objects ("fs/ext4/super.o")
 };
 
 class DISTKERNEL_API KbuildTree {

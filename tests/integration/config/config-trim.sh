@@ -35,7 +35,7 @@ dk_grep '^# CONFIG_SATA_AHCI is not set$' "$T/trim.config"
 python3 - "$T/trim.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-assert r["schema"] == "distkernel.trim" and r["version"] == "1.0", r["schema"]
+assert r["schema"] == "distkernel.trim" and r["version"] == "1.1", r["schema"]
 kept = {m["module"] for m in r["kept"]}
 dropped = {m["module"] for m in r["dropped"]}
 for m in ["virtio_blk", "virtio_net", "virtio_pci", "e1000", "ext4", "vfat", "usbhid", "hid_generic", "xhci_pci",
@@ -46,6 +46,10 @@ for m in ["iwlwifi", "ath9k", "ahci", "nvme", "fuse", "xfs"]:
 c = r["counts"]
 assert c["base_modules"] > 3500 and c["trimmed_modules"] < 250, c
 assert c["trimmed_objects"] < c["base_objects"] / 2, c
+left_out = r["left_out_objects"]
+assert len(left_out) == len(set(left_out)) and c["trimmed_objects"] + len(left_out) <= c["base_objects"], len(left_out)
+assert "drivers/net/wireless/intel/iwlwifi/iwl-drv.o" in left_out and "drivers/block/virtio_blk.o" not in left_out
+assert not any(o.startswith("fs/ext4/") for o in left_out)
 assert 0 < c["trimmed_module_bytes"] < c["base_module_bytes"] / 10, c
 assert any(d["class"] == "drivers/net/wireless" for d in r["dropped_classes"])
 why = {m["module"]: m["reasons"] for m in r["kept"]}

@@ -102,6 +102,8 @@ TEST_CASE("kbuild: a directory gates what is beneath, counts follow the config",
 	CHECK(n.modules == std::set<std::string>{"always_a_module", "iwlwifi", "virtio_blk"});
 	CHECK(n.module_objects == 4);
 	CHECK(n.objects == 9);
+	CHECK(n.paths.size() == n.objects);
+	CHECK(n.paths.count("drivers/wireless/iwl-drv.o") == 1); // a composite's part
 
 	Config no_wlan = c;
 	no_wlan.set("WLAN", Value(), Origin("test", 1));
