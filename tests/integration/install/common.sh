@@ -99,14 +99,15 @@ dk_efi_booted() {
 	dk_ok "$3: booted $2"
 }
 
-# dk_boot_two ESP1 LOG1 ESP2 LOG2: boots both ESP directories at once (tests/qemu-boot --uefi, two
-# QEMU processes); DK_BOOT1 and DK_BOOT2 are their exit statuses (the logs say what booted).
+# dk_boot_two ESP1 LOG1 ESP2 LOG2 [DISK2]: boots both ESP directories at once (tests/qemu-boot
+# --uefi, two QEMU processes), the second with the raw disk image DISK2 attached when given;
+# DK_BOOT1 and DK_BOOT2 are their exit statuses (the logs say what booted).
 dk_boot_two() {
 	local p
 	"$DK_SOURCE_ROOT/tests/qemu-boot" --uefi "$1" "$2" &
 	p=$!
 	DK_BOOT2=0
-	"$DK_SOURCE_ROOT/tests/qemu-boot" --uefi "$3" "$4" || DK_BOOT2=$?
+	DK_BOOT_DISK=${5:-} "$DK_SOURCE_ROOT/tests/qemu-boot" --uefi "$3" "$4" || DK_BOOT2=$?
 	DK_BOOT1=0
 	wait "$p" || DK_BOOT1=$?
 }
